@@ -1,0 +1,230 @@
+/*
+ * mlp.h - libmlp, multilayer perceptrons trained by backpropagation on CBLAS.
+ *
+ * This header is the whole public API. Everything not declared here is
+ * internal and may change without notice.
+ *
+ * Conventions used throughout
+ * ---------------------------
+ * - Every matrix is row-major and made of doubles. A batch of B samples with
+ *   n features is a B x n array: sample i is the row X[i*n .. i*n + n-1].
+ * - A network has L weight layers, numbered 1..L as in docs/derivation.md;
+ *   layer 0 is the input. Layer l has n_l units, weights W^(l) of shape
+ *   n_l x n_(l-1) (out x in) and biases b^(l) of n_l entries.
+ * - Functions that can fail return an mlp_status. On failure the network's
+ *   parameters, gradients and optimizer state are exactly as they were before
+ *   the call, and nothing leaks.
+ * - Caller arrays are only read or written during the call; the library
+ *   keeps no pointer to them.
+ * - The library never prints, never aborts and never exits. It has no global
+ *   mutable state: distinct networks may be used from distinct threads at the
+ *   same time. One network must not be used by two threads at once without
+ *   the caller's own lock.
+ * - mlp_predict, mlp_backprop, mlp_step and mlp_train_batch allocate memory
+ *   only when a batch larger than every batch seen before arrives (the
+ *   workspace grows to the largest batch and stays there).
+ * - With the same seed, inputs and a single BLAS thread, results are bitwise
+ *   reproducible from run to run.
+ */
+#ifndef MLP_H
+#define MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MLP_BUILDING) && defined(__GNUC__)
+#define MLP_API __attribute__((visibility("default")))
+#else
+#define MLP_API
+#endif
+
+#define MLP_VERSION_MAJOR 0
+#define MLP_VERSION_MINOR 1
+#define MLP_VERSION_PATCH 0
+
+/* One network together with its workspace and optimizer state. Opaque. */
+typedef struct mlp mlp_t;
+
+/* Status codes. A released value never changes meaning. */
+typedef enum mlp_status {
+    MLP_OK = 0,
+    MLP_ERR_ARG,       /* NULL where a pointer is needed, zero or overflowing
+                          size, unknown enum value, layer index out of range,
+                          bad hyper-parameter */
+    MLP_ERR_NOMEM,     /* an allocation failed; the network is as it was */
+    MLP_ERR_NONFINITE, /* NaN or Inf in inputs, targets, cost or gradients;
+                          the parameters are as they were before the call */
+    MLP_ERR_IO,        /* a file could not be opened, read or written */
+    MLP_ERR_FORMAT     /* not a libmlp model file, or corrupt, truncated,
+                          or of an unknown version */
+} mlp_status;
+
+/* Activation of a layer. The derivative each one uses is written from its
+ * output A: sigmoid A(1-A), tanh 1-A^2, ReLU 1[A>0], identity 1.
+ * MLP_SOFTMAX is only valid on the last layer of an MLP_CROSS_ENTROPY
+ * network, where the softmax/cross-entropy pair gives dZ = (Y^ - Y)/B. */
+typedef enum mlp_activation {
+    MLP_SIGMOID = 0,
+    MLP_TANH,
+    MLP_RELU,
+    MLP_IDENTITY,
+    MLP_SOFTMAX
+} mlp_activation;
+
+/* Cost of a batch of B samples with targets Y and predictions Y^ = A^(L):
+ *   MLP_MSE:           C = (1/B) sum_samples (1/n_L) sum_i (y^_i - y_i)^2
+ *   MLP_CROSS_ENTROPY: C = (1/B) sum_samples -sum_i y_i log y^_i
+ * Cross-entropy needs outputs that are probabilities, so it is accepted only
+ * with a MLP_SOFTMAX or MLP_SIGMOID output layer. log y^ is clamped at
+ * log(DBL_MIN) (about -708) so that a saturated output gives a large finite
+ * cost rather than Inf; terms with y_i == 0 contribute nothing. */
+typedef enum mlp_loss {
+    MLP_MSE = 0,
+    MLP_CROSS_ENTROPY
+} mlp_loss;
+
+/* ------------------------------------------------------------------------ */
+/* Library information                                                      */
+
+/* The library's version as "MAJOR.MINOR.PATCH". Static storage, never NULL. */
+MLP_API const char *mlp_version(void);
+
+/* A one-line English description of `status`. Never NULL: an unknown value
+ * gives "unknown status". Static storage; do not free. */
+MLP_API const char *mlp_strerror(mlp_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Lifecycle                                                                */
+
+/* Creates a network of n_layers weight layers.
+ *
+ * sizes has n_layers + 1 entries: sizes[0] inputs, sizes[l] units of layer
+ * l, sizes[n_layers] outputs. acts has n_layers entries, acts[l - 1] being
+ * layer l's activation; acts == NULL means MLP_SIGMOID on every layer (the
+ * seed's network). Both arrays are copied.
+ *
+ * Weights are initialised from `seed` with the library's own generator:
+ * Glorot/Xavier uniform, U(-a, a) with a = sqrt(6 / (n_in + n_out)), for
+ * sigmoid, tanh, identity and softmax layers; He uniform, a = sqrt(6 / n_in),
+ * for ReLU layers. Biases start at 0. The same seed gives the same bits on
+ * every host. The optimizer starts as SGD with learning rate 0.01 and no
+ * momentum.
+ *
+ * Returns MLP_OK and sets *net, or on failure sets *net to NULL (when net is
+ * not NULL) and returns:
+ *   MLP_ERR_ARG    net or sizes NULL, n_layers == 0, a size of 0, a size or
+ *                  parameter count that overflows (every size must fit in an
+ *                  int, the BLAS index type), an unknown activation or loss,
+ *                  MLP_SOFTMAX anywhere but the last layer or without
+ *                  MLP_CROSS_ENTROPY, MLP_CROSS_ENTROPY without a softmax or
+ *                  sigmoid output;
+ *   MLP_ERR_NOMEM  an allocation failed.
+ * The network is released with mlp_free. */
+MLP_API mlp_status mlp_create(mlp_t **net, size_t n_layers,
+                              const size_t *sizes,
+                              const mlp_activation *acts, mlp_loss loss,
+                              uint64_t seed);
+
+/* Releases the network and everything it owns. NULL is a no-op. Pointers
+ * obtained from the accessors below become invalid. */
+MLP_API void mlp_free(mlp_t *net);
+
+/* ------------------------------------------------------------------------ */
+/* Shape                                                                    */
+
+/* The number of weight layers L; 0 if net is NULL. */
+MLP_API size_t mlp_n_layers(const mlp_t *net);
+
+/* n_l, the number of units of layer l for l = 0..L (layer 0 is the input);
+ * 0 if net is NULL or l > L. */
+MLP_API size_t mlp_layer_size(const mlp_t *net, size_t l);
+
+/* The activation of layer l = 1..L, or -1 if net is NULL or l is out of
+ * range. */
+MLP_API int mlp_layer_activation(const mlp_t *net, size_t l);
+
+/* The network's loss, or -1 if net is NULL. */
+MLP_API int mlp_loss_kind(const mlp_t *net);
+
+/* ------------------------------------------------------------------------ */
+/* Parameters and gradients                                                 */
+
+/* W^(l) (n_l x n_(l-1), row-major) and b^(l) (n_l entries) for l = 1..L;
+ * NULL if net is NULL or l is out of range. The pointers stay valid until
+ * mlp_free; writing through them sets the parameters. They point into
+ * mlp_params. */
+MLP_API double *mlp_weights(mlp_t *net, size_t l);
+MLP_API double *mlp_biases(mlp_t *net, size_t l);
+
+/* dC/dW^(l) and dC/db^(l), same shapes and lifetime as above, as left by the
+ * last successful mlp_backprop (zeros before any). They point into
+ * mlp_grads. After mlp_train_batch their content is unspecified. */
+MLP_API double *mlp_weight_grads(mlp_t *net, size_t l);
+MLP_API double *mlp_bias_grads(mlp_t *net, size_t l);
+
+/* The number of parameters, sum over l of n_l * n_(l-1) + n_l; 0 if net is
+ * NULL. */
+MLP_API size_t mlp_n_params(const mlp_t *net);
+
+/* Every parameter in one contiguous array of mlp_n_params entries, laid out
+ * W^(1), b^(1), W^(2), b^(2), ..., and every gradient in the same layout:
+ * for optimizers, checkpoints and MPI_Allreduce. NULL if net is NULL.
+ * Lifetime as for mlp_weights. */
+MLP_API double *mlp_params(mlp_t *net);
+MLP_API double *mlp_grads(mlp_t *net);
+
+/* ------------------------------------------------------------------------ */
+/* Forward and backward                                                     */
+
+/* Forward pass: Y = A^(L) for the inputs X.
+ * X is batch x n_0 and Y is batch x n_L, row-major, caller-owned; they must
+ * not overlap. Returns
+ *   MLP_OK;
+ *   MLP_ERR_ARG       net, X or Y NULL, batch == 0, or batch * n_l overflows;
+ *   MLP_ERR_NONFINITE X holds a NaN or Inf, or the outputs are not finite
+ *                     (Y is then unspecified);
+ *   MLP_ERR_NOMEM     the workspace for a larger batch could not be had. */
+MLP_API mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X,
+                               double *Y);
+
+/* Forward and backward pass over one batch: sets every gradient to dC/dθ of
+ * the batch cost C (see mlp_loss) and stores C in *cost unless cost is NULL.
+ * X is batch x n_0 and T (the targets) batch x n_L, row-major. Statuses as
+ * mlp_predict, plus MLP_ERR_NONFINITE when T, the cost or a gradient is not
+ * finite; on any failure the gradients and *cost are left as they were. */
+MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
+                                const double *T, double *cost);
+
+/* ------------------------------------------------------------------------ */
+/* Optimizers                                                               */
+
+/* Selects SGD: with momentum mu, v <- mu*v + g; θ <- θ - lr*v, v starting at
+ * 0 (as torch.optim.SGD). mu = 0 is plain SGD. Resets the optimizer state.
+ * MLP_ERR_ARG if net is NULL, learning_rate is not finite and > 0, or
+ * momentum is not in [0, 1). */
+MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
+                               double momentum);
+
+/* Applies one optimizer update to mlp_params from mlp_grads.
+ * MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient or an updated
+ * parameter would not be finite (nothing is changed then). */
+MLP_API mlp_status mlp_step(mlp_t *net);
+
+/* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
+ * and cost. For SGD it folds the update into the backward GEMMs
+ * (W <- W - lr * dZ^T A with beta = 1), so the gradient buffers are
+ * unspecified afterwards: to read gradients, call mlp_backprop. Statuses as
+ * mlp_backprop; on failure the parameters and optimizer state are
+ * unchanged. */
+MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
+                                   const double *T, double *cost);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLP_H */

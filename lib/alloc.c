@@ -1,0 +1,60 @@
+/* alloc.c - heap wrappers, with failure injection in test builds. */
+#include "alloc.h"
+
+#include <stdlib.h>
+
+#ifdef MLP_FAULT_INJECTION
+/* Test builds only: thread-local, never in the shipped library. */
+static _Thread_local unsigned long fail_at;
+static _Thread_local unsigned long calls;
+static _Thread_local long live;
+
+void mlp__fault_inject(unsigned long nth) { fail_at = nth; calls = 0; }
+unsigned long mlp__alloc_calls(void) { return calls; }
+long mlp__live_allocations(void) { return live; }
+
+static int should_fail(void)
+{
+    calls++;
+    return fail_at != 0 && calls == fail_at;
+}
+#define COUNT_LIVE(p) do { if (p) live++; } while (0)
+#else
+#define should_fail() 0
+#define COUNT_LIVE(p) ((void)0)
+#endif
+
+void *mlp__malloc(size_t size)
+{
+    if (should_fail())
+        return NULL;
+    void *p = malloc(size ? size : 1);
+    COUNT_LIVE(p);
+    return p;
+}
+
+void *mlp__calloc(size_t count, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    COUNT_LIVE(p);
+    return p;
+}
+
+void mlp__free(void *ptr)
+{
+#ifdef MLP_FAULT_INJECTION
+    if (ptr)
+        live--;
+#endif
+    free(ptr);
+}
+
+int mlp__mul_ok(size_t n, size_t size, size_t *out)
+{
+    if (size != 0 && n > (size_t)-1 / size)
+        return 0;
+    *out = n * size;
+    return 1;
+}

@@ -1,0 +1,44 @@
+/* forward.c - the forward pass and mlp_predict. */
+#include "mlp_internal.h"
+#include "activations.h"
+#include "blas.h"
+
+#include <string.h>
+
+mlp_status mlp__forward(struct mlp *net, size_t batch, const double *X)
+{
+    const double *prev = X;
+    for (size_t l = 1; l <= net->n_layers; l++) {
+        size_t n_in = net->sizes[l - 1], n_out = net->sizes[l];
+        const double *W = mlp__W(net, l), *b = mlp__b(net, l);
+        double *Z = net->act[l];
+        /* Z = A_prev W^T + 1 b^T: the bias rows first, then one GEMM
+         * accumulating onto them (beta = 1), so the bias costs no extra
+         * pass over Z. For one sample, z = W a + b is a GEMV. */
+        for (size_t r = 0; r < batch; r++)
+            memcpy(Z + r * n_out, b, n_out * sizeof *b);
+        if (batch == 1)
+            mlp__gemv_ax(n_out, n_in, 1.0, W, prev, 1.0, Z);
+        else
+            mlp__gemm_abt(batch, n_out, n_in, 1.0, prev, W, 1.0, Z);
+        /* A = act(Z), in place: only A is kept, every derivative is
+         * written from it. */
+        if (!mlp__activate(net->acts[l - 1], batch, n_out, Z))
+            return MLP_ERR_NONFINITE;
+        prev = Z;
+    }
+    return MLP_OK;
+}
+
+mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X, double *Y)
+{
+    if (!net || !X || !Y)
+        return MLP_ERR_ARG;
+    mlp_status status = mlp__check_batch(net, batch, X, NULL);
+    if (status == MLP_OK)
+        status = mlp__forward(net, batch, X);
+    if (status == MLP_OK)
+        memcpy(Y, net->act[net->n_layers],
+               batch * net->sizes[net->n_layers] * sizeof *Y);
+    return status;
+}

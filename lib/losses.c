@@ -1,0 +1,72 @@
+/* losses.c - MSE and cross-entropy: the cost and dC/dZ at the output. */
+#include "losses.h"
+#include "activations.h"
+
+#include <float.h>
+#include <math.h>
+
+/* log y^ clamped at log(DBL_MIN), so a saturated output costs ~708, not Inf. */
+static double clamped_log(double p)
+{
+    return log(p > DBL_MIN ? p : DBL_MIN);
+}
+
+double mlp__cost(mlp_loss loss, size_t batch, size_t n, const double *A,
+                 const double *T)
+{
+    size_t count = batch * n;
+    double sum = 0.0;
+    if (loss == MLP_MSE) {
+        for (size_t i = 0; i < count; i++) {
+            double e = A[i] - T[i];
+            sum += e * e;
+        }
+        return sum / ((double)batch * (double)n);
+    }
+    for (size_t i = 0; i < count; i++)
+        if (T[i] != 0.0)
+            sum -= T[i] * clamped_log(A[i]);
+    return sum / (double)batch;
+}
+
+double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
+                         size_t n, const double *A, const double *T,
+                         double *dZ)
+{
+    size_t count = batch * n;
+    double cost = mlp__cost(loss, batch, n, A, T);
+
+    if (loss == MLP_MSE) {
+        /* Seed §2, corrected: elementwise, no sum over outputs, and the
+         * batch mean: dA = 2/(B n_L) (Y^ - Y). Seed §3 then multiplies by
+         * the activation's derivative elementwise. */
+        double scale = 2.0 / ((double)batch * (double)n);
+        for (size_t i = 0; i < count; i++)
+            dZ[i] = scale * (A[i] - T[i]);
+        mlp__activation_backward(act, count, A, dZ);
+        return cost;
+    }
+
+    double inv_batch = 1.0 / (double)batch;
+    if (act == MLP_SOFTMAX) {
+        /* Softmax with cross-entropy: dZ = (Y^ s - Y)/B, s the row's target
+         * sum, with no Jacobian product. For one-hot or probability targets
+         * s = 1 and this is the familiar (Y^ - Y)/B. */
+        for (size_t r = 0; r < batch; r++) {
+            const double *a = A + r * n, *t = T + r * n;
+            double *dz = dZ + r * n;
+            double s = 0.0;
+            for (size_t j = 0; j < n; j++)
+                s += t[j];
+            for (size_t j = 0; j < n; j++)
+                dz[j] = (a[j] * s - t[j]) * inv_batch;
+        }
+    } else {
+        /* Sigmoid with cross-entropy C = -(1/B) sum y log y^:
+         * dA = -y/(B y^) and sigma' = y^(1 - y^), so dZ = -y(1 - y^)/B,
+         * written without the division so y^ = 0 is harmless. */
+        for (size_t i = 0; i < count; i++)
+            dZ[i] = -T[i] * (1.0 - A[i]) * inv_batch;
+    }
+    return cost;
+}

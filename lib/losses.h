@@ -1,0 +1,21 @@
+/* losses.h - the cost of a batch and its gradient at the output layer. */
+#ifndef MLP_LOSSES_H
+#define MLP_LOSSES_H
+
+#include "mlp.h"
+
+#include <stddef.h>
+
+/* Given the predictions A = A^(L) (batch x n) of an output layer with
+ * activation `act`, and the targets T, writes dZ^(L) = dC/dZ^(L) into dZ
+ * (the activation's derivative included) and returns the batch cost C.
+ * The caller checks that the cost and dZ are finite. */
+double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
+                         size_t n, const double *A, const double *T,
+                         double *dZ);
+
+/* The batch cost alone (no gradient). */
+double mlp__cost(mlp_loss loss, size_t batch, size_t n, const double *A,
+                 const double *T);
+
+#endif

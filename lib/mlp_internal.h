@@ -1,0 +1,78 @@
+/* mlp_internal.h - struct mlp and the functions the modules share.
+ * Never installed. */
+#ifndef MLP_INTERNAL_H
+#define MLP_INTERNAL_H
+
+#include "mlp.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mlp_optimizer_kind { MLP_OPT_SGD = 0, MLP_OPT_ADAM };
+
+struct mlp_optimizer {
+    enum mlp_optimizer_kind kind;
+    double learning_rate;
+    double momentum;           /* SGD */
+    double beta1, beta2, epsilon; /* Adam */
+    uint64_t t;                /* Adam: steps taken */
+    double *m;                 /* SGD velocity or Adam first moment; NULL if unused */
+    double *v;                 /* Adam second moment; NULL if unused */
+};
+
+struct mlp {
+    size_t n_layers;           /* L */
+    size_t *sizes;             /* n_0 .. n_L */
+    mlp_activation *acts;      /* acts[l - 1] for layer l */
+    mlp_loss loss;
+
+    size_t n_params;
+    size_t *offsets;           /* offsets[l - 1]: where W^(l) starts; b^(l) follows it */
+    double *params;            /* W^(1), b^(1), ..., W^(L), b^(L) */
+    double *grads;             /* same layout */
+
+    struct mlp_optimizer opt;
+
+    /* Workspace for batches of up to `capacity` samples, one block.
+     * act[l] (l = 1..L) holds A^(l), batch x n_l; act[0] is unused (the
+     * caller's X plays A^(0)). delta[l] holds dZ^(l), batch x n_l, and
+     * before that dA^(l). ones is a vector of `capacity` ones for db. */
+    size_t capacity;
+    double *work;
+    double **act;
+    double **delta;
+    double *ones;
+};
+
+/* Layer l's parameters (l = 1..L). */
+static inline double *mlp__W(const struct mlp *net, size_t l)
+{
+    return net->params + net->offsets[l - 1];
+}
+static inline double *mlp__b(const struct mlp *net, size_t l)
+{
+    return mlp__W(net, l) + net->sizes[l] * net->sizes[l - 1];
+}
+
+/* Grows the workspace to hold `batch` samples; MLP_ERR_NOMEM leaves the old
+ * one in place. MLP_ERR_ARG when batch * n_l overflows or exceeds the BLAS
+ * index type. (lifecycle.c) */
+mlp_status mlp__reserve(struct mlp *net, size_t batch);
+
+/* Forward pass of `batch` rows of X into net->act[1..L].
+ * MLP_ERR_NONFINITE when an activation is not finite. (forward.c) */
+mlp_status mlp__forward(struct mlp *net, size_t batch, const double *X);
+
+/* Checks the common arguments of predict/backprop: net, X, batch, and that
+ * X (and T unless NULL) are finite; then reserves the workspace. */
+mlp_status mlp__check_batch(struct mlp *net, size_t batch, const double *X,
+                            const double *T);
+
+/* true when every one of the n values is finite. */
+bool mlp__all_finite(const double *x, size_t n);
+
+/* Initialises the parameters from the seed. (init.c) */
+void mlp__init_params(struct mlp *net, uint64_t seed);
+
+#endif
