@@ -1,0 +1,238 @@
+/*
+ * naive.c - the naive reference: one sample at a time, one unit at a time,
+ * no BLAS, no cleverness. Each loop names the seed § it implements; where the
+ * seed is loose (§2, §5, §9) the comment says what is computed instead, as
+ * docs/derivation.md explains. Nothing here includes lib/.
+ */
+#include "naive.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t naive_n_params(size_t n_layers, const size_t *sizes)
+{
+    size_t n = 0;
+    for (size_t l = 1; l <= n_layers; l++)
+        n += sizes[l] * sizes[l - 1] + sizes[l];
+    return n;
+}
+
+static mlp_activation act_of(const mlp_activation *acts, size_t l)
+{
+    return acts ? acts[l - 1] : MLP_SIGMOID;
+}
+
+/* σ(z), written so that exp never overflows. */
+static double sigmoid(double z)
+{
+    if (z < 0) {
+        double e = exp(z);
+        return e / (1 + e);
+    }
+    return 1 / (1 + exp(-z));
+}
+
+/* a = act(z) for one layer of one sample (softmax needs the whole layer). */
+static void activate(mlp_activation act, size_t n, const double *z, double *a)
+{
+    if (act == MLP_SOFTMAX) {
+        double max = z[0], sum = 0;
+        for (size_t i = 1; i < n; i++)
+            if (z[i] > max)
+                max = z[i];
+        for (size_t i = 0; i < n; i++) {
+            a[i] = exp(z[i] - max);
+            sum += a[i];
+        }
+        for (size_t i = 0; i < n; i++)
+            a[i] /= sum;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        switch (act) {
+        case MLP_SIGMOID: a[i] = sigmoid(z[i]); break;
+        case MLP_TANH: a[i] = tanh(z[i]); break;
+        case MLP_RELU: a[i] = z[i] > 0 ? z[i] : 0; break;
+        default: a[i] = z[i]; break; /* MLP_IDENTITY */
+        }
+    }
+}
+
+/* act'(z) written from the output a = act(z), as mlp.h documents
+ * (§3/§7: σ' = A(1 - A)). Softmax never gets here. */
+static double act_deriv(mlp_activation act, double a)
+{
+    switch (act) {
+    case MLP_SIGMOID: return a * (1 - a);
+    case MLP_TANH: return 1 - a * a;
+    case MLP_RELU: return a > 0 ? 1 : 0;
+    default: return 1; /* MLP_IDENTITY */
+    }
+}
+
+/* Offsets of A^(l) in the per-sample activation buffer; returns the total. */
+static size_t layer_offsets(size_t n_layers, const size_t *sizes, size_t *off)
+{
+    size_t total = 0;
+    for (size_t l = 0; l <= n_layers; l++) {
+        off[l] = total;
+        total += sizes[l];
+    }
+    return total;
+}
+
+static size_t max_size(size_t n_layers, const size_t *sizes)
+{
+    size_t m = 0;
+    for (size_t l = 0; l <= n_layers; l++)
+        if (sizes[l] > m)
+            m = sizes[l];
+    return m;
+}
+
+/* Forward pass of one sample whose input is already in a[off[0]..]:
+ * fills a[off[l]..] with A^(l) for l = 1..L. z is scratch of max_size. */
+static void forward_sample(size_t n_layers, const size_t *sizes,
+                           const mlp_activation *acts, const double *params,
+                           const size_t *off, double *a, double *z)
+{
+    const double *p = params;
+    for (size_t l = 1; l <= n_layers; l++) {
+        size_t n = sizes[l], m = sizes[l - 1];
+        const double *W = p, *b = p + n * m, *prev = a + off[l - 1];
+        /* forward (missing from the seed): z_i = Σ_j W_ij a_j + b_i */
+        for (size_t i = 0; i < n; i++) {
+            double s = b[i];
+            for (size_t j = 0; j < m; j++)
+                s += W[i * m + j] * prev[j];
+            z[i] = s;
+        }
+        /* a = act(z) */
+        activate(act_of(acts, l), n, z, a + off[l]);
+        p += n * m + n;
+    }
+}
+
+int naive_forward(size_t n_layers, const size_t *sizes,
+                  const mlp_activation *acts, const double *params,
+                  size_t batch, const double *X, double *Y)
+{
+    size_t *off = malloc((n_layers + 1) * sizeof *off);
+    size_t total = off ? layer_offsets(n_layers, sizes, off) : 0;
+    double *a = off ? malloc(total * sizeof *a) : NULL;
+    double *z = malloc(max_size(n_layers, sizes) * sizeof *z);
+    if (!off || !a || !z) {
+        free(off); free(a); free(z);
+        return -1;
+    }
+    size_t n0 = sizes[0], nL = sizes[n_layers];
+    for (size_t s = 0; s < batch; s++) {
+        memcpy(a, X + s * n0, n0 * sizeof *a);
+        forward_sample(n_layers, sizes, acts, params, off, a, z);
+        memcpy(Y + s * nL, a + off[n_layers], nL * sizeof *Y);
+    }
+    free(off); free(a); free(z);
+    return 0;
+}
+
+int naive_backprop(size_t n_layers, const size_t *sizes,
+                   const mlp_activation *acts, mlp_loss loss,
+                   const double *params, size_t batch, const double *X,
+                   const double *T, double *grads, double *cost)
+{
+    size_t n_params = naive_n_params(n_layers, sizes);
+    size_t maxn = max_size(n_layers, sizes);
+    size_t *off = malloc((n_layers + 1) * sizeof *off);
+    size_t *poff = malloc((n_layers + 1) * sizeof *poff);
+    size_t total = off ? layer_offsets(n_layers, sizes, off) : 0;
+    double *a = off ? malloc(total * sizeof *a) : NULL;
+    double *z = malloc(maxn * sizeof *z);
+    double *dz = malloc(maxn * sizeof *dz);
+    double *dz_prev = malloc(maxn * sizeof *dz_prev);
+    if (!off || !poff || !a || !z || !dz || !dz_prev) {
+        free(off); free(poff); free(a); free(z); free(dz); free(dz_prev);
+        return -1;
+    }
+    /* poff[l]: where W^(l) starts in the flat layout; b^(l) follows it. */
+    poff[1] = 0;
+    for (size_t l = 2; l <= n_layers; l++)
+        poff[l] = poff[l - 1] + sizes[l - 1] * sizes[l - 2] + sizes[l - 1];
+    for (size_t k = 0; k < n_params; k++)
+        grads[k] = 0;
+
+    const double B = (double)batch;
+    size_t n0 = sizes[0], nL = sizes[n_layers];
+    mlp_activation out_act = act_of(acts, n_layers);
+    double cost_sum = 0;
+
+    for (size_t s = 0; s < batch; s++) {
+        memcpy(a, X + s * n0, n0 * sizeof *a);
+        forward_sample(n_layers, sizes, acts, params, off, a, z);
+        const double *yhat = a + off[n_layers], *y = T + s * nL;
+
+        /* Per-sample cost, as mlp.h documents; the mean is taken below. */
+        if (loss == MLP_MSE) {
+            double c = 0;
+            for (size_t i = 0; i < nL; i++)
+                c += (yhat[i] - y[i]) * (yhat[i] - y[i]);
+            cost_sum += c / (double)nL;
+        } else {
+            for (size_t i = 0; i < nL; i++)
+                if (y[i] != 0)
+                    cost_sum -= y[i] * fmax(log(yhat[i]), log(DBL_MIN));
+        }
+
+        /* Output delta dz = dC/dZ^(L) for this sample. */
+        for (size_t i = 0; i < nL; i++) {
+            if (loss == MLP_MSE) {
+                /* §2 corrected: dA_i = 2/(B n_L) (ŷ_i - y_i), one entry per
+                 * output, no sum over outputs; the 1/B is the batch mean. */
+                double dA = 2 / (B * (double)nL) * (yhat[i] - y[i]);
+                /* §3: dz_i = dA_i · act'(a_i), elementwise (Hadamard). */
+                dz[i] = dA * act_deriv(out_act, yhat[i]);
+            } else if (out_act == MLP_SOFTMAX) {
+                /* softmax + cross-entropy: dz = (ŷ - y)/B (Σ y = 1). */
+                dz[i] = (yhat[i] - y[i]) / B;
+            } else {
+                /* sigmoid + cross-entropy -Σ y log ŷ:
+                 * dz = -y/ŷ · ŷ(1 - ŷ) / B = -y(1 - ŷ)/B. */
+                dz[i] = -y[i] * (1 - yhat[i]) / B;
+            }
+        }
+
+        for (size_t l = n_layers; l >= 1; l--) {
+            size_t n = sizes[l], m = sizes[l - 1];
+            const double *W = params + poff[l], *prev = a + off[l - 1];
+            double *gW = grads + poff[l], *gb = gW + n * m;
+            /* §4/§8: dW_ij += dz_i a_prev_j (outer product dz ⊗ a_prev),
+             * summed over the samples of the batch. */
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < m; j++)
+                    gW[i * m + j] += dz[i] * prev[j];
+            /* §5/§9 corrected: db_i += dz_i, one entry per unit, summed
+             * over the batch (not over the outputs or the inputs). */
+            for (size_t i = 0; i < n; i++)
+                gb[i] += dz[i];
+            if (l == 1)
+                break;
+            /* §6: dA_prev_j = Σ_i W_ij dz_i  (Wᵀ dz);
+             * §7: dz_prev_j = dA_prev_j · act'(a_prev_j), elementwise. */
+            mlp_activation act = act_of(acts, l - 1);
+            for (size_t j = 0; j < m; j++) {
+                double dA = 0;
+                for (size_t i = 0; i < n; i++)
+                    dA += W[i * m + j] * dz[i];
+                dz_prev[j] = dA * act_deriv(act, prev[j]);
+            }
+            double *t = dz;
+            dz = dz_prev;
+            dz_prev = t;
+        }
+    }
+    if (cost)
+        *cost = cost_sum / B;
+    free(off); free(poff); free(a); free(z); free(dz); free(dz_prev);
+    return 0;
+}
