@@ -1,5 +1,6 @@
 /* blas.c - the only file that includes <cblas.h> and says CblasRowMajor. */
 #include "blas.h"
+#include "mlp.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -57,3 +58,55 @@ void mlp__axpy(size_t n, double alpha, const double *x, double *y)
         n -= chunk;
     }
 }
+
+/* Run-time thread control. Only OpenBLAS and BLIS have it, under their own
+ * names, and a build against the generic libblas.so.3 does not know at link
+ * time which one it will get. So the entry points are weak references:
+ * each resolves to the loaded backend's function, or stays NULL when that
+ * backend is not the one loaded. The thread count lives in the backend, not
+ * here, so libmlp keeps no state of its own. */
+#if defined(__GNUC__) && defined(__ELF__)
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void bli_thread_set_num_threads(long long n) __attribute__((weak));
+extern long long bli_thread_get_num_threads(void) __attribute__((weak));
+#define MLP_HAVE_WEAK 1
+#endif
+
+bool mlp__blas_set_threads(size_t n)
+{
+    if (n == 0 || n > (size_t)INT_MAX)
+        return false;
+#ifdef MLP_HAVE_WEAK
+    if (openblas_set_num_threads) {
+        openblas_set_num_threads((int)n);
+        return true;
+    }
+    if (bli_thread_set_num_threads) {
+        bli_thread_set_num_threads((long long)n);
+        return true;
+    }
+#endif
+    /* ATLAS (as Debian builds it) and the reference BLAS are serial. */
+    return n == 1;
+}
+
+size_t mlp__blas_threads(void)
+{
+#ifdef MLP_HAVE_WEAK
+    if (openblas_get_num_threads)
+        return (size_t)openblas_get_num_threads();
+    if (bli_thread_get_num_threads) {
+        long long n = bli_thread_get_num_threads();
+        return n > 0 ? (size_t)n : 1;
+    }
+#endif
+    return 1;
+}
+
+mlp_status mlp_set_blas_threads(size_t n)
+{
+    return mlp__blas_set_threads(n) ? MLP_OK : MLP_ERR_ARG;
+}
+
+size_t mlp_blas_threads(void) { return mlp__blas_threads(); }
