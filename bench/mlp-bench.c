@@ -20,6 +20,7 @@
  *   --threads N     BLAS threads, set through mlp_set_blas_threads
  *   --budget MS     time per implementation per case (default 1000)
  *   --no-naive      skip the naive reference
+ *   --no-fann       skip FANN
  *   --csv FILE      append one CSV row per case (header if the file is new)
  *   --label TEXT    backend label for the CSV (default: the loaded library)
  *   --memory        instead of timing: train on each case alone and report
@@ -521,7 +522,7 @@ int main(int argc, char **argv)
     const char *preset = NULL, *csv = NULL, *label = NULL;
     double budget = 1.0;
     size_t threads = 0;
-    bool naive = true, memory = false;
+    bool naive = true, fann = true, memory = false;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -537,6 +538,8 @@ int main(int argc, char **argv)
             label = argv[++i];
         else if (strcmp(a, "--no-naive") == 0)
             naive = false;
+        else if (strcmp(a, "--no-fann") == 0)
+            fann = false;
         else if (strcmp(a, "--memory") == 0)
             memory = true;
         else if (a[0] != '-' && n_cases < 32) {
@@ -605,7 +608,8 @@ int main(int argc, char **argv)
         double *T = xmalloc(s->batch * nL * sizeof(double));
         fill(X, s->batch * n0, 0.0, 1.0);
         fill(T, s->batch * nL, 0.1, 0.9);
-        bool on[N_IMPL] = { true, true, naive, step_fn[IMPL_FANN] != NULL };
+        bool on[N_IMPL] = { true, true, naive,
+                            fann && step_fn[IMPL_FANN] != NULL };
         struct ctx c;
         ctx_setup(&c, s, on);
         c.X = X;
