@@ -3,15 +3,107 @@
 #include "mlp_internal.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
-/* sigma(z) without overflow: for z < 0, e^z / (1 + e^z), so exp never sees
- * a large positive argument. */
-static double sigmoid(double z)
+/* e^x for x <= 0, written so that a loop over it vectorises: no libm
+ * call and no floating-point comparison (GCC will not if-convert one that
+ * could raise FE_INVALID), only arithmetic and unsigned bit work.
+ * x = k ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2, so r is
+ * exact), e^r by its Taylor series to degree 13 (truncation < 5e-18, under
+ * half an ulp), and 2^k applied as two normal powers 2^-m1 * 2^-m2 so that
+ * results in the subnormal range round once, as libm's exp does: within
+ * ~1 ulp of exp. Needs x >= -1416, so that both powers are normal. */
+static inline double exp_nonpositive(double x)
 {
-    if (z >= 0.0)
-        return 1.0 / (1.0 + exp(-z));
-    double e = exp(z);
-    return e / (1.0 + e);
+    const double shifter = 0x1.8p52, log2e = 0x1.71547652b82fep0;
+    const double ln2_hi = 0x1.62e42fee00000p-1, ln2_lo = 0x1.a39ef35793c76p-33;
+    double n = x * log2e + shifter; /* round(x log2 e) in the low bits */
+    double k = n - shifter;
+    uint64_t bits;
+    memcpy(&bits, &n, sizeof bits);
+    /* The low 52 bits of n hold 2^51 + k, k <= 0: m = -k, capped. */
+    uint64_t m = ((uint64_t)1 << 51) - (bits & (((uint64_t)1 << 52) - 1));
+    double r = (x - k * ln2_hi) - k * ln2_lo;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t m1 = m >> 1, m2 = m - m1; /* each <= 1020: normal powers */
+    uint64_t b1 = (1023 - m1) << 52, b2 = (1023 - m2) << 52;
+    double s1, s2;
+    memcpy(&s1, &b1, sizeof s1);
+    memcpy(&s2, &b2, sizeof s2);
+    return p * s1 * s2;
+}
+
+/* sigma(z) without overflow and without a branch: with e = e^-|z| <= 1,
+ * sigma(z) = 1/(1+e) for z >= 0 and e/(1+e) for z < 0, the choice made on
+ * the sign bit. |z| is capped at 1416 (sigma is 0 or 1 long before) by
+ * comparing its bits as an integer, which orders non-negative doubles and
+ * also caps Inf and NaN (NaN is reported by the caller's finite check). */
+static inline double sigmoid(double z)
+{
+    const uint64_t cap = 0x4096200000000000u; /* 1416.0 */
+    double one = 1.0, t, az;
+    uint64_t zb, eb, ob, tb;
+    memcpy(&zb, &z, sizeof zb);
+    uint64_t ab = zb & ~((uint64_t)1 << 63);
+    ab = ab < cap ? ab : cap;
+    memcpy(&az, &ab, sizeof az);
+    double e = exp_nonpositive(-az);
+    memcpy(&eb, &e, sizeof eb);
+    memcpy(&ob, &one, sizeof ob);
+    uint64_t negative = (uint64_t)0 - (zb >> 63); /* all ones when z < 0 */
+    tb = (eb & negative) | (ob & ~negative);
+    memcpy(&t, &tb, sizeof t);
+    return t / (1.0 + e);
+}
+
+/* The activation loops, cloned for AVX2 where GCC can make ifunc clones:
+ * the elementwise passes are where small shapes spend their time beyond
+ * the GEMMs. Plain AVX2, not FMA, so every clone rounds identically. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__ELF__) && !defined(__SANITIZE_ADDRESS__)
+#define MLP_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define MLP_CLONES
+#endif
+
+MLP_CLONES
+static bool sigmoid_pass(size_t n, double *Z)
+{
+    /* x - x is 0 for finite x and NaN otherwise; OR-ing the comparisons
+     * is a vectorisable reduction, unlike a floating-point sum. */
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double z = Z[i];
+        bad |= (z - z) != 0.0;
+        Z[i] = sigmoid(z);
+    }
+    return bad == 0;
+}
+
+MLP_CLONES
+static bool sigmoid_backward_pass(size_t n, const double *A, double *dA)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = dA[i] * (A[i] * (1.0 - A[i]));
+        bad |= (d - d) != 0.0;
+        dA[i] = d;
+    }
+    return bad == 0;
 }
 
 /* Softmax of one row, minus the row maximum first so exp cannot overflow
@@ -32,14 +124,13 @@ static void softmax_row(size_t n, double *z)
         z[j] *= inv;
 }
 
-/* x - x is 0 for a finite x and NaN otherwise, so the sum is NaN exactly
- * when some x was not finite: one branch-free, vectorisable pass. */
+MLP_CLONES
 bool mlp__all_finite(const double *x, size_t n)
 {
-    double acc = 0.0;
+    unsigned bad = 0;
     for (size_t i = 0; i < n; i++)
-        acc += x[i] - x[i];
-    return acc == 0.0;
+        bad |= (x[i] - x[i]) != 0.0;
+    return bad == 0;
 }
 
 bool mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
@@ -49,11 +140,11 @@ bool mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
      * an overflow or a NaN weight. Finite Z gives finite A for every
      * activation here. */
     size_t n = rows * cols;
+    if (act == MLP_SIGMOID) /* the seed's case: check and map in one pass */
+        return sigmoid_pass(n, Z);
     bool finite = mlp__all_finite(Z, n);
     switch (act) {
     case MLP_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            Z[i] = sigmoid(Z[i]);
         break;
     case MLP_TANH:
         for (size_t i = 0; i < n; i++)
@@ -77,10 +168,8 @@ bool mlp__activation_backward(mlp_activation act, size_t n, const double *A,
                               double *dA)
 {
     switch (act) {
-    case MLP_SIGMOID: /* seed §3, §7: sigma' = A (1 - A) */
-        for (size_t i = 0; i < n; i++)
-            dA[i] *= A[i] * (1.0 - A[i]);
-        break;
+    case MLP_SIGMOID: /* seed §3, §7: sigma' = A (1 - A), checked in the pass */
+        return sigmoid_backward_pass(n, A, dA);
     case MLP_TANH: /* tanh' = 1 - A^2 */
         for (size_t i = 0; i < n; i++)
             dA[i] *= 1.0 - A[i] * A[i];
