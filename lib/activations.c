@@ -25,20 +25,17 @@ static inline double exp_nonpositive(double x)
     /* The low 52 bits of n hold 2^51 + k, k <= 0: m = -k, capped. */
     uint64_t m = ((uint64_t)1 << 51) - (bits & (((uint64_t)1 << 52) - 1));
     double r = (x - k * ln2_hi) - k * ln2_lo;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    /* e^r = 1 + (r + r^2 T(r)), T by Estrin's scheme: a short dependency
+     * chain (which limits short rows), and the large terms added last so
+     * the rounding stays that of Horner's form. */
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double q1 = 1.0 / 2 + r * (1.0 / 6), q2 = 1.0 / 24 + r * (1.0 / 120);
+    double q3 = 1.0 / 720 + r * (1.0 / 5040);
+    double q4 = 1.0 / 40320 + r * (1.0 / 362880);
+    double q5 = 1.0 / 3628800 + r * (1.0 / 39916800);
+    double q6 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
+    double t = (q1 + r2 * q2) + r4 * (q3 + r2 * q4) + r8 * (q5 + r2 * q6);
+    double p = 1.0 + (r + r2 * t);
     uint64_t m1 = m >> 1, m2 = m - m1; /* each <= 1020: normal powers */
     uint64_t b1 = (1023 - m1) << 52, b2 = (1023 - m2) << 52;
     double s1, s2;
