@@ -51,12 +51,14 @@ static mlp_status compute_deltas(struct mlp *net, size_t batch,
 }
 
 /* For every layer, into the block `target` laid out as mlp_params:
- *   W-part <- alpha * dZ^T A_prev + beta * W-part
- *   b-part <- alpha * dZ^T 1      + beta * b-part
- * with (alpha, beta) = (1, 0) for the gradients, (-lr, 1) for a plain SGD
- * update of the parameters, (1, mu) for the momentum buffer. */
+ *   W-part <- alpha * dZ^T A_prev + beta_w * W-part
+ *   b-part <- alpha * dZ^T 1      + beta_b * b-part
+ * with (alpha, beta_w, beta_b) = (1, 0, 0) for the gradients,
+ * (-lr, 1 - lr*lambda, 1) for a plain SGD update of the parameters with
+ * weight decay lambda, (1, mu, mu) for the momentum buffer. */
 static void apply_deltas(struct mlp *net, size_t batch, const double *X,
-                         double *target, double alpha, double beta)
+                         double *target, double alpha, double beta_w,
+                         double beta_b)
 {
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
@@ -66,20 +68,20 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
         double *db = dW + n_out * n_in;
         if (batch == 1) {
             /* Seed §4/§8 for one sample: dW = dz ⊗ a, a rank-1 update. */
-            if (beta == 0.0)
+            if (beta_w == 0.0)
                 memset(dW, 0, n_out * n_in * sizeof *dW);
-            else if (beta != 1.0)
+            else if (beta_w != 1.0)
                 for (size_t i = 0; i < n_out * n_in; i++)
-                    dW[i] *= beta;
+                    dW[i] *= beta_w;
             mlp__ger(n_out, n_in, alpha, dZ, A_prev, dW);
             /* Seed §5/§9 for one sample: db = dz. */
             for (size_t i = 0; i < n_out; i++)
-                db[i] = alpha * dZ[i] + (beta == 0.0 ? 0.0 : beta * db[i]);
+                db[i] = alpha * dZ[i] + (beta_b == 0.0 ? 0.0 : beta_b * db[i]);
         } else {
             /* Seed §4/§8: dW^(l) = dZ^(l)^T A^(l-1)   (n_l x n_(l-1)). */
-            mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta, dW);
+            mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta_w, dW);
             /* Seed §5/§9, summed over the batch: db^(l) = dZ^(l)^T 1. */
-            mlp__gemv_atx(batch, n_out, alpha, dZ, net->ones, beta, db);
+            mlp__gemv_atx(batch, n_out, alpha, dZ, net->ones, beta_b, db);
         }
     }
 }
@@ -95,7 +97,7 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
         status = compute_deltas(net, batch, X, T, &c);
     if (status != MLP_OK)
         return status;
-    apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
+    apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
     if (cost)
         *cost = c;
     return MLP_OK;
@@ -114,16 +116,24 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
         return status;
 
     struct mlp_optimizer *opt = &net->opt;
+    double lr = opt->learning_rate, lambda = net->weight_decay;
     if (opt->kind == MLP_OPT_SGD && opt->momentum == 0.0) {
-        /* θ <- θ - lr g, with g never stored: the update rides in the
-         * gradient GEMMs (alpha = -lr, beta = 1). Phase 1 used the old W. */
-        apply_deltas(net, batch, X, net->params, -opt->learning_rate, 1.0);
+        /* θ <- θ - lr (g + lambda θ_W), with g never stored: the update
+         * rides in the gradient GEMMs (alpha = -lr, beta = 1 - lr lambda
+         * on weights, 1 on biases). Phase 1 used the old W. */
+        apply_deltas(net, batch, X, net->params, -lr, 1.0 - lr * lambda, 1.0);
     } else if (opt->kind == MLP_OPT_SGD) {
-        /* v <- mu v + g in the GEMMs (beta = mu), then θ <- θ - lr v. */
-        apply_deltas(net, batch, X, opt->m, 1.0, opt->momentum);
-        mlp__axpy(net->n_params, -opt->learning_rate, opt->m, net->params);
+        /* v <- mu v + g in the GEMMs (beta = mu), v_W += lambda W, then
+         * θ <- θ - lr v. */
+        double mu = opt->momentum;
+        apply_deltas(net, batch, X, opt->m, 1.0, mu, mu);
+        if (lambda != 0.0)
+            for (size_t l = 1; l <= net->n_layers; l++)
+                mlp__axpy(net->sizes[l] * net->sizes[l - 1], lambda,
+                          mlp__W(net, l), opt->m + net->offsets[l - 1]);
+        mlp__axpy(net->n_params, -lr, opt->m, net->params);
     } else {
-        apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
+        apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
         status = mlp_step(net);
         if (status != MLP_OK)
             return status;

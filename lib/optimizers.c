@@ -1,9 +1,11 @@
-/* optimizers.c - SGD with momentum; the update applied by mlp_step. */
+/* optimizers.c - SGD with momentum, Adam, L2 weight decay; the update
+ * applied by mlp_step. */
 #include "mlp_internal.h"
 #include "alloc.h"
 #include "blas.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Replaces the optimizer; its state buffers (if any) are allocated first,
  * so a failed allocation leaves the old optimizer in place. */
@@ -37,23 +39,102 @@ mlp_status mlp_set_sgd(mlp_t *net, double learning_rate, double momentum)
     return install(net, next, momentum != 0.0, false);
 }
 
+mlp_status mlp_set_adam(mlp_t *net, double learning_rate, double beta1,
+                        double beta2, double epsilon)
+{
+    if (!net || !isfinite(learning_rate) || learning_rate <= 0.0 ||
+        !(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0) ||
+        !isfinite(epsilon) || epsilon <= 0.0)
+        return MLP_ERR_ARG;
+    struct mlp_optimizer next = { .kind = MLP_OPT_ADAM,
+                                  .learning_rate = learning_rate,
+                                  .beta1 = beta1, .beta2 = beta2,
+                                  .epsilon = epsilon };
+    return install(net, next, true, true);
+}
+
+mlp_status mlp_set_weight_decay(mlp_t *net, double lambda)
+{
+    if (!net || !isfinite(lambda) || lambda < 0.0)
+        return MLP_ERR_ARG;
+    net->weight_decay = lambda;
+    return MLP_OK;
+}
+
+void mlp__reset_optimizer(struct mlp *net)
+{
+    size_t bytes = net->n_params * sizeof(double);
+    if (net->opt.m)
+        memset(net->opt.m, 0, bytes);
+    if (net->opt.v)
+        memset(net->opt.v, 0, bytes);
+    net->opt.t = 0;
+}
+
+/* The update of n parameters theta from their gradients g, with L2 decay
+ * lambda folded into the gradient (g + lambda*theta), as torch.optim does
+ * with weight_decay. m and v are the matching slices of the state. */
+static void sgd_update(const struct mlp_optimizer *opt, double lambda,
+                       size_t n, const double *g, double *theta, double *m)
+{
+    double lr = opt->learning_rate, mu = opt->momentum;
+    for (size_t i = 0; i < n; i++) {
+        double d = g[i] + lambda * theta[i];
+        if (m)
+            d = m[i] = mu * m[i] + d;                  /* v = mu v + g */
+        theta[i] -= lr * d;                            /* θ -= lr v */
+    }
+}
+
+/* Adam (Kingma & Ba, Algorithm 1) in torch.optim.Adam's arrangement:
+ *   m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
+ *   θ <- θ - (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps). */
+static void adam_update(const struct mlp_optimizer *opt, double lambda,
+                        size_t n, const double *g, double *theta, double *m,
+                        double *v, double step_size, double bc2_sqrt)
+{
+    double b1 = opt->beta1, b2 = opt->beta2, eps = opt->epsilon;
+    for (size_t i = 0; i < n; i++) {
+        double d = g[i] + lambda * theta[i];
+        m[i] = b1 * m[i] + (1.0 - b1) * d;
+        v[i] = b2 * v[i] + (1.0 - b2) * d * d;
+        theta[i] -= step_size * m[i] / (sqrt(v[i]) / bc2_sqrt + eps);
+    }
+}
+
 mlp_status mlp_step(mlp_t *net)
 {
     if (!net)
         return MLP_ERR_ARG;
     const double *g = net->grads;
-    size_t n = net->n_params;
-    if (!mlp__all_finite(g, n))
+    if (!mlp__all_finite(g, net->n_params))
         return MLP_ERR_NONFINITE;
 
     struct mlp_optimizer *opt = &net->opt;
-    if (opt->momentum == 0.0) {
-        mlp__axpy(n, -opt->learning_rate, g, net->params); /* θ -= lr g */
-        return MLP_OK;
+    double step_size = 0.0, bc2_sqrt = 0.0;
+    if (opt->kind == MLP_OPT_ADAM) {
+        opt->t++;
+        double t = (double)opt->t;
+        step_size = opt->learning_rate / (1.0 - pow(opt->beta1, t));
+        bc2_sqrt = sqrt(1.0 - pow(opt->beta2, t));
     }
-    double mu = opt->momentum;
-    for (size_t i = 0; i < n; i++)
-        opt->m[i] = mu * opt->m[i] + g[i];                 /* v = mu v + g */
-    mlp__axpy(n, -opt->learning_rate, opt->m, net->params); /* θ -= lr v */
+    /* Layer by layer: the weights decay, the biases do not. */
+    for (size_t l = 1; l <= net->n_layers; l++) {
+        size_t off = net->offsets[l - 1];
+        size_t n_w = net->sizes[l] * net->sizes[l - 1], n_b = net->sizes[l];
+        size_t start[2] = { off, off + n_w }, count[2] = { n_w, n_b };
+        double lambda[2] = { net->weight_decay, 0.0 };
+        for (int part = 0; part < 2; part++) {
+            size_t s = start[part];
+            double *m = opt->m ? opt->m + s : NULL;
+            if (opt->kind == MLP_OPT_ADAM)
+                adam_update(opt, lambda[part], count[part], g + s,
+                            net->params + s, m, opt->v + s, step_size,
+                            bc2_sqrt);
+            else
+                sgd_update(opt, lambda[part], count[part], g + s,
+                           net->params + s, m);
+        }
+    }
     return MLP_OK;
 }
