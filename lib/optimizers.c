@@ -37,23 +37,44 @@ mlp_status mlp_set_sgd(mlp_t *net, double learning_rate, double momentum)
     return install(net, next, momentum != 0.0, false);
 }
 
+/* SGD: v' = mu v + g (v' = g without momentum), θ' = θ - lr v'.
+ * The first pass only reads, and proves every new value finite; the second
+ * writes. A failed step thus changes nothing. */
+static mlp_status sgd_step(struct mlp *net)
+{
+    const double *g = net->grads;
+    double *theta = net->params, *v = net->opt.m;
+    double lr = net->opt.learning_rate, mu = net->opt.momentum;
+    size_t n = net->n_params;
+
+    double nonfinite = 0.0;
+    if (v) {
+        for (size_t i = 0; i < n; i++) {
+            double vi = mu * v[i] + g[i], ti = theta[i] - lr * vi;
+            nonfinite += (vi - vi) + (ti - ti);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            double ti = theta[i] - lr * g[i];
+            nonfinite += ti - ti;
+        }
+    }
+    if (nonfinite != 0.0)
+        return MLP_ERR_NONFINITE;
+
+    if (v) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = mu * v[i] + g[i];                  /* v = mu v + g */
+        mlp__axpy(n, -lr, v, theta);                  /* θ -= lr v */
+    } else {
+        mlp__axpy(n, -lr, g, theta);                  /* θ -= lr g */
+    }
+    return MLP_OK;
+}
+
 mlp_status mlp_step(mlp_t *net)
 {
     if (!net)
         return MLP_ERR_ARG;
-    const double *g = net->grads;
-    size_t n = net->n_params;
-    if (!mlp__all_finite(g, n))
-        return MLP_ERR_NONFINITE;
-
-    struct mlp_optimizer *opt = &net->opt;
-    if (opt->momentum == 0.0) {
-        mlp__axpy(n, -opt->learning_rate, g, net->params); /* θ -= lr g */
-        return MLP_OK;
-    }
-    double mu = opt->momentum;
-    for (size_t i = 0; i < n; i++)
-        opt->m[i] = mu * opt->m[i] + g[i];                 /* v = mu v + g */
-    mlp__axpy(n, -opt->learning_rate, opt->m, net->params); /* θ -= lr v */
-    return MLP_OK;
+    return sgd_step(net);
 }
