@@ -195,7 +195,10 @@ MLP_API mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X,
  * the batch cost C (see mlp_loss) and stores C in *cost unless cost is NULL.
  * X is batch x n_0 and T (the targets) batch x n_L, row-major. Statuses as
  * mlp_predict, plus MLP_ERR_NONFINITE when T, the cost or a gradient is not
- * finite; on any failure the gradients and *cost are left as they were. */
+ * finite. On any failure the parameters and *cost are left as they were,
+ * and so are the gradients, except after a gradient that overflowed to
+ * Inf (possible only with |dC/dz * a| near 1e308): the gradients are then
+ * unspecified. */
 MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                                 const double *T, double *cost);
 
@@ -204,22 +207,27 @@ MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
 
 /* Selects SGD: with momentum mu, v <- mu*v + g; θ <- θ - lr*v, v starting at
  * 0 (as torch.optim.SGD). mu = 0 is plain SGD. Resets the optimizer state.
- * MLP_ERR_ARG if net is NULL, learning_rate is not finite and > 0, or
- * momentum is not in [0, 1). */
+ * Momentum needs a velocity of mlp_n_params doubles, allocated here. Returns
+ *   MLP_ERR_ARG   net is NULL, learning_rate is not finite and > 0, or
+ *                 momentum is not in [0, 1);
+ *   MLP_ERR_NOMEM the velocity could not be allocated.
+ * On failure the previous optimizer and its state are kept. */
 MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
                                double momentum);
 
-/* Applies one optimizer update to mlp_params from mlp_grads.
- * MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient or an updated
- * parameter would not be finite (nothing is changed then). */
+/* Applies one optimizer update to mlp_params from mlp_grads. Allocates
+ * nothing. MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient, an
+ * updated parameter or optimizer state would not be finite: every new value
+ * is checked before any is written, so nothing changes then. */
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
- * and cost. For SGD it folds the update into the backward GEMMs
- * (W <- W - lr * dZ^T A with beta = 1), so the gradient buffers are
- * unspecified afterwards: to read gradients, call mlp_backprop. Statuses as
- * mlp_backprop; on failure the parameters and optimizer state are
- * unchanged. */
+ * and cost. For plain SGD it folds the update into the backward GEMMs
+ * (W <- W - lr * dZ^T A with beta = 1) whenever the magnitudes seen in the
+ * pass prove the update finite, so the gradient buffers are unspecified
+ * afterwards: to read gradients, call mlp_backprop. Statuses as
+ * mlp_backprop and mlp_step; on failure the parameters and optimizer state
+ * are unchanged. */
 MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
                                    const double *T, double *cost);
 

@@ -46,6 +46,13 @@ struct mlp {
     double **act;
     double **delta;
     double *ones;
+
+    /* Filled by the last forward/backward pass, for l = 0..L:
+     * a_bound[l] >= max |A^(l)| (A^(0) = X), dz_bound[l] = max |dZ^(l)|.
+     * They let mlp_train_batch prove that an update made inside the GEMM
+     * cannot overflow. One block of 2 (L + 1) doubles. */
+    double *a_bound;
+    double *dz_bound;
 };
 
 /* Layer l's parameters (l = 1..L). */
@@ -67,13 +74,15 @@ mlp_status mlp__reserve(struct mlp *net, size_t batch);
  * MLP_ERR_NONFINITE when an activation is not finite. (forward.c) */
 mlp_status mlp__forward(struct mlp *net, size_t batch, const double *X);
 
-/* Checks the common arguments of predict/backprop: net, X, batch, and that
- * X (and T unless NULL) are finite; then reserves the workspace. */
+/* Checks the common arguments of predict/backprop: batch, and that X (and T
+ * unless NULL) are finite, recording max |X| in a_bound[0]; reserves the
+ * workspace. */
 mlp_status mlp__check_batch(struct mlp *net, size_t batch, const double *X,
                             const double *T);
 
-/* true when every one of the n values is finite. */
-bool mlp__all_finite(const double *x, size_t n);
+/* max |x_i| over n values, or +Inf when one is NaN or infinite.
+ * (activations.c) */
+double mlp__max_abs(const double *x, size_t n);
 
 /* Initialises the parameters from the seed. (init.c) */
 void mlp__init_params(struct mlp *net, uint64_t seed);

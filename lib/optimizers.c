@@ -71,60 +71,59 @@ void mlp__reset_optimizer(struct mlp *net)
     net->opt.t = 0;
 }
 
+/* The optimizer's constants for one step. */
+struct step {
+    enum mlp_optimizer_kind kind;
+    double lr, mu, b1, b2, eps;
+    double step_size, inv_bc2_sqrt;   /* Adam, for this step's t */
+};
+
 /* The update of n parameters theta from their gradients g, with L2 decay
  * lambda folded into the gradient (g + lambda*theta), as torch.optim does
- * with weight_decay. m and v are the matching slices of the state. */
-static void sgd_update(const struct mlp_optimizer *opt, double lambda,
-                       size_t n, const double *restrict g,
-                       double *restrict theta, double *restrict m)
+ * with weight_decay; m and v are the matching slices of the state.
+ *   SGD:  v <- mu v + g (v = g without momentum);  θ <- θ - lr v
+ *   Adam: m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;
+ *         θ <- θ - (lr / (1-b1^t)) m / (sqrt(v) / sqrt(1-b2^t) + eps)
+ *         (torch.optim.Adam's arrangement; the division by sqrt(1-b2^t)
+ *         is a multiplication here).
+ * With write false nothing is stored; the return value is 0 when every
+ * new value is finite (x - x is 0 for finite x, NaN otherwise), so a first
+ * pass can prove a step safe before a second pass makes it. */
+static double update(const struct step *c, double lambda, size_t n,
+                     const double *restrict g, double *restrict theta,
+                     double *restrict m, double *restrict v, bool write)
 {
-    double lr = opt->learning_rate, mu = opt->momentum;
+    double nonfinite = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double d = g[i] + lambda * theta[i];
-        if (m)
-            d = m[i] = mu * m[i] + d;                  /* v = mu v + g */
-        theta[i] -= lr * d;                            /* θ -= lr v */
+        double d = g[i] + lambda * theta[i], mi = d, vi = 0.0, ti;
+        if (c->kind == MLP_OPT_ADAM) {
+            mi = c->b1 * m[i] + (1.0 - c->b1) * d;
+            vi = c->b2 * v[i] + (1.0 - c->b2) * d * d;
+            ti = theta[i] - c->step_size * mi /
+                            (sqrt(vi) * c->inv_bc2_sqrt + c->eps);
+        } else {
+            if (m)
+                mi = c->mu * m[i] + d;
+            ti = theta[i] - c->lr * mi;
+        }
+        if (write) {
+            if (m)
+                m[i] = mi;
+            if (v)
+                v[i] = vi;
+            theta[i] = ti;
+        } else {
+            nonfinite += (mi - mi) + (vi - vi) + (ti - ti);
+        }
     }
+    return nonfinite;
 }
 
-/* Adam (Kingma & Ba, Algorithm 1) in torch.optim.Adam's arrangement:
- *   m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
- *   θ <- θ - (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps),
- * with the division by sqrt(1-b2^t) done as a multiplication.
- * (This loop is scalar at -O2: sqrt must keep errno semantics. It costs
- * about as much as the backward pass at 64-128-10, B = 32.) */
-static void adam_update(const struct mlp_optimizer *opt, double lambda,
-                        size_t n, const double *restrict g,
-                        double *restrict theta, double *restrict m,
-                        double *restrict v, double step_size,
-                        double inv_bc2_sqrt)
+/* One pass over every layer: the weights decay, the biases do not. */
+static double update_all(struct mlp *net, const struct step *c, bool write)
 {
-    double b1 = opt->beta1, b2 = opt->beta2, eps = opt->epsilon;
-    for (size_t i = 0; i < n; i++) {
-        double d = g[i] + lambda * theta[i];
-        m[i] = b1 * m[i] + (1.0 - b1) * d;
-        v[i] = b2 * v[i] + (1.0 - b2) * d * d;
-        theta[i] -= step_size * m[i] / (sqrt(v[i]) * inv_bc2_sqrt + eps);
-    }
-}
-
-mlp_status mlp_step(mlp_t *net)
-{
-    if (!net)
-        return MLP_ERR_ARG;
-    const double *g = net->grads;
-    if (!mlp__all_finite(g, net->n_params))
-        return MLP_ERR_NONFINITE;
-
-    struct mlp_optimizer *opt = &net->opt;
-    double step_size = 0.0, inv_bc2_sqrt = 0.0;
-    if (opt->kind == MLP_OPT_ADAM) {
-        opt->t++;
-        double t = (double)opt->t;
-        step_size = opt->learning_rate / (1.0 - pow(opt->beta1, t));
-        inv_bc2_sqrt = 1.0 / sqrt(1.0 - pow(opt->beta2, t));
-    }
-    /* Layer by layer: the weights decay, the biases do not. */
+    const struct mlp_optimizer *opt = &net->opt;
+    double nonfinite = 0.0;
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t off = net->offsets[l - 1];
         size_t n_w = net->sizes[l] * net->sizes[l - 1], n_b = net->sizes[l];
@@ -132,15 +131,32 @@ mlp_status mlp_step(mlp_t *net)
         double lambda[2] = { net->weight_decay, 0.0 };
         for (int part = 0; part < 2; part++) {
             size_t s = start[part];
-            double *m = opt->m ? opt->m + s : NULL;
-            if (opt->kind == MLP_OPT_ADAM)
-                adam_update(opt, lambda[part], count[part], g + s,
-                            net->params + s, m, opt->v + s, step_size,
-                            inv_bc2_sqrt);
-            else
-                sgd_update(opt, lambda[part], count[part], g + s,
-                           net->params + s, m);
+            nonfinite += update(c, lambda[part], count[part], net->grads + s,
+                                net->params + s, opt->m ? opt->m + s : NULL,
+                                opt->v ? opt->v + s : NULL, write);
         }
     }
+    return nonfinite;
+}
+
+mlp_status mlp_step(mlp_t *net)
+{
+    if (!net)
+        return MLP_ERR_ARG;
+    const struct mlp_optimizer *opt = &net->opt;
+    struct step c = { .kind = opt->kind, .lr = opt->learning_rate,
+                      .mu = opt->momentum, .b1 = opt->beta1,
+                      .b2 = opt->beta2, .eps = opt->epsilon };
+    if (opt->kind == MLP_OPT_ADAM) {
+        double t = (double)(opt->t + 1);
+        c.step_size = opt->learning_rate / (1.0 - pow(opt->beta1, t));
+        c.inv_bc2_sqrt = 1.0 / sqrt(1.0 - pow(opt->beta2, t));
+    }
+    /* First prove every new value finite, then write: a failed step
+     * changes nothing (also not the step count). */
+    if (update_all(net, &c, false) != 0.0)
+        return MLP_ERR_NONFINITE;
+    update_all(net, &c, true);
+    net->opt.t++;
     return MLP_OK;
 }
