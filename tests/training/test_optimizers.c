@@ -228,6 +228,40 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* Adam's step has a cheap finiteness proof and an exact fallback: a
+ * gradient whose square overflows must fail and change nothing; a tiny
+ * epsilon defeats the cheap proof, yet the exact check must let the (finite)
+ * step through, equal to the hand-written rule. */
+START_TEST(test_adam_finiteness_paths)
+{
+    mlp_t *net = make();
+    size_t n = mlp_n_params(net);
+    double *before = malloc(n * sizeof *before);
+    ck_assert_int_eq(mlp_set_adam(net, 1e-3, 0.9, 0.999, 1e-8), MLP_OK);
+    memcpy(before, mlp_params(net), n * sizeof *before);
+    for (size_t i = 0; i < n; i++)
+        mlp_grads(net)[i] = 1e200;            /* g^2 = Inf */
+    ck_assert_int_eq(mlp_step(net), MLP_ERR_NONFINITE);
+    ck_assert_mem_eq(mlp_params(net), before, n * sizeof *before);
+
+    struct ref r = { .adam = 1, .lr = 1e-3, .b1 = 0.9, .b2 = 0.999,
+                     .eps = 1e-300 };
+    r.m = calloc(n, sizeof *r.m);
+    r.v = calloc(n, sizeof *r.v);
+    ck_assert_int_eq(mlp_set_adam(net, r.lr, r.b1, r.b2, r.eps), MLP_OK);
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < n; i++)
+            mlp_grads(net)[i] = cos((double)(i + step));
+        ck_assert_int_eq(mlp_step(net), MLP_OK);
+        ref_step(&r, n, before, mlp_grads(net));
+        for (size_t i = 0; i < n; i++)
+            ck_assert_double_eq_tol(mlp_params(net)[i], before[i], 1e-14);
+    }
+    free(before); free(r.m); free(r.v);
+    mlp_free(net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("optimizers");
@@ -237,6 +271,7 @@ int main(void)
     tcase_add_test(tc, test_decay_spares_biases);
     tcase_add_test(tc, test_adam_first_step_is_lr);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_adam_finiteness_paths);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
