@@ -53,12 +53,14 @@ static mlp_status compute_deltas(struct mlp *net, size_t batch,
 }
 
 /* For every layer, into the block `target` laid out as mlp_params:
- *   W-part <- alpha * dZ^T A_prev + beta * W-part
- *   b-part <- alpha * dZ^T 1      + beta * b-part
- * with (alpha, beta) = (1, 0) for the gradients and (-lr, 1) for a plain
- * SGD update of the parameters. */
+ *   W-part <- alpha * dZ^T A_prev + beta_w * W-part
+ *   b-part <- alpha * dZ^T 1      + beta_b * b-part
+ * with (alpha, beta_w, beta_b) = (1, 0, 0) for the gradients and
+ * (-lr, 1 - lr*lambda, 1) for a plain SGD update of the parameters with
+ * weight decay lambda (θ - lr (g + lambda θ) on the weights). */
 static void apply_deltas(struct mlp *net, size_t batch, const double *X,
-                         double *target, double alpha, double beta)
+                         double *target, double alpha, double beta_w,
+                         double beta_b)
 {
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
@@ -68,17 +70,20 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
         double *db = dW + n_out * n_in;
         if (batch == 1) {
             /* Seed §4/§8 for one sample: dW = dz ⊗ a, a rank-1 update. */
-            if (beta == 0.0)
+            if (beta_w == 0.0)
                 memset(dW, 0, n_out * n_in * sizeof *dW);
+            else if (beta_w != 1.0)
+                for (size_t i = 0; i < n_out * n_in; i++)
+                    dW[i] *= beta_w;
             mlp__ger(n_out, n_in, alpha, dZ, A_prev, dW);
             /* Seed §5/§9 for one sample: db = dz. */
             for (size_t i = 0; i < n_out; i++)
-                db[i] = alpha * dZ[i] + (beta == 0.0 ? 0.0 : db[i]);
+                db[i] = alpha * dZ[i] + (beta_b == 0.0 ? 0.0 : beta_b * db[i]);
         } else {
             /* Seed §4/§8: dW^(l) = dZ^(l)^T A^(l-1)   (n_l x n_(l-1)). */
-            mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta, dW);
+            mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta_w, dW);
             /* Seed §5/§9, summed over the batch: db^(l) = dZ^(l)^T 1. */
-            mlp__gemv_atx(batch, n_out, alpha, dZ, net->ones, beta, db);
+            mlp__gemv_atx(batch, n_out, alpha, dZ, net->ones, beta_b, db);
         }
     }
 }
@@ -92,6 +97,10 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
 static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
 {
     double lr = net->opt.learning_rate;
+    /* Weight decay scales W by 1 - lr*lambda in the GEMM: with
+     * lr*lambda <= 1 that factor is in [0, 1] and cannot grow W. */
+    if (!(lr * net->weight_decay <= 1.0))
+        return false;
     for (size_t l = 1; l <= net->n_layers; l++) {
         double a = net->a_bound[l - 1] > 1.0 ? net->a_bound[l - 1] : 1.0;
         double bound = lr * (double)batch * net->dz_bound[l] * a;
@@ -112,7 +121,7 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
         status = compute_deltas(net, batch, X, T, &c);
     if (status != MLP_OK)
         return status;
-    apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
+    apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
     /* Finite deltas can still give an infinite product (|dz a| > 1e308). */
     if (isinf(mlp__max_abs(net->grads, net->n_params)))
         return MLP_ERR_NONFINITE;
@@ -136,14 +145,17 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
     const struct mlp_optimizer *opt = &net->opt;
     if (opt->kind == MLP_OPT_SGD && opt->momentum == 0.0 &&
         sgd_update_is_bounded(net, batch)) {
-        /* θ <- θ - lr g with g never stored: the update rides in the
-         * gradient GEMMs (alpha = -lr, beta = 1). Phase 1 used the old W. */
-        apply_deltas(net, batch, X, net->params, -opt->learning_rate, 1.0);
+        /* θ <- θ - lr (g + lambda θ_W) with g never stored: the update
+         * rides in the gradient GEMMs (alpha = -lr, beta = 1 - lr lambda on
+         * the weights, 1 on the biases). Phase 1 used the old W. */
+        double lr = opt->learning_rate;
+        apply_deltas(net, batch, X, net->params, -lr,
+                     1.0 - lr * net->weight_decay, 1.0);
     } else {
         /* Momentum, Adam, or an update too large to prove finite: the
          * gradients, then mlp_step, which checks every new value before it
          * writes any. */
-        apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
+        apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
         status = mlp_step(net);
         if (status != MLP_OK)
             return status;

@@ -33,6 +33,9 @@ struct mlp {
     double *grads;             /* same layout */
 
     struct mlp_optimizer opt;
+    /* issue 4: L2 weight decay on the weights (not the biases), a setting
+     * of its own that survives a change of optimizer. 0 = off. */
+    double weight_decay;
 
     /* Workspace for batches of up to `capacity` samples, one block.
      * act[l] (l = 1..L) holds A^(l), batch x n_l; act[0] is unused (the
@@ -83,5 +86,19 @@ double mlp__max_abs(const double *x, size_t n);
 
 /* Initialises the parameters from the seed. (init.c) */
 void mlp__init_params(struct mlp *net, uint64_t seed);
+
+/* issue 4 --------------------------------------------------------------- */
+
+/* Replaces the m x k column-major matrix A (m >= k >= 1, typically
+ * Gaussian) by the Q factor of its QR decomposition, each column's sign
+ * chosen so that R's diagonal is >= 0: orthonormal columns, and for a
+ * Gaussian A uniformly (Haar) distributed. MLP_ERR_NOMEM or MLP_ERR_ARG
+ * (LAPACK refused) leave A unspecified. (lapack.c, the only file that
+ * includes lapacke.h) */
+mlp_status mlp__orthonormalize(size_t m, size_t k, double *A);
+
+/* Zeroes the optimizer's state (velocity, moments, step count) without
+ * changing its kind or hyper-parameters. (optimizers.c) */
+void mlp__reset_optimizer(struct mlp *net);
 
 #endif
