@@ -77,6 +77,28 @@ static inline double sigmoid(double z)
 #define MLP_CLONES
 #endif
 
+/* |x| as an integer: with the sign bit cleared, the integer order of the
+ * bits is the order of |x|, and Inf and NaN lie above every finite value. So
+ * one integer max tells both the largest magnitude and whether anything
+ * was not finite; unlike a floating-point max or sum it vectorises without
+ * -ffast-math and reorders nothing. */
+static inline int64_t magnitude_bits(double x)
+{
+    int64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b & INT64_MAX;
+}
+
+static double bits_to_bound(int64_t max)
+{
+    const int64_t inf = 0x7ff0000000000000;
+    if (max >= inf)
+        return INFINITY;
+    double m;
+    memcpy(&m, &max, sizeof m);
+    return m;
+}
+
 MLP_CLONES
 static bool sigmoid_pass(size_t n, double *Z)
 {
@@ -92,15 +114,16 @@ static bool sigmoid_pass(size_t n, double *Z)
 }
 
 MLP_CLONES
-static bool sigmoid_backward_pass(size_t n, const double *A, double *dA)
+static double sigmoid_backward_pass(size_t n, const double *A, double *dA)
 {
-    unsigned bad = 0;
+    int64_t max = 0;
     for (size_t i = 0; i < n; i++) {
         double d = dA[i] * (A[i] * (1.0 - A[i]));
-        bad |= (d - d) != 0.0;
+        int64_t m = magnitude_bits(d);
+        max = m > max ? m : max;
         dA[i] = d;
     }
-    return bad == 0;
+    return bits_to_bound(max);
 }
 
 /* Softmax of one row, minus the row maximum first so exp cannot overflow
@@ -121,25 +144,33 @@ static void softmax_row(size_t n, double *z)
         z[j] *= inv;
 }
 
+/* Static, because GCC exports the ifunc of a cloned external function
+ * whatever its visibility. */
 MLP_CLONES
-bool mlp__all_finite(const double *x, size_t n)
+static double max_abs_pass(const double *x, size_t n)
 {
-    unsigned bad = 0;
-    for (size_t i = 0; i < n; i++)
-        bad |= (x[i] - x[i]) != 0.0;
-    return bad == 0;
+    int64_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t m = magnitude_bits(x[i]);
+        max = m > max ? m : max;
+    }
+    return bits_to_bound(max);
 }
 
-bool mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
+double mlp__max_abs(const double *x, size_t n) { return max_abs_pass(x, n); }
+
+double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
 {
     /* The check looks at the pre-activations: sigmoid and tanh map ±Inf to
-     * finite values and ReLU maps NaN to 0, so checking outputs would hide
-     * an overflow or a NaN weight. Finite Z gives finite A for every
-     * activation here. */
+     * finite values and ReLU maps NaN to 0, so checking the outputs would
+     * hide an overflow or a NaN weight. Finite Z gives finite A for every
+     * activation here, and |A| <= max(|Z|, 1). */
     size_t n = rows * cols;
     if (act == MLP_SIGMOID) /* the seed's case: check and map in one pass */
-        return sigmoid_pass(n, Z);
-    bool finite = mlp__all_finite(Z, n);
+        return sigmoid_pass(n, Z) ? 1.0 : INFINITY;
+    double max_z = mlp__max_abs(Z, n);
+    double bound = act == MLP_RELU || act == MLP_IDENTITY || isinf(max_z)
+                       ? max_z : 1.0;
     switch (act) {
     case MLP_SIGMOID:
         break;
@@ -158,14 +189,14 @@ bool mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
             softmax_row(cols, Z + r * cols);
         break;
     }
-    return finite;
+    return bound;
 }
 
-bool mlp__activation_backward(mlp_activation act, size_t n, const double *A,
-                              double *dA)
+double mlp__activation_backward(mlp_activation act, size_t n, const double *A,
+                                double *dA)
 {
     switch (act) {
-    case MLP_SIGMOID: /* seed §3, §7: sigma' = A (1 - A), checked in the pass */
+    case MLP_SIGMOID: /* seed §3, §7: sigma' = A (1 - A), bounded in the pass */
         return sigmoid_backward_pass(n, A, dA);
     case MLP_TANH: /* tanh' = 1 - A^2 */
         for (size_t i = 0; i < n; i++)
@@ -179,5 +210,5 @@ bool mlp__activation_backward(mlp_activation act, size_t n, const double *A,
     case MLP_SOFTMAX: /* folded into the loss; never reached for hidden layers */
         break;
     }
-    return mlp__all_finite(dA, n);
+    return mlp__max_abs(dA, n);
 }
