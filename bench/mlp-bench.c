@@ -23,6 +23,7 @@
  *   --slow-max GF   skip naive and FANN on steps above GF GFLOP (default 10:
  *                   2048-2048-2048 at B=512, 26 GFLOP, takes them ~20 s a step)
  *   --no-fann       skip FANN
+ *   --max-gflop GF  skip the cases whose step exceeds GF GFLOP (slow backends)
  *   --csv FILE      append one CSV row per case (header if the file is new)
  *   --label TEXT    backend label for the CSV (default: the loaded library)
  *   --memory        instead of timing: train on each case alone and report
@@ -512,7 +513,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: mlp-bench [--preset targets|width|batch|smoke|all] "
-            "[--threads N] [--budget MS] [--slow-max GF]\n"
+            "[--threads N] [--budget MS] [--slow-max GF] [--max-gflop GF]\n"
             "                 [--no-naive] [--csv FILE] [--label TEXT] "
             "[--memory] [SHAPE:BATCH ...]\n");
     exit(2);
@@ -523,7 +524,7 @@ int main(int argc, char **argv)
     struct shape cases[64];
     size_t n_cases = 0;
     const char *preset = NULL, *csv = NULL, *label = NULL;
-    double budget = 1.0, slow_max = 10.0;
+    double budget = 1.0, slow_max = 10.0, max_gflop = 0.0;
     size_t threads = 0;
     bool naive = true, fann = true, memory = false;
 
@@ -537,6 +538,8 @@ int main(int argc, char **argv)
             budget = strtod(argv[++i], NULL) / 1000.0;
         else if (strcmp(a, "--slow-max") == 0 && i + 1 < argc)
             slow_max = strtod(argv[++i], NULL);
+        else if (strcmp(a, "--max-gflop") == 0 && i + 1 < argc)
+            max_gflop = strtod(argv[++i], NULL);
         else if (strcmp(a, "--csv") == 0 && i + 1 < argc)
             csv = argv[++i];
         else if (strcmp(a, "--label") == 0 && i + 1 < argc)
@@ -614,6 +617,8 @@ int main(int argc, char **argv)
 
     for (size_t ci = 0; ci < n_cases; ci++) {
         const struct shape *s = &cases[ci];
+        if (max_gflop > 0 && step_flops(s) > max_gflop * 1e9)
+            continue;
         size_t n0 = s->sizes[0], nL = s->sizes[s->n_layers];
         double *X = xmalloc(s->batch * n0 * sizeof(double));
         double *T = xmalloc(s->batch * nL * sizeof(double));

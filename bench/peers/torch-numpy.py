@@ -44,7 +44,7 @@ def make_torch(sizes, batch, X, T):
     x, t = torch.from_numpy(X), torch.from_numpy(T)
 
     def step():
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()  # 1.13's default: keep the .grad buffers
         loss = loss_fn(model(x), t)
         loss.backward()
         opt.step()
