@@ -123,7 +123,9 @@ for shape, batch in cases:
     if shape in ("1024-1024-1024", "2048-2048-2048"):
         check(tag + " libmlp/roof 1t", r(m1, one["roofline_ms"]), 1.05)
         check(tag + " libmlp/roof 2t", r(m2, two["roofline_ms"]), 1.05)
-        check(tag + " GFLOP/s 2t", one["flops"] / (m2 * 1e6), 60, True)
+        check(tag + " GFLOP/s 2t (the roofline itself: %.3g)"
+              % (one["flops"] / (two["roofline_ms"] * 1e6)),
+              one["flops"] / (m2 * 1e6), 60, True)
     if shape in ("784-128-10", "784-512-512-10"):
         check(tag + " libmlp/roof 1t", r(m1, one["roofline_ms"]), 1.20)
         check(tag + " libmlp/roof 2t", r(m2, two["roofline_ms"]), 1.20)
@@ -186,9 +188,9 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set ylabel 'GFLOP/s'
 set logscale y
-set yrange [0.1:*]
+set yrange [0.01:*]
 set xtics rotate by -20
-set key top left
+set key outside right top
 plot for [i=2:%d] 'backends.dat' using i:xtic(1) title columnheader(i)
 """ % (len(configs) + 1))
 
