@@ -17,7 +17,8 @@
  *
  * Usage: mlp-bench [options] [SHAPE:BATCH ...]    e.g. 784-128-10:32
  *   --preset NAME   targets (default), width, batch, smoke, all
- *   --threads N     BLAS threads, set through mlp_set_blas_threads
+ *   --threads N     BLAS threads, set through mlp_set_blas_threads; a list
+ *                   (1,2) measures each count, interleaved, in one run
  *   --budget MS     time per implementation per case (default 1000)
  *   --no-naive      skip the naive reference
  *   --slow-max GF   skip naive and FANN on steps above GF GFLOP (default 10:
@@ -336,36 +337,45 @@ static double median(struct series *t)
 #define MIN_SAMPLES 5
 #define MAX_SAMPLES 2000
 
+/* Slot i * nt + j is implementation i at thread count threads[j] (set
+ * before each of its samples when nt > 1, so thread counts interleave too;
+ * naive and FANN use no BLAS and run at j = 0 only). */
 static void time_case(struct ctx *c, const bool *on, double budget,
-                      struct series *t)
+                      struct series *t, const size_t *threads, size_t nt)
 {
-    for (int i = 0; i < N_IMPL; i++) {
-        memset(&t[i], 0, sizeof t[i]);
-        t[i].done = !on[i];
-        if (!on[i])
-            continue;
-        /* Warm-up: the first step grows workspaces and pages memory in. */
-        double t0 = now();
-        step_fn[i](c);
-        double est = now() - t0;
-        if (est < budget) { /* a second warm-up step unless slow */
-            t0 = now();
-            step_fn[i](c);
-            est = now() - t0;
-        }
-        t[i].k = est >= 5e-4 ? 1 : (size_t)(5e-4 / (est > 1e-8 ? est : 1e-8)) + 1;
-        t[i].cap = MAX_SAMPLES;
-        t[i].per_step = xmalloc(MAX_SAMPLES * sizeof(double));
-    }
-    for (;;) {
-        bool all_done = true;
-        for (int i = 0; i < N_IMPL; i++) {
-            struct series *s = &t[i];
+    for (int i = 0; i < N_IMPL; i++)
+        for (size_t j = 0; j < nt; j++) {
+            struct series *s = &t[(size_t)i * nt + j];
+            memset(s, 0, sizeof *s);
+            s->done = !on[i] || (j > 0 && (i == IMPL_NAIVE || i == IMPL_FANN));
             if (s->done)
                 continue;
+            if (nt > 1)
+                mlp_set_blas_threads(threads[j]);
+            /* Warm-up: the first step grows workspaces and pages memory in. */
+            double t0 = now();
+            step_fn[i](c);
+            double est = now() - t0;
+            if (est < budget) { /* a second warm-up step unless slow */
+                t0 = now();
+                step_fn[i](c);
+                est = now() - t0;
+            }
+            s->k = est >= 5e-4 ? 1 : (size_t)(5e-4 / (est > 1e-8 ? est : 1e-8)) + 1;
+            s->cap = MAX_SAMPLES;
+            s->per_step = xmalloc(MAX_SAMPLES * sizeof(double));
+        }
+    for (;;) {
+        bool all_done = true;
+        for (size_t slot = 0; slot < N_IMPL * nt; slot++) {
+            struct series *s = &t[slot];
+            if (s->done)
+                continue;
+            if (nt > 1)
+                mlp_set_blas_threads(threads[slot % nt]);
             double t0 = now();
             for (size_t j = 0; j < s->k; j++)
-                step_fn[i](c);
+                step_fn[slot / nt](c);
             double dt = now() - t0;
             s->per_step[s->n++] = dt / (double)s->k;
             s->used += dt;
@@ -525,15 +535,26 @@ int main(int argc, char **argv)
     size_t n_cases = 0;
     const char *preset = NULL, *csv = NULL, *label = NULL;
     double budget = 1.0, slow_max = 10.0, max_gflop = 0.0;
-    size_t threads = 0;
+    size_t threads = 0, thread_list[4], nt = 0;
     bool naive = true, fann = true, memory = false;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--preset") == 0 && i + 1 < argc)
             preset = argv[++i];
-        else if (strcmp(a, "--threads") == 0 && i + 1 < argc)
-            threads = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
+            char *p = argv[++i], *end;
+            while (nt < 4) {
+                size_t v = (size_t)strtoul(p, &end, 10);
+                if (end == p || v == 0)
+                    usage();
+                thread_list[nt++] = v;
+                if (*end != ',')
+                    break;
+                p = end + 1;
+            }
+            threads = thread_list[0];
+        }
         else if (strcmp(a, "--budget") == 0 && i + 1 < argc)
             budget = strtod(argv[++i], NULL) / 1000.0;
         else if (strcmp(a, "--slow-max") == 0 && i + 1 < argc)
@@ -572,10 +593,18 @@ int main(int argc, char **argv)
      * caller sets (compare-backends does). */
     const char *how = "mlp_set_blas_threads";
     size_t used_threads = 0;
+    for (size_t j = nt; j-- > 1;)
+        if (mlp_set_blas_threads(thread_list[j]) != MLP_OK) {
+            fprintf(stderr, "mlp-bench: several thread counts need a BLAS "
+                            "with run-time thread control\n");
+            return 1;
+        }
     if (threads && mlp_set_blas_threads(threads) != MLP_OK) {
         how = "environment (this BLAS has no run-time thread control)";
         used_threads = threads;
     }
+    if (nt == 0)
+        thread_list[nt++] = 0;
     if (!used_threads)
         used_threads = mlp_blas_threads();
     char blas[1024];
@@ -584,7 +613,7 @@ int main(int argc, char **argv)
            mlp_version(), blas, used_threads, threads ? how : "default");
     printf("# ms per training step (forward + backward + SGD), median; "
            "GFLOP/s = 6*B*sum(n_in*n_out) / time\n");
-    printf("%-22s %5s %10s %10s %10s %10s %8s %8s %8s %8s\n", "shape", "B",
+    printf("%-22s %5s %3s %10s %10s %10s %10s %8s %8s %8s %8s\n", "shape", "B", "thr",
            "libmlp_ms", "roof_ms", "naive_ms", "fann_ms", "GFLOP/s", "mlp/roof",
            "naive/mlp", "mlp/fann");
 
@@ -631,27 +660,33 @@ int main(int argc, char **argv)
         ctx_setup(&c, s, on);
         c.X = X;
         c.T = T;
-        struct series t[N_IMPL];
-        time_case(&c, on, budget, t);
-        double ms[N_IMPL];
-        for (int i = 0; i < N_IMPL; i++) {
-            ms[i] = 1e3 * median(&t[i]);
-            free(t[i].per_step);
-        }
+        struct series t[N_IMPL * 4];
+        time_case(&c, on, budget, t, thread_list, nt);
         double flops = step_flops(s);
         char name[128];
         shape_name(s, name, sizeof name);
-        printf("%-22s %5zu %10.4f %10.4f %10.4f %10.4f %8.2f %8.3f %8.1f %8.3f\n",
-               name, s->batch, ms[IMPL_MLP], ms[IMPL_ROOF], ms[IMPL_NAIVE],
-               ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6),
-               ms[IMPL_MLP] / ms[IMPL_ROOF], ms[IMPL_NAIVE] / ms[IMPL_MLP],
-               ms[IMPL_MLP] / ms[IMPL_FANN]);
+        for (size_t j = 0; j < nt; j++) {
+            double ms[N_IMPL];
+            for (int i = 0; i < N_IMPL; i++) {
+                /* naive and FANN are measured once, at j = 0 */
+                size_t jj = i == IMPL_NAIVE || i == IMPL_FANN ? 0 : j;
+                ms[i] = 1e3 * median(&t[(size_t)i * nt + jj]);
+            }
+            size_t shown = nt > 1 ? thread_list[j] : used_threads;
+            printf("%-22s %5zu %3zu %10.4f %10.4f %10.4f %10.4f %8.2f %8.3f %8.1f %8.3f\n",
+                   name, s->batch, shown, ms[IMPL_MLP], ms[IMPL_ROOF], ms[IMPL_NAIVE],
+                   ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6),
+                   ms[IMPL_MLP] / ms[IMPL_ROOF], ms[IMPL_NAIVE] / ms[IMPL_MLP],
+                   ms[IMPL_MLP] / ms[IMPL_FANN]);
+            if (out)
+                fprintf(out, "%s,%zu,%s,%zu,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g\n",
+                        label, shown, name, s->batch, flops, ms[IMPL_MLP],
+                        ms[IMPL_ROOF], ms[IMPL_NAIVE], ms[IMPL_FANN],
+                        flops / (ms[IMPL_MLP] * 1e6), flops / (ms[IMPL_ROOF] * 1e6));
+        }
         fflush(stdout);
-        if (out)
-            fprintf(out, "%s,%zu,%s,%zu,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g\n",
-                    label, used_threads, name, s->batch, flops, ms[IMPL_MLP],
-                    ms[IMPL_ROOF], ms[IMPL_NAIVE], ms[IMPL_FANN],
-                    flops / (ms[IMPL_MLP] * 1e6), flops / (ms[IMPL_ROOF] * 1e6));
+        for (size_t i = 0; i < N_IMPL * nt; i++)
+            free(t[i].per_step);
         ctx_teardown(&c);
         free(X);
         free(T);
