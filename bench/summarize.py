@@ -130,8 +130,12 @@ for shape, batch in cases:
     if shape in ("784-128-10", "784-512-512-10"):
         check(tag + " libmlp/roof 1t", r(m1, one["roofline_ms"]), 1.20)
         check(tag + " libmlp/roof 2t", r(m2, two["roofline_ms"]), 1.20)
-        check(tag + " torch/libmlp 1t", r(p1["torch_ms"], m1), 2.0, True)
-        check(tag + " torch/libmlp 2t", r(p2["torch_ms"], m2), 2.0, True)
+        check(tag + " torch/libmlp 1t (torch/roofline: %.3g)"
+              % r(p1["torch_ms"], one["roofline_ms"]),
+              r(p1["torch_ms"], m1), 2.0, True)
+        check(tag + " torch/libmlp 2t (torch/roofline: %.3g)"
+              % r(p2["torch_ms"], two["roofline_ms"]),
+              r(p2["torch_ms"], m2), 2.0, True)
     if shape == "64-32-10" and batch == "1":
         check(tag + " libmlp/roof 1t", r(m1, one["roofline_ms"]), 1.5)
         check(tag + " libmlp/roof 2t", r(m2, two["roofline_ms"]), 1.5)
