@@ -234,6 +234,14 @@ mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local, const double *X,
     if (!net || batch_size == 0 || epochs == 0 ||
         (n_local > 0 && (!X || !T)))
         status = MLP_ERR_ARG;
+    /* Ranks that disagreed on these would take different numbers of steps
+     * and wait for one another forever: compare them with rank 0's. */
+    uint64_t settings[3] = { batch_size, epochs, seed };
+    uint64_t mine[3] = { batch_size, epochs, seed };
+    if (MPI_Bcast(settings, 3, MPI_UINT64_T, 0, comm) != MPI_SUCCESS)
+        return MLP_ERR_IO;
+    if (memcmp(settings, mine, sizeof mine) != 0)
+        status = MLP_ERR_ARG;
     struct tally t;
     if (share(comm, status, (double)n_local, 0.0, &t) != MPI_SUCCESS)
         return MLP_ERR_IO;
@@ -246,8 +254,8 @@ mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local, const double *X,
     size_t n_total = (size_t)t.rows;
 
     /* This rank holds the global rows first .. first + n_local - 1. */
-    uint64_t mine = n_local, before = 0;
-    if (MPI_Exscan(&mine, &before, 1, MPI_UINT64_T, MPI_SUM, comm) !=
+    uint64_t local = n_local, before = 0;
+    if (MPI_Exscan(&local, &before, 1, MPI_UINT64_T, MPI_SUM, comm) !=
         MPI_SUCCESS)
         return MLP_ERR_IO;
     int rank;

@@ -83,7 +83,9 @@ MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
  * Each rank passes its own shard: `batch` rows of X (batch x n_0) and T
  * (batch x n_L), row-major; batch, X and T may differ from rank to rank,
  * and batch may be 0 on some ranks (X and T may then be NULL), but not on
- * all. On success every rank's gradients (mlp_grads) hold the gradient of
+ * all. Every rank's network must have the same shape, parameters and
+ * optimizer settings (see mlp_mpi_bcast_params); this is not checked on
+ * each step, and networks of different sizes make the MPI_Allreduce fail. On success every rank's gradients (mlp_grads) hold the gradient of
  * the whole batch's cost, its parameters have been updated by mlp_step, and
  * *cost (unless cost is NULL) is the whole batch's cost before the update.
  *
@@ -125,7 +127,9 @@ MLP_MPI_API mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch,
  *
  * epoch_costs, unless NULL, receives `epochs` values: for each epoch, the
  * mean cost over its N rows, as measured by each batch before its update.
- * batch_size, epochs and seed must be the same on every rank.
+ * batch_size, epochs and seed must be the same on every rank; they are
+ * compared with rank 0's before anything else, and a rank that differs
+ * makes every rank return MLP_ERR_ARG.
  *
  * Memory: N indices (size_t) for the order, and up to batch_size rows of X
  * and T for the gathered shard, on every rank, allocated once per call.
@@ -133,7 +137,8 @@ MLP_MPI_API mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch,
  * Returns on every rank
  *   MLP_OK;
  *   MLP_ERR_ARG        net NULL, batch_size or epochs 0, X or T NULL on a
- *                      rank with n_local > 0, N == 0, or N too large;
+ *                      rank with n_local > 0, batch_size, epochs or seed
+ *                      not the same on every rank, N == 0, or N too large;
  *   MLP_ERR_NOMEM      some rank's buffers could not be allocated;
  *   MLP_ERR_NONFINITE  as mlp_mpi_train_batch: training stops at the
  *                      failing batch, whose update is not applied (earlier

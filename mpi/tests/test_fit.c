@@ -135,6 +135,23 @@ static void errors(void)
     st = mlp_mpi_fit(net, count, test_rank == 0 ? NULL : Xs, Ts, BATCH_SIZE,
                      EPOCHS, SEED, NULL, MPI_COMM_WORLD);
     CHECK(st == MLP_ERR_ARG, "NULL X on rank 0 gave %s", mlp_strerror(st));
+    /* Settings that differ on the last rank would make the ranks take
+     * different numbers of steps: refused everywhere instead of a hang. */
+    if (test_ranks > 1) {
+        int last = test_rank == test_ranks - 1;
+        st = mlp_mpi_fit(net, count, Xs, Ts, BATCH_SIZE + (size_t)last,
+                         EPOCHS, SEED, NULL, MPI_COMM_WORLD);
+        CHECK(st == MLP_ERR_ARG, "batch_size differing on one rank gave %s",
+              mlp_strerror(st));
+        st = mlp_mpi_fit(net, count, Xs, Ts, BATCH_SIZE, EPOCHS,
+                         SEED + (uint64_t)last, NULL, MPI_COMM_WORLD);
+        CHECK(st == MLP_ERR_ARG, "seed differing on one rank gave %s",
+              mlp_strerror(st));
+        st = mlp_mpi_fit(net, count, Xs, Ts, BATCH_SIZE,
+                         EPOCHS + (size_t)last, SEED, NULL, MPI_COMM_WORLD);
+        CHECK(st == MLP_ERR_ARG, "epochs differing on one rank gave %s",
+              mlp_strerror(st));
+    }
     st = mlp_mpi_fit(net, 0, NULL, NULL, BATCH_SIZE, EPOCHS, SEED, NULL,
                      MPI_COMM_WORLD);
     CHECK(st == MLP_ERR_ARG, "no rows at all gave %s", mlp_strerror(st));
