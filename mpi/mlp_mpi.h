@@ -71,8 +71,8 @@ extern "C" {
  *   MLP_ERR_ARG  net is NULL on some rank, root is not a rank of comm, or
  *                some rank's network differs in shape, activations or loss
  *                (nothing is copied then);
- *   MLP_ERR_NOMEM  a small buffer for the shape could not be allocated;
- *   MLP_ERR_IO   an MPI call failed (see above). */
+ *   MLP_ERR_IO   an MPI call failed (see above).
+ * It allocates nothing. */
 MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
                                             MPI_Comm comm);
 
@@ -90,7 +90,9 @@ MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
  * *cost (unless cost is NULL) is the whole batch's cost before the update.
  *
  * Cost: two MPI_Allreduce calls, one of a few doubles (sizes, costs and
- * statuses) and one of mlp_n_params doubles, in place. No allocation.
+ * statuses) and one of mlp_n_params doubles, in place. It allocates
+ * nothing itself; mlp_backprop grows the workspace when a shard is larger
+ * than any before on that rank, as it always does.
  *
  * Returns on every rank
  *   MLP_OK;
