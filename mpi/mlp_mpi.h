@@ -37,8 +37,10 @@
  *   only) and calls no MPI function after returning.
  * - The parameters stay bitwise identical across ranks because every rank
  *   applies the same update to the same reduced gradient: this relies on
- *   MPI_Allreduce giving every rank the same bits, as Open MPI and MPICH do
- *   for MPI_SUM on MPI_DOUBLE.
+ *   MPI_Allreduce giving every rank the same bits, as Open MPI does for
+ *   MPI_SUM on MPI_DOUBLE (the tests check it). With an MPI that did not,
+ *   ranks could drift apart by rounding; mlp_mpi_bcast_params now and then
+ *   would bring them back together.
  */
 #ifndef MLP_MPI_H
 #define MLP_MPI_H
