@@ -8,8 +8,9 @@
  * The sharded gradient is the same sum taken in another order (each
  * shard's mean, scaled by its share, then the ranks' sum), so each entry
  * differs by a few ulps of the sum of its terms' magnitudes per step;
- * 30 steps of learning rate <= 0.5 grow that to around 1e-15 .. 1e-14 for
- * these O(1) values. 1e-12 leaves room for other MPI reduction orders
+ * 30 steps of learning rate <= 0.5 keep that near 1e-15 for these O(1)
+ * values (measured with Open MPI 4.1.4: at most 6.2e-16 on 2 and 3 ranks,
+ * 0 on one). 1e-12 leaves room for other MPI reduction orders
  * while still catching any real mistake (a wrong weight, a missing shard
  * or a lost step changes values by 1e-3 or more). */
 #define TOL 1e-12
