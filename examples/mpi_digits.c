@@ -110,12 +110,11 @@ int main(int argc, char **argv)
 
     /* 1797 rows, every fifth for testing: 1437 training rows. */
     size_t n_train = MAX_ROWS - (MAX_ROWS + 4) / 5;
+    size_t r = (size_t)rank, per = n_train / (size_t)ranks,
+           extra = n_train % (size_t)ranks; /* the first `extra` get one more */
     struct share share = {
-        .first = n_train / (size_t)ranks * (size_t)rank +
-                 ((size_t)rank < n_train % (size_t)ranks ? (size_t)rank
-                                                         : n_train % (size_t)ranks),
-        .count = n_train / (size_t)ranks +
-                 ((size_t)rank < n_train % (size_t)ranks),
+        .first = per * r + (r < extra ? r : extra),
+        .count = per + (r < extra),
     };
     struct rows train = { 0 }, test = { 0 };
     char err[512] = "";

@@ -261,7 +261,8 @@ mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local, const double *X,
     int rank;
     if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
         return MLP_ERR_IO;
-    size_t first = rank == 0 ? 0 : (size_t)before; /* Exscan leaves rank 0's undefined */
+    /* MPI_Exscan leaves rank 0's result undefined. */
+    size_t first = rank == 0 ? 0 : (size_t)before;
 
     size_t n_in = mlp_layer_size(net, 0);
     size_t n_out = mlp_layer_size(net, mlp_n_layers(net));

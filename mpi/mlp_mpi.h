@@ -87,8 +87,10 @@ MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
  * and batch may be 0 on some ranks (X and T may then be NULL), but not on
  * all. Every rank's network must have the same shape, parameters and
  * optimizer settings (see mlp_mpi_bcast_params); this is not checked on
- * each step, and networks of different sizes make the MPI_Allreduce fail. On success every rank's gradients (mlp_grads) hold the gradient of
- * the whole batch's cost, its parameters have been updated by mlp_step, and
+ * each step, and networks of different sizes make the MPI_Allreduce fail.
+ *
+ * On success every rank's gradients (mlp_grads) hold the gradient of the
+ * whole batch's cost, its parameters have been updated by mlp_step, and
  * *cost (unless cost is NULL) is the whole batch's cost before the update.
  *
  * Cost: two MPI_Allreduce calls, one of a few doubles (sizes, costs and

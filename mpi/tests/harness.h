@@ -30,7 +30,7 @@ static long test_failures, test_checks;
         }                                                                  \
     } while (0)
 
-static void test_init(int *argc, char ***argv)
+static inline void test_init(int *argc, char ***argv)
 {
     MPI_Init(argc, argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &test_rank);
@@ -45,7 +45,7 @@ static void test_init(int *argc, char ***argv)
 
 /* Sums the failures over every rank, prints one line on rank 0, and ends
  * MPI; returns the exit code every rank should use. */
-static int test_finish(const char *name)
+static inline int test_finish(const char *name)
 {
     long counts[2] = { test_failures, test_checks };
     MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
@@ -57,7 +57,7 @@ static int test_finish(const char *name)
 }
 
 /* The tests' own generator (not the library's), for data. */
-static double test_uniform(uint64_t *state)
+static inline double test_uniform(uint64_t *state)
 {
     uint64_t z = (*state += 0x9E3779B97F4A7C15u);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
@@ -68,8 +68,9 @@ static double test_uniform(uint64_t *state)
 
 /* Rows X (n x n_in) uniform in [-1, 1]; targets T (n x n_out) one-hot when
  * one_hot, else uniform in [0, 1]. The same on every rank. */
-static void test_data(size_t n, size_t n_in, size_t n_out, int one_hot,
-                      uint64_t seed, double *X, double *T)
+static inline void test_data(size_t n, size_t n_in, size_t n_out,
+                             int one_hot, uint64_t seed, double *X,
+                             double *T)
 {
     uint64_t s = seed;
     for (size_t i = 0; i < n * n_in; i++)
@@ -92,8 +93,9 @@ enum test_split { SPLIT_EVEN, SPLIT_UNEVEN, SPLIT_ONE_EMPTY };
 static const char *const test_split_names[] = { "even", "uneven",
                                                 "one empty" };
 
-static void test_shard(enum test_split split, size_t total, int rank,
-                       int ranks, size_t *first, size_t *count)
+static inline void test_shard(enum test_split split, size_t total,
+                              int rank, int ranks, size_t *first,
+                              size_t *count)
 {
     size_t sizes[64] = { 0 };
     size_t P = (size_t)ranks, rest = total;
@@ -123,7 +125,8 @@ static void test_shard(enum test_split split, size_t total, int rank,
 }
 
 /* max_i |a_i - b_i| / max(1, |b_i|) */
-static double test_max_rel_diff(const double *a, const double *b, size_t n)
+static inline double test_max_rel_diff(const double *a, const double *b,
+                                       size_t n)
 {
     double worst = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -136,7 +139,7 @@ static double test_max_rel_diff(const double *a, const double *b, size_t n)
 }
 
 /* Whether this rank's n values are bitwise the same as rank 0's. */
-static int test_same_as_rank0(const double *x, size_t n)
+static inline int test_same_as_rank0(const double *x, size_t n)
 {
     double *copy = malloc(n * sizeof *copy);
     if (!copy)

@@ -45,7 +45,8 @@ static void reference(mlp_t *net, const double *X, const double *T,
     for (int e = 0; e < EPOCHS; e++) {
         for (size_t i = ROWS - 1; i >= 1; i--) {
             uint64_t bound = i + 1, r;
-            uint64_t skip = (UINT64_MAX - bound + 1) % bound; /* 2^64 mod bound */
+            /* Outputs below 2^64 mod bound are skipped. */
+            uint64_t skip = (UINT64_MAX - bound + 1) % bound;
             do
                 r = next(&state);
             while (r < skip);

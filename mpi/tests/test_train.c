@@ -188,7 +188,8 @@ static void errors(void)
         mlp_t *other = NULL;
         size_t sizes[4] = { 6, 9, 8, 4 };
         mlp_create(&other, 3, sizes, NULL, MLP_MSE, 7);
-        mlp_t *mine = test_rank == 1 ? other : make(c, 100 + (uint64_t)test_rank);
+        mlp_t *mine = test_rank == 1 ? other
+                                     : make(c, 100 + (uint64_t)test_rank);
         double *keep = malloc(mlp_n_params(mine) * sizeof *keep);
         memcpy(keep, mlp_params(mine), mlp_n_params(mine) * sizeof *keep);
         st = mlp_mpi_bcast_params(mine, 0, MPI_COMM_WORLD);
