@@ -215,6 +215,44 @@ static void errors(void)
     mlp_free(net);
 }
 
+/* Open MPI picks its Allreduce algorithm by message size; a network of
+ * 2.4 MB of gradients takes the large-message path (segmented, pipelined),
+ * which must also leave every rank the same bits. */
+static void large(void)
+{
+    enum { B = 40, N_IN = 300, N_OUT = 200, STEPS_LARGE = 3 };
+    const size_t sizes[] = { N_IN, 600, N_OUT };
+    double *X = malloc(sizeof(double) * B * N_IN);
+    double *T = malloc(sizeof(double) * B * N_OUT);
+    test_data(B, N_IN, N_OUT, 0, 31, X, T);
+    size_t first, count;
+    test_shard(SPLIT_UNEVEN, B, test_rank, test_ranks, &first, &count);
+    mlp_t *ref = NULL, *net = NULL;
+    mlp_create(&ref, 2, sizes, NULL, MLP_MSE, 5);
+    mlp_create(&net, 2, sizes, NULL, MLP_MSE, 5);
+    for (int s = 0; s < STEPS_LARGE; s++) {
+        CHECK(mlp_backprop(ref, B, X, T, NULL) == MLP_OK, "ref");
+        CHECK(mlp_step(ref) == MLP_OK, "ref step");
+        mlp_status st = mlp_mpi_train_batch(net, count,
+            count ? X + first * N_IN : NULL, count ? T + first * N_OUT : NULL,
+            NULL, MPI_COMM_WORLD);
+        CHECK(st == MLP_OK, "large step: %s", mlp_strerror(st));
+    }
+    size_t n = mlp_n_params(net);
+    double d = test_max_rel_diff(mlp_params(net), mlp_params(ref), n);
+    CHECK(d <= TOL, "large network: parameters differ by %g", d);
+    CHECK(test_same_as_rank0(mlp_grads(net), n),
+          "large network: reduced gradients differ between ranks");
+    CHECK(test_same_as_rank0(mlp_params(net), n),
+          "large network: parameters differ between ranks");
+    if (d > worst_seen)
+        worst_seen = d;
+    mlp_free(net);
+    mlp_free(ref);
+    free(X);
+    free(T);
+}
+
 int main(int argc, char **argv)
 {
     test_init(&argc, &argv);
@@ -222,6 +260,7 @@ int main(int argc, char **argv)
         for (int split = SPLIT_EVEN; split <= SPLIT_ONE_EMPTY; split++)
             equivalence(&cases[i], (enum test_split)split);
     errors();
+    large();
     double worst = worst_seen;
     MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE, MPI_MAX,
                   MPI_COMM_WORLD);
