@@ -1,9 +1,12 @@
 /* blas.c - the only file that includes <cblas.h> and says CblasRowMajor. */
 #include "blas.h"
-#include "mlp.h"
 
+/* cblas.h before any libc header: BLIS's defines _POSIX_C_SOURCE for the
+ * pthread types it uses, which only works before features.h is read. */
 #include <cblas.h>
 #include <limits.h>
+
+#include "mlp.h"
 
 size_t mlp__blas_max_dim(void) { return INT_MAX; }
 
@@ -77,29 +80,33 @@ bool mlp__blas_set_threads(size_t n)
 {
     if (n == 0 || n > (size_t)INT_MAX)
         return false;
+    bool done = false;
 #ifdef MLP_HAVE_WEAK
-    if (openblas_set_num_threads) {
-        openblas_set_num_threads((int)n);
-        return true;
-    }
+    /* Both can be loaded at once (a BLIS build whose LAPACK pulls in
+     * OpenBLAS as libblas.so.3): set each, so whichever serves the CBLAS
+     * calls follows. */
     if (bli_thread_set_num_threads) {
         bli_thread_set_num_threads((long long)n);
-        return true;
+        done = true;
+    }
+    if (openblas_set_num_threads) {
+        openblas_set_num_threads((int)n);
+        done = true;
     }
 #endif
     /* ATLAS (as Debian builds it) and the reference BLAS are serial. */
-    return n == 1;
+    return done || n == 1;
 }
 
 size_t mlp__blas_threads(void)
 {
 #ifdef MLP_HAVE_WEAK
-    if (openblas_get_num_threads)
-        return (size_t)openblas_get_num_threads();
     if (bli_thread_get_num_threads) {
         long long n = bli_thread_get_num_threads();
         return n > 0 ? (size_t)n : 1;
     }
+    if (openblas_get_num_threads)
+        return (size_t)openblas_get_num_threads();
 #endif
     return 1;
 }
