@@ -384,8 +384,8 @@ MLP_API mlp_status mlp_fit(mlp_t *net, size_t n, const double *X,
 /* Sets how many threads the BLAS backend uses for every later BLAS call of
  * the whole process, libmlp's and anyone else's: OpenBLAS and BLIS keep
  * their thread count process-wide, so this is not a per-network setting
- * and libmlp stores nothing. It calls openblas_set_num_threads or
- * bli_thread_set_num_threads, whichever backend is loaded, and overrides
+ * and libmlp stores nothing. It calls openblas_set_num_threads and
+ * bli_thread_set_num_threads, each one whose backend is loaded, and overrides
  * OPENBLAS_NUM_THREADS / BLIS_NUM_THREADS / OMP_NUM_THREADS, which only set
  * the starting value when the backend loads. OpenBLAS never uses more
  * threads than it was started with (OPENBLAS_NUM_THREADS, or the number of
