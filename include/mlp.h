@@ -378,6 +378,28 @@ MLP_API mlp_status mlp_fit(mlp_t *net, size_t n, const double *X,
                            const double *T, const mlp_fit_options *options,
                            mlp_fit_result *result);
 
+/* ------------------------------------------------------------------------ */
+/* BLAS threads                                                             */
+
+/* Sets how many threads the BLAS backend uses for every later BLAS call of
+ * the whole process, libmlp's and anyone else's: OpenBLAS and BLIS keep
+ * their thread count process-wide, so this is not a per-network setting
+ * and libmlp stores nothing. It calls openblas_set_num_threads and
+ * bli_thread_set_num_threads, each one whose backend is loaded, and overrides
+ * OPENBLAS_NUM_THREADS / BLIS_NUM_THREADS / OMP_NUM_THREADS, which only set
+ * the starting value when the backend loads. OpenBLAS never uses more
+ * threads than it was started with (OPENBLAS_NUM_THREADS, or the number of
+ * cores), so asking for more is capped there. Not safe to call while
+ * another thread is inside a BLAS call. Results stay bitwise reproducible
+ * only with one thread.
+ * Returns MLP_OK, or MLP_ERR_ARG if n == 0, n > INT_MAX, or n > 1 with a
+ * backend that has no run-time thread control (ATLAS as Debian builds it,
+ * the reference BLAS: both are serial, and n == 1 is accepted). */
+MLP_API mlp_status mlp_set_blas_threads(size_t n);
+
+/* The BLAS backend's current thread count: 1 for a serial backend. */
+MLP_API size_t mlp_blas_threads(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,15 +3,127 @@
 #include "mlp_internal.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
-/* sigma(z) without overflow: for z < 0, e^z / (1 + e^z), so exp never sees
- * a large positive argument. */
-static double sigmoid(double z)
+/* e^x for x <= 0, written so that a loop over it vectorises: no libm
+ * call and no floating-point comparison (GCC will not if-convert one that
+ * could raise FE_INVALID), only arithmetic and unsigned bit work.
+ * x = k ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2, so r is
+ * exact), e^r by its Taylor series to degree 13 (truncation < 5e-18, under
+ * half an ulp), and 2^k applied as two normal powers 2^-m1 * 2^-m2 so that
+ * results in the subnormal range round once, as libm's exp does: within
+ * ~1 ulp of exp. Needs x >= -1416, so that both powers are normal. */
+static inline double exp_nonpositive(double x)
 {
-    if (z >= 0.0)
-        return 1.0 / (1.0 + exp(-z));
-    double e = exp(z);
-    return e / (1.0 + e);
+    const double shifter = 0x1.8p52, log2e = 0x1.71547652b82fep0;
+    const double ln2_hi = 0x1.62e42fee00000p-1, ln2_lo = 0x1.a39ef35793c76p-33;
+    double n = x * log2e + shifter; /* round(x log2 e) in the low bits */
+    double k = n - shifter;
+    uint64_t bits;
+    memcpy(&bits, &n, sizeof bits);
+    /* The low 52 bits of n hold 2^51 + k, k <= 0: m = -k, capped. */
+    uint64_t m = ((uint64_t)1 << 51) - (bits & (((uint64_t)1 << 52) - 1));
+    double r = (x - k * ln2_hi) - k * ln2_lo;
+    /* e^r = 1 + (r + r^2 T(r)), T by Estrin's scheme: a short dependency
+     * chain (which limits short rows), and the large terms added last so
+     * the rounding stays that of Horner's form. */
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double q1 = 1.0 / 2 + r * (1.0 / 6), q2 = 1.0 / 24 + r * (1.0 / 120);
+    double q3 = 1.0 / 720 + r * (1.0 / 5040);
+    double q4 = 1.0 / 40320 + r * (1.0 / 362880);
+    double q5 = 1.0 / 3628800 + r * (1.0 / 39916800);
+    double q6 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
+    double t = (q1 + r2 * q2) + r4 * (q3 + r2 * q4) + r8 * (q5 + r2 * q6);
+    double p = 1.0 + (r + r2 * t);
+    uint64_t m1 = m >> 1, m2 = m - m1; /* each <= 1020: normal powers */
+    uint64_t b1 = (1023 - m1) << 52, b2 = (1023 - m2) << 52;
+    double s1, s2;
+    memcpy(&s1, &b1, sizeof s1);
+    memcpy(&s2, &b2, sizeof s2);
+    return p * s1 * s2;
+}
+
+/* sigma(z) without overflow and without a branch: with e = e^-|z| <= 1,
+ * sigma(z) = 1/(1+e) for z >= 0 and e/(1+e) for z < 0, the choice made on
+ * the sign bit. |z| is capped at 1416 (sigma is 0 or 1 long before) by
+ * comparing its bits as an integer, which orders non-negative doubles and
+ * also caps Inf and NaN (NaN is reported by the caller's finite check). */
+static inline double sigmoid(double z)
+{
+    const uint64_t cap = 0x4096200000000000u; /* 1416.0 */
+    double one = 1.0, t, az;
+    uint64_t zb, eb, ob, tb;
+    memcpy(&zb, &z, sizeof zb);
+    uint64_t ab = zb & ~((uint64_t)1 << 63);
+    ab = ab < cap ? ab : cap;
+    memcpy(&az, &ab, sizeof az);
+    double e = exp_nonpositive(-az);
+    memcpy(&eb, &e, sizeof eb);
+    memcpy(&ob, &one, sizeof ob);
+    uint64_t negative = (uint64_t)0 - (zb >> 63); /* all ones when z < 0 */
+    tb = (eb & negative) | (ob & ~negative);
+    memcpy(&t, &tb, sizeof t);
+    return t / (1.0 + e);
+}
+
+/* The activation loops, cloned for AVX2 where GCC can make ifunc clones:
+ * the elementwise passes are where small shapes spend their time beyond
+ * the GEMMs. Plain AVX2, not FMA, so every clone rounds identically. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__ELF__) && !defined(__SANITIZE_ADDRESS__)
+#define MLP_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define MLP_CLONES
+#endif
+
+/* |x| as an integer: with the sign bit cleared, the integer order of the
+ * bits is the order of |x|, and Inf and NaN lie above every finite value. So
+ * one integer max tells both the largest magnitude and whether anything
+ * was not finite; unlike a floating-point max or sum it vectorises without
+ * -ffast-math and reorders nothing. */
+static inline int64_t magnitude_bits(double x)
+{
+    int64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b & INT64_MAX;
+}
+
+static double bits_to_bound(int64_t max)
+{
+    const int64_t inf = 0x7ff0000000000000;
+    if (max >= inf)
+        return INFINITY;
+    double m;
+    memcpy(&m, &max, sizeof m);
+    return m;
+}
+
+MLP_CLONES
+static bool sigmoid_pass(size_t n, double *Z)
+{
+    /* x - x is 0 for finite x and NaN otherwise; OR-ing the comparisons
+     * is a vectorisable reduction, unlike a floating-point sum. */
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double z = Z[i];
+        bad |= (z - z) != 0.0;
+        Z[i] = sigmoid(z);
+    }
+    return bad == 0;
+}
+
+MLP_CLONES
+static double sigmoid_backward_pass(size_t n, const double *A, double *dA)
+{
+    int64_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = dA[i] * (A[i] * (1.0 - A[i]));
+        int64_t m = magnitude_bits(d);
+        max = m > max ? m : max;
+        dA[i] = d;
+    }
+    return bits_to_bound(max);
 }
 
 /* Softmax of one row, minus the row maximum first so exp cannot overflow
@@ -32,19 +144,20 @@ static void softmax_row(size_t n, double *z)
         z[j] *= inv;
 }
 
-/* x - x is 0 for a finite x and NaN otherwise, so their sum catches what
- * the max (whose comparisons are false for NaN) would miss. Branch-free and
- * vectorisable: one pass. */
-double mlp__max_abs(const double *x, size_t n)
+/* Static, because GCC exports the ifunc of a cloned external function
+ * whatever its visibility. */
+MLP_CLONES
+static double max_abs_pass(const double *x, size_t n)
 {
-    double max = 0.0, nonfinite = 0.0;
+    int64_t max = 0;
     for (size_t i = 0; i < n; i++) {
-        double a = fabs(x[i]);
-        max = a > max ? a : max;
-        nonfinite += x[i] - x[i];
+        int64_t m = magnitude_bits(x[i]);
+        max = m > max ? m : max;
     }
-    return nonfinite == 0.0 ? max : INFINITY;
+    return bits_to_bound(max);
 }
+
+double mlp__max_abs(const double *x, size_t n) { return max_abs_pass(x, n); }
 
 double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
 {
@@ -53,13 +166,13 @@ double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
      * hide an overflow or a NaN weight. Finite Z gives finite A for every
      * activation here, and |A| <= max(|Z|, 1). */
     size_t n = rows * cols;
+    if (act == MLP_SIGMOID) /* the seed's case: check and map in one pass */
+        return sigmoid_pass(n, Z) ? 1.0 : INFINITY;
     double max_z = mlp__max_abs(Z, n);
     double bound = act == MLP_RELU || act == MLP_IDENTITY || isinf(max_z)
                        ? max_z : 1.0;
     switch (act) {
     case MLP_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            Z[i] = sigmoid(Z[i]);
         break;
     case MLP_TANH:
         for (size_t i = 0; i < n; i++)
@@ -83,10 +196,8 @@ double mlp__activation_backward(mlp_activation act, size_t n, const double *A,
                                 double *dA)
 {
     switch (act) {
-    case MLP_SIGMOID: /* seed §3, §7: sigma' = A (1 - A) */
-        for (size_t i = 0; i < n; i++)
-            dA[i] *= A[i] * (1.0 - A[i]);
-        break;
+    case MLP_SIGMOID: /* seed §3, §7: sigma' = A (1 - A), bounded in the pass */
+        return sigmoid_backward_pass(n, A, dA);
     case MLP_TANH: /* tanh' = 1 - A^2 */
         for (size_t i = 0; i < n; i++)
             dA[i] *= 1.0 - A[i] * A[i];

@@ -1,8 +1,12 @@
 /* blas.c - the only file that includes <cblas.h> and says CblasRowMajor. */
 #include "blas.h"
 
+/* cblas.h before any libc header: BLIS's defines _POSIX_C_SOURCE for the
+ * pthread types it uses, which only works before features.h is read. */
 #include <cblas.h>
 #include <limits.h>
+
+#include "mlp.h"
 
 size_t mlp__blas_max_dim(void) { return INT_MAX; }
 
@@ -57,3 +61,59 @@ void mlp__axpy(size_t n, double alpha, const double *x, double *y)
         n -= chunk;
     }
 }
+
+/* Run-time thread control. Only OpenBLAS and BLIS have it, under their own
+ * names, and a build against the generic libblas.so.3 does not know at link
+ * time which one it will get. So the entry points are weak references:
+ * each resolves to the loaded backend's function, or stays NULL when that
+ * backend is not the one loaded. The thread count lives in the backend, not
+ * here, so libmlp keeps no state of its own. */
+#if defined(__GNUC__) && defined(__ELF__)
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void bli_thread_set_num_threads(long long n) __attribute__((weak));
+extern long long bli_thread_get_num_threads(void) __attribute__((weak));
+#define MLP_HAVE_WEAK 1
+#endif
+
+bool mlp__blas_set_threads(size_t n)
+{
+    if (n == 0 || n > (size_t)INT_MAX)
+        return false;
+    bool done = false;
+#ifdef MLP_HAVE_WEAK
+    /* Both can be loaded at once (a BLIS build whose LAPACK pulls in
+     * OpenBLAS as libblas.so.3): set each, so whichever serves the CBLAS
+     * calls follows. */
+    if (bli_thread_set_num_threads) {
+        bli_thread_set_num_threads((long long)n);
+        done = true;
+    }
+    if (openblas_set_num_threads) {
+        openblas_set_num_threads((int)n);
+        done = true;
+    }
+#endif
+    /* ATLAS (as Debian builds it) and the reference BLAS are serial. */
+    return done || n == 1;
+}
+
+size_t mlp__blas_threads(void)
+{
+#ifdef MLP_HAVE_WEAK
+    if (bli_thread_get_num_threads) {
+        long long n = bli_thread_get_num_threads();
+        return n > 0 ? (size_t)n : 1;
+    }
+    if (openblas_get_num_threads)
+        return (size_t)openblas_get_num_threads();
+#endif
+    return 1;
+}
+
+mlp_status mlp_set_blas_threads(size_t n)
+{
+    return mlp__blas_set_threads(n) ? MLP_OK : MLP_ERR_ARG;
+}
+
+size_t mlp_blas_threads(void) { return mlp__blas_threads(); }

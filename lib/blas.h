@@ -6,6 +6,7 @@
 #ifndef MLP_BLAS_H
 #define MLP_BLAS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* C (m x n) = alpha * A (m x k) * B^T (B is n x k) + beta * C */
@@ -28,6 +29,12 @@ void mlp__ger(size_t m, size_t n, double alpha, const double *x,
               const double *y, double *A);
 /* y += alpha * x, over n entries (n may exceed INT_MAX: done in chunks) */
 void mlp__axpy(size_t n, double alpha, const double *x, double *y);
+
+/* Sets the backend's thread count (process-wide); false when the backend
+ * has no run-time thread control and n != 1. */
+bool mlp__blas_set_threads(size_t n);
+/* The backend's thread count; 1 for a serial backend. */
+size_t mlp__blas_threads(void);
 
 /* The largest dimension the BLAS index type can carry. */
 size_t mlp__blas_max_dim(void);

@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""The same training step as mlp-bench in PyTorch and NumPy, float64.
+
+One step: forward through sigmoid layers, MSE loss (mean over batch and
+outputs, as libmlp), backward, plain SGD update (lr 0.01). PyTorch uses
+nn.Linear + autograd + torch.optim.SGD, as a user would write it; NumPy
+writes the same products by hand. Timing as mlp-bench: warm-up, then
+samples taken in turn (torch, numpy, torch, ...), each sample k steps long
+so it lasts >= ~0.5 ms, and the median per-step time.
+
+usage: torch-numpy.py [--threads N] [--budget MS] [--csv FILE]
+                      [--label TEXT] SHAPE:BATCH ...
+Thread count: torch.set_num_threads(N); NumPy's BLAS follows
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, which the caller sets.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+try:
+    import torch
+except ImportError:  # NumPy alone is still worth measuring
+    torch = None
+
+LR = 0.01
+
+
+def parse(case):
+    shape, batch = case.split(":")
+    return [int(s) for s in shape.split("-")], int(batch)
+
+
+def make_torch(sizes, batch, X, T):
+    layers = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        layers += [torch.nn.Linear(n_in, n_out).double(), torch.nn.Sigmoid()]
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = torch.nn.MSELoss()
+    x, t = torch.from_numpy(X), torch.from_numpy(T)
+
+    def step():
+        opt.zero_grad()  # 1.13's default: keep the .grad buffers
+        loss = loss_fn(model(x), t)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def make_numpy(sizes, batch, X, T):
+    rng = np.random.default_rng(1)
+    Ws = [rng.uniform(-0.05, 0.05, (n_out, n_in))
+          for n_in, n_out in zip(sizes, sizes[1:])]
+    bs = [np.zeros(n_out) for n_out in sizes[1:]]
+    scale = 2.0 / (batch * sizes[-1])
+
+    def step():
+        acts = [X]
+        for W, b in zip(Ws, bs):
+            z = acts[-1] @ W.T
+            z += b
+            acts.append(1.0 / (1.0 + np.exp(-z)))
+        a = acts[-1]
+        dz = scale * (a - T) * a * (1.0 - a)
+        for l in range(len(Ws) - 1, -1, -1):
+            prev = acts[l]
+            if l > 0:
+                da = dz @ Ws[l]
+            Ws[l] -= LR * (dz.T @ prev)
+            bs[l] -= LR * dz.sum(axis=0)
+            if l > 0:
+                dz = da * prev * (1.0 - prev)
+    return step
+
+
+def measure(steps, budget):
+    """Round-robin samples; returns the median seconds per step of each."""
+    k, samples, used = {}, {}, {}
+    for name, fn in steps.items():
+        fn()
+        t0 = time.perf_counter()
+        fn()
+        est = max(time.perf_counter() - t0, 1e-7)
+        k[name] = 1 if est >= 5e-4 else int(5e-4 / est) + 1
+        samples[name], used[name] = [], 0.0
+    active = set(steps)
+    while active:
+        for name in list(active):
+            fn = steps[name]
+            t0 = time.perf_counter()
+            for _ in range(k[name]):
+                fn()
+            dt = time.perf_counter() - t0
+            samples[name].append(dt / k[name])
+            used[name] += dt
+            n = len(samples[name])
+            if n >= 2000 or (used[name] >= budget and
+                             (n >= 5 or used[name] >= 3 * budget)):
+                active.discard(name)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--budget", type=float, default=1000.0)
+    ap.add_argument("--csv")
+    ap.add_argument("--label", default="")
+    ap.add_argument("cases", nargs="+")
+    args = ap.parse_args()
+    if torch is not None and args.threads:
+        torch.set_num_threads(args.threads)
+    print("# torch %s (threads %s), numpy %s; ms per step, median" % (
+        torch.__version__ if torch else "missing",
+        torch.get_num_threads() if torch else "-", np.__version__))
+    print("%-22s %5s %10s %10s" % ("shape", "B", "torch_ms", "numpy_ms"))
+    out = None
+    if args.csv:
+        new = not os.path.exists(args.csv) or os.path.getsize(args.csv) == 0
+        out = open(args.csv, "a")
+        if new:
+            out.write("label,threads,shape,batch,torch_ms,numpy_ms\n")
+    rng = np.random.default_rng(0)
+    for case in args.cases:
+        sizes, batch = parse(case)
+        X = rng.uniform(0.0, 1.0, (batch, sizes[0]))
+        T = rng.uniform(0.1, 0.9, (batch, sizes[-1]))
+        steps = {"numpy": make_numpy(sizes, batch, X, T)}
+        if torch is not None:
+            steps["torch"] = make_torch(sizes, batch, X, T)
+        med = measure(steps, args.budget / 1000.0)
+        t_ms = 1e3 * med["torch"] if "torch" in med else float("nan")
+        n_ms = 1e3 * med["numpy"]
+        name = "-".join(map(str, sizes))
+        print("%-22s %5d %10.4f %10.4f" % (name, batch, t_ms, n_ms))
+        sys.stdout.flush()
+        if out:
+            out.write("%s,%d,%s,%d,%.6g,%.6g\n" % (
+                args.label, args.threads, name, batch, t_ms, n_ms))
+    if out:
+        out.close()
+
+
+if __name__ == "__main__":
+    main()
