@@ -110,15 +110,24 @@ static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
     return true;
 }
 
-mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
-                        const double *T, double *cost)
+/* Phase 1 with its argument checks, shared by backprop and train_batch. */
+static mlp_status checked_deltas(struct mlp *net, size_t batch,
+                                 const double *X, const double *T,
+                                 double *cost)
 {
     if (!net || !X || !T)
         return MLP_ERR_ARG;
     mlp_status status = mlp__check_batch(net, batch, X, T);
+    if (status != MLP_OK)
+        return status;
+    return compute_deltas(net, batch, X, T, cost);
+}
+
+mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
+                        const double *T, double *cost)
+{
     double c = 0.0;
-    if (status == MLP_OK)
-        status = compute_deltas(net, batch, X, T, &c);
+    mlp_status status = checked_deltas(net, batch, X, T, &c);
     if (status != MLP_OK)
         return status;
     apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
@@ -133,12 +142,8 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
 mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
                            const double *T, double *cost)
 {
-    if (!net || !X || !T)
-        return MLP_ERR_ARG;
-    mlp_status status = mlp__check_batch(net, batch, X, T);
     double c = 0.0;
-    if (status == MLP_OK)
-        status = compute_deltas(net, batch, X, T, &c);
+    mlp_status status = checked_deltas(net, batch, X, T, &c);
     if (status != MLP_OK)
         return status;
 

@@ -31,25 +31,6 @@
 #define NAIVE_TOL 1e-12
 #define FD_TOL 1e-6
 
-static const struct {
-    mlp_activation out;
-    mlp_loss loss;
-} outputs[] = {
-    { MLP_SIGMOID, MLP_MSE },
-    { MLP_TANH, MLP_MSE },
-    { MLP_RELU, MLP_MSE },
-    { MLP_IDENTITY, MLP_MSE },
-    { MLP_SOFTMAX, MLP_CROSS_ENTROPY },
-    { MLP_SIGMOID, MLP_CROSS_ENTROPY },
-};
-#define N_OUTPUTS (sizeof outputs / sizeof outputs[0])
-
-static const mlp_activation hiddens[] = {
-    MLP_SIGMOID, MLP_TANH, MLP_RELU, MLP_IDENTITY
-};
-#define N_HIDDENS (sizeof hiddens / sizeof hiddens[0])
-
-static const size_t batches[] = { 1, 2, 7, 33 };
 
 /* Compares the network's gradients with the reference block by block. */
 static void compare_grads(mlp_t *net, const test_shape *shape,
@@ -127,16 +108,16 @@ static void check_against_naive(const test_shape *shape, size_t batch,
 /* _i runs over every (output, hidden activation) pair. */
 START_TEST(test_naive_all_pairs)
 {
-    size_t o = (size_t)_i / N_HIDDENS, h = (size_t)_i % N_HIDDENS;
+    size_t o = (size_t)_i / TEST_N_HIDDENS, h = (size_t)_i % TEST_N_HIDDENS;
     for (size_t depth = 1; depth <= 4; depth++) {
-        for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        for (size_t b = 0; b < TEST_N_BATCHES; b++) {
             test_rng rng;
             uint64_t seed = 1000u * (uint64_t)_i + 10u * depth + b;
             test_rng_seed(&rng, seed);
             test_shape shape;
-            test_random_shape(&rng, &shape, depth, 40, (int)hiddens[h],
-                              outputs[o].out, outputs[o].loss);
-            check_against_naive(&shape, batches[b], seed, 0);
+            test_random_shape(&rng, &shape, depth, 40, (int)test_hiddens[h],
+                              test_outputs[o].out, test_outputs[o].loss);
+            check_against_naive(&shape, test_batches[b], seed, 0);
         }
     }
 }
@@ -149,10 +130,10 @@ START_TEST(test_naive_mixed_hidden)
         test_rng rng;
         test_rng_seed(&rng, 77000u + k);
         test_shape shape;
-        size_t o = k % N_OUTPUTS;
-        test_random_shape(&rng, &shape, 2 + k % 3, 24, -1, outputs[o].out,
-                          outputs[o].loss);
-        check_against_naive(&shape, batches[k % 4], 77000u + k, 0);
+        size_t o = k % TEST_N_OUTPUTS;
+        test_random_shape(&rng, &shape, 2 + k % 3, 24, -1, test_outputs[o].out,
+                          test_outputs[o].loss);
+        check_against_naive(&shape, test_batches[k % 4], 77000u + k, 0);
     }
 }
 END_TEST
@@ -167,7 +148,7 @@ START_TEST(test_naive_default_acts)
         mlp_loss loss = k % 2 ? MLP_CROSS_ENTROPY : MLP_MSE;
         test_random_shape(&rng, &shape, 1 + k % 3, 12, MLP_SIGMOID,
                           MLP_SIGMOID, loss);
-        check_against_naive(&shape, batches[k % 4], 5150u + k, 1);
+        check_against_naive(&shape, test_batches[k % 4], 5150u + k, 1);
     }
 }
 END_TEST
@@ -179,7 +160,7 @@ START_TEST(test_finite_differences)
         MLP_SIGMOID, MLP_TANH, MLP_IDENTITY
     };
     size_t o = (size_t)_i;
-    if (outputs[o].out == MLP_RELU)
+    if (test_outputs[o].out == MLP_RELU)
         return; /* kink at 0: covered by the naive comparison only */
     for (size_t h = 0; h < 3; h++) {
         for (size_t depth = 1; depth <= 3; depth++) {
@@ -189,7 +170,7 @@ START_TEST(test_finite_differences)
                 test_rng_seed(&rng, seed);
                 test_shape shape;
                 test_random_shape(&rng, &shape, depth, 6, (int)smooth[h],
-                                  outputs[o].out, outputs[o].loss);
+                                  test_outputs[o].out, test_outputs[o].loss);
                 mlp_t *net = test_create(&shape, seed);
                 size_t n = mlp_n_params(net);
                 double *theta = mlp_params(net);
@@ -225,8 +206,8 @@ START_TEST(test_finite_differences)
                                   "L=%zu out=%d loss=%d hidden=%d B=%zu "
                                   "param %zu of %zu: analytic %.12g, "
                                   "finite difference %.12g",
-                                  depth, (int)outputs[o].out,
-                                  (int)outputs[o].loss, (int)smooth[h],
+                                  depth, (int)test_outputs[o].out,
+                                  (int)test_outputs[o].loss, (int)smooth[h],
                                   batch, k, n, g[k], fd);
                 }
                 free(X);
@@ -285,7 +266,7 @@ int main(void)
     TCase *naive = tcase_create("naive_reference");
     tcase_set_timeout(naive, 120);
     tcase_add_loop_test(naive, test_naive_all_pairs, 0,
-                        (int)(N_OUTPUTS * N_HIDDENS));
+                        (int)(TEST_N_OUTPUTS * TEST_N_HIDDENS));
     tcase_add_test(naive, test_naive_mixed_hidden);
     tcase_add_test(naive, test_naive_default_acts);
     tcase_add_test(naive, test_batch_is_mean_of_samples);
@@ -293,7 +274,7 @@ int main(void)
 
     TCase *fd = tcase_create("finite_differences");
     tcase_set_timeout(fd, 120);
-    tcase_add_loop_test(fd, test_finite_differences, 0, (int)N_OUTPUTS);
+    tcase_add_loop_test(fd, test_finite_differences, 0, (int)TEST_N_OUTPUTS);
     suite_add_tcase(s, fd);
     return test_run_suite(s);
 }

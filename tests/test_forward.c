@@ -23,37 +23,19 @@
 
 #define TOL 1e-13
 
-static const struct {
-    mlp_activation out;
-    mlp_loss loss;
-} outputs[] = {
-    { MLP_SIGMOID, MLP_MSE },
-    { MLP_TANH, MLP_MSE },
-    { MLP_RELU, MLP_MSE },
-    { MLP_IDENTITY, MLP_MSE },
-    { MLP_SOFTMAX, MLP_CROSS_ENTROPY },
-};
-#define N_OUTPUTS (sizeof outputs / sizeof outputs[0])
-
-static const mlp_activation hiddens[] = {
-    MLP_SIGMOID, MLP_TANH, MLP_RELU, MLP_IDENTITY
-};
-#define N_HIDDENS (sizeof hiddens / sizeof hiddens[0])
-
-static const size_t batches[] = { 1, 2, 7, 33 };
 
 START_TEST(test_matches_naive)
 {
-    size_t o = (size_t)_i / N_HIDDENS, h = (size_t)_i % N_HIDDENS;
+    size_t o = (size_t)_i / TEST_N_HIDDENS, h = (size_t)_i % TEST_N_HIDDENS;
     for (size_t depth = 1; depth <= 4; depth++) {
         for (size_t b = 0; b < 4; b++) {
-            size_t B = batches[b];
+            size_t B = test_batches[b];
             test_rng rng;
             uint64_t seed = 300u + 1000u * (uint64_t)_i + 10u * depth + b;
             test_rng_seed(&rng, seed);
             test_shape shape;
-            test_random_shape(&rng, &shape, depth, 40, (int)hiddens[h],
-                              outputs[o].out, outputs[o].loss);
+            test_random_shape(&rng, &shape, depth, 40, (int)test_hiddens[h],
+                              test_outputs[o].out, test_outputs[o].loss);
             mlp_t *net = test_create(&shape, seed);
             size_t n = mlp_n_params(net);
             test_fill_uniform(&rng, mlp_params(net), n, -1, 1);
@@ -68,7 +50,7 @@ START_TEST(test_matches_naive)
                                            mlp_params(net), B, X, want), 0);
             char what[100];
             snprintf(what, sizeof what, "L=%zu out=%d hidden=%d B=%zu Y",
-                     depth, (int)outputs[o].out, (int)hiddens[h], B);
+                     depth, (int)test_outputs[o].out, (int)test_hiddens[h], B);
             test_assert_close(what, Y, want, B * nL, TOL,
                               test_max_abs(want, B * nL));
             free(X);
@@ -106,8 +88,8 @@ START_TEST(test_batch_equals_rows)
     test_rng rng;
     test_rng_seed(&rng, 555u + o);
     test_shape shape;
-    test_random_shape(&rng, &shape, 3, 30, -1, outputs[o].out,
-                      outputs[o].loss);
+    test_random_shape(&rng, &shape, 3, 30, -1, test_outputs[o].out,
+                      test_outputs[o].loss);
     mlp_t *net = test_create(&shape, 555u + o);
     size_t n = mlp_n_params(net), B = 37;
     test_fill_uniform(&rng, mlp_params(net), n, -1, 1);
@@ -224,9 +206,9 @@ int main(void)
     TCase *tc = tcase_create("predict");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_matches_naive, 0,
-                        (int)(N_OUTPUTS * N_HIDDENS));
+                        (int)(TEST_N_OUTPUTS * TEST_N_HIDDENS));
     tcase_add_test(tc, test_default_acts_match_naive);
-    tcase_add_loop_test(tc, test_batch_equals_rows, 0, (int)N_OUTPUTS);
+    tcase_add_loop_test(tc, test_batch_equals_rows, 0, (int)TEST_N_OUTPUTS);
     tcase_add_test(tc, test_deterministic_and_pure);
     tcase_add_test(tc, test_saturation_is_finite);
     suite_add_tcase(s, tc);

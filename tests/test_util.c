@@ -142,3 +142,18 @@ int test_run_suite(Suite *suite)
     srunner_free(runner);
     return failed < 64 ? failed : 64;
 }
+
+const test_output test_outputs[TEST_N_OUTPUTS] = {
+    { MLP_SIGMOID, MLP_MSE },
+    { MLP_TANH, MLP_MSE },
+    { MLP_RELU, MLP_MSE },
+    { MLP_IDENTITY, MLP_MSE },
+    { MLP_SOFTMAX, MLP_CROSS_ENTROPY },
+    { MLP_SIGMOID, MLP_CROSS_ENTROPY },
+};
+
+const mlp_activation test_hiddens[TEST_N_HIDDENS] = {
+    MLP_SIGMOID, MLP_TANH, MLP_RELU, MLP_IDENTITY
+};
+
+const size_t test_batches[TEST_N_BATCHES] = { 1, 2, 7, 33 };

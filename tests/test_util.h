@@ -70,4 +70,19 @@ void test_assert_close(const char *what, const double *got,
  * reaches 77 (meson's "skipped") or wraps to 0. */
 int test_run_suite(Suite *suite);
 
+
+/* The valid output activation/loss pairs, the hidden activations, and the
+ * batch sizes (1 takes the GEMV/GER path) that the forward and backward
+ * suites sweep. */
+typedef struct test_output {
+    mlp_activation out;
+    mlp_loss loss;
+} test_output;
+#define TEST_N_OUTPUTS 6
+#define TEST_N_HIDDENS 4
+#define TEST_N_BATCHES 4
+extern const test_output test_outputs[TEST_N_OUTPUTS];
+extern const mlp_activation test_hiddens[TEST_N_HIDDENS];
+extern const size_t test_batches[TEST_N_BATCHES];
+
 #endif /* MLP_TEST_UTIL_H */
