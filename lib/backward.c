@@ -84,6 +84,56 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
     }
 }
 
+static double max_abs(const double *x, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(x[i]) > m)
+            m = fabs(x[i]);
+    return m;
+}
+
+/* A bound on every |entry| of layer l's gradient: dW = dZ^T A_prev and
+ * db = dZ^T 1 are sums of `batch` products of finite values. Used to
+ * prove, before phase 2 writes anything, that nothing it writes can
+ * overflow: finite deltas and activations can still give an infinite
+ * product (issue 5's fuzzer found this with inputs near 1e300). */
+static double grad_bound(const struct mlp *net, size_t batch, const double *X,
+                         size_t l)
+{
+    const double *A_prev = l == 1 ? X : net->act[l - 1];
+    double a = fmax(max_abs(A_prev, batch * net->sizes[l - 1]), 1.0);
+    return (double)batch * max_abs(net->delta[l], batch * net->sizes[l]) * a;
+}
+
+static bool gradients_safe(const struct mlp *net, size_t batch, const double *X)
+{
+    for (size_t l = 1; l <= net->n_layers; l++)
+        if (!(grad_bound(net, batch, X, l) <= MLP__SAFE_MAX))
+            return false;
+    return true;
+}
+
+/* true when the fused SGD update of every layer stays within
+ * MLP__SAFE_MAX: v' = mu v + g (when v is not NULL) and θ' = θ - lr v'
+ * (or θ - lr g). Bounds, not values: cheap next to the GEMMs. */
+static bool fused_update_safe(const struct mlp *net, size_t batch,
+                              const double *X, const double *v, double mu,
+                              double lr)
+{
+    for (size_t l = 1; l <= net->n_layers; l++) {
+        size_t n = net->sizes[l] * net->sizes[l - 1] + net->sizes[l];
+        size_t at = net->offsets[l - 1];
+        double step = grad_bound(net, batch, X, l);
+        if (v)
+            step += mu * max_abs(v + at, n);
+        double theta = max_abs(net->params + at, n);
+        if (!(step <= MLP__SAFE_MAX && theta + lr * step <= MLP__SAFE_MAX))
+            return false;
+    }
+    return true;
+}
+
 mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                         const double *T, double *cost)
 {
@@ -93,6 +143,8 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
     double c = 0.0;
     if (status == MLP_OK)
         status = compute_deltas(net, batch, X, T, &c);
+    if (status == MLP_OK && !gradients_safe(net, batch, X))
+        status = MLP_ERR_NONFINITE;
     if (status != MLP_OK)
         return status;
     apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
@@ -114,15 +166,23 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
         return status;
 
     struct mlp_optimizer *opt = &net->opt;
-    if (opt->kind == MLP_OPT_SGD && opt->momentum == 0.0) {
+    double lr = opt->learning_rate, mu = opt->momentum;
+    if (opt->kind == MLP_OPT_SGD && mu == 0.0 &&
+        fused_update_safe(net, batch, X, NULL, 0.0, lr)) {
         /* θ <- θ - lr g, with g never stored: the update rides in the
          * gradient GEMMs (alpha = -lr, beta = 1). Phase 1 used the old W. */
-        apply_deltas(net, batch, X, net->params, -opt->learning_rate, 1.0);
-    } else if (opt->kind == MLP_OPT_SGD) {
+        apply_deltas(net, batch, X, net->params, -lr, 1.0);
+    } else if (opt->kind == MLP_OPT_SGD && mu != 0.0 &&
+               fused_update_safe(net, batch, X, opt->m, mu, lr)) {
         /* v <- mu v + g in the GEMMs (beta = mu), then θ <- θ - lr v. */
-        apply_deltas(net, batch, X, opt->m, 1.0, opt->momentum);
-        mlp__axpy(net->n_params, -opt->learning_rate, opt->m, net->params);
+        apply_deltas(net, batch, X, opt->m, 1.0, mu);
+        mlp__axpy(net->n_params, -lr, opt->m, net->params);
     } else {
+        /* Other optimizers, and updates too large to prove safe before
+         * writing: gradients first, then mlp_step, which checks every
+         * updated value before it changes anything. */
+        if (!gradients_safe(net, batch, X))
+            return MLP_ERR_NONFINITE;
         apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
         status = mlp_step(net);
         if (status != MLP_OK)

@@ -5,6 +5,7 @@
 
 #include "mlp.h"
 
+#include <float.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,5 +75,13 @@ bool mlp__all_finite(const double *x, size_t n);
 
 /* Initialises the parameters from the seed. (init.c) */
 void mlp__init_params(struct mlp *net, uint64_t seed);
+
+/* Non-finite guards (issue 5). An update whose result could exceed this
+ * in magnitude is refused with MLP_ERR_NONFINITE before anything is
+ * written. Half of DBL_MAX, not DBL_MAX itself: the check and the BLAS
+ * kernel that performs the update may round differently (FMA or not,
+ * another summation order), and the factor of two absorbs that, so a
+ * value the check accepts can never overflow in the kernel. */
+#define MLP__SAFE_MAX (DBL_MAX / 2)
 
 #endif

@@ -37,13 +37,30 @@ mlp_status mlp_set_sgd(mlp_t *net, double learning_rate, double momentum)
     return install(net, next, momentum != 0.0, false);
 }
 
+/* true when the SGD update (v <- mu v + g; θ <- θ - lr v, or θ <- θ - lr g
+ * when mu is 0) keeps every value within MLP__SAFE_MAX. Checked before
+ * anything is written, so a refused step changes nothing. */
+static bool sgd_update_safe(const struct mlp *net)
+{
+    const struct mlp_optimizer *opt = &net->opt;
+    const double *g = net->grads, *theta = net->params;
+    double lr = opt->learning_rate, mu = opt->momentum;
+    for (size_t i = 0; i < net->n_params; i++) {
+        double v = mu == 0.0 ? g[i] : mu * opt->m[i] + g[i];
+        double next = theta[i] - lr * v;
+        if (!(fabs(v) <= MLP__SAFE_MAX && fabs(next) <= MLP__SAFE_MAX))
+            return false;
+    }
+    return true;
+}
+
 mlp_status mlp_step(mlp_t *net)
 {
     if (!net)
         return MLP_ERR_ARG;
     const double *g = net->grads;
     size_t n = net->n_params;
-    if (!mlp__all_finite(g, n))
+    if (!mlp__all_finite(g, n) || !sgd_update_safe(net))
         return MLP_ERR_NONFINITE;
 
     struct mlp_optimizer *opt = &net->opt;
