@@ -195,7 +195,9 @@ MLP_API mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X,
  * the batch cost C (see mlp_loss) and stores C in *cost unless cost is NULL.
  * X is batch x n_0 and T (the targets) batch x n_L, row-major. Statuses as
  * mlp_predict, plus MLP_ERR_NONFINITE when T, the cost or a gradient is not
- * finite; on any failure the gradients and *cost are left as they were. */
+ * finite, or a gradient could exceed DBL_MAX/2 in magnitude (checked from
+ * bounds before any is written); on any failure the gradients and *cost
+ * are left as they were. */
 MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                                 const double *T, double *cost);
 
@@ -210,8 +212,10 @@ MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
                                double momentum);
 
 /* Applies one optimizer update to mlp_params from mlp_grads.
- * MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient or an updated
- * parameter would not be finite (nothing is changed then). */
+ * MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient is not
+ * finite or an updated parameter (or momentum) would exceed DBL_MAX/2 in
+ * magnitude, which leaves room for rounding short of overflow (nothing is
+ * changed then). */
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
