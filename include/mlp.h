@@ -195,9 +195,9 @@ MLP_API mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X,
  * the batch cost C (see mlp_loss) and stores C in *cost unless cost is NULL.
  * X is batch x n_0 and T (the targets) batch x n_L, row-major. Statuses as
  * mlp_predict, plus MLP_ERR_NONFINITE when T, the cost or a gradient is not
- * finite, or a gradient could exceed DBL_MAX/2 in magnitude (checked from
- * bounds before any is written); on any failure the gradients and *cost
- * are left as they were. */
+ * finite, or a gradient could overflow (|dC/dz * a| summed over the batch
+ * near DBL_MAX; checked from bounds before any gradient is written). On any
+ * failure the parameters, the gradients and *cost are left as they were. */
 MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                                 const double *T, double *cost);
 
@@ -206,26 +206,176 @@ MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
 
 /* Selects SGD: with momentum mu, v <- mu*v + g; θ <- θ - lr*v, v starting at
  * 0 (as torch.optim.SGD). mu = 0 is plain SGD. Resets the optimizer state.
- * MLP_ERR_ARG if net is NULL, learning_rate is not finite and > 0, or
- * momentum is not in [0, 1). */
+ * Momentum needs a velocity of mlp_n_params doubles, allocated here. Returns
+ *   MLP_ERR_ARG   net is NULL, learning_rate is not finite and > 0, or
+ *                 momentum is not in [0, 1);
+ *   MLP_ERR_NOMEM the velocity could not be allocated.
+ * On failure the previous optimizer and its state are kept. */
 MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
                                double momentum);
 
-/* Applies one optimizer update to mlp_params from mlp_grads.
- * MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient is not
- * finite or an updated parameter (or momentum) would exceed DBL_MAX/2 in
- * magnitude, which leaves room for rounding short of overflow (nothing is
- * changed then). */
+/* Applies one optimizer update to mlp_params from mlp_grads. Allocates
+ * nothing. MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient, an
+ * updated parameter or optimizer state would not be finite: every new value
+ * is checked before any is written, so nothing changes then. */
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
- * and cost. For SGD it folds the update into the backward GEMMs
- * (W <- W - lr * dZ^T A with beta = 1), so the gradient buffers are
- * unspecified afterwards: to read gradients, call mlp_backprop. Statuses as
- * mlp_backprop; on failure the parameters and optimizer state are
- * unchanged. */
+ * and cost. For plain SGD it folds the update into the backward GEMMs
+ * (W <- W - lr * dZ^T A with beta = 1) whenever the magnitudes seen in the
+ * pass prove the update finite, so the gradient buffers are unspecified
+ * afterwards: to read gradients, call mlp_backprop. Statuses as
+ * mlp_backprop and mlp_step; on failure the parameters and optimizer state
+ * are unchanged. */
 MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
                                    const double *T, double *cost);
+
+/* ======================================================================== */
+/* Training conveniences: Adam, weight decay, initialisers, the fit loop     */
+/* (issue 4)                                                                 */
+
+/* Selects Adam (Kingma & Ba, with bias correction) as torch.optim.Adam:
+ *   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  t <- t + 1;
+ *   θ <- θ - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),
+ * with m, v and t starting at 0. Usual values: lr 1e-3, b1 0.9, b2 0.999,
+ * eps 1e-8. Resets the optimizer state. mlp_train_batch computes the
+ * gradients and then applies this update (it is not fused).
+ * Returns MLP_OK, MLP_ERR_NOMEM (the old optimizer is kept), or MLP_ERR_ARG
+ * if net is NULL, learning_rate is not finite and > 0, beta1 or beta2 is
+ * not in [0, 1), or epsilon is not finite and > 0. */
+MLP_API mlp_status mlp_set_adam(mlp_t *net, double learning_rate,
+                                double beta1, double beta2, double epsilon);
+
+/* L2 weight decay: every optimizer then uses g + lambda*W in place of the
+ * gradient g of each weight W (as torch.optim's weight_decay, the coupled
+ * L2 form, not AdamW). It applies to the weights W^(l) only, never to the
+ * biases, which are not regularised. lambda = 0 (the default) turns it off.
+ * It is a setting of its own: it survives mlp_set_sgd/mlp_set_adam and does
+ * not reset the optimizer state. For plain SGD mlp_train_batch folds it
+ * into the update GEMM as W <- (1 - lr*lambda)*W - lr*dZ^T A.
+ * MLP_ERR_ARG if net is NULL or lambda is not finite and >= 0. */
+MLP_API mlp_status mlp_set_weight_decay(mlp_t *net, double lambda);
+
+/* How mlp_init draws the weights. fan_in = n_(l-1), fan_out = n_l. */
+typedef enum mlp_init_kind {
+    MLP_INIT_DEFAULT = 0,    /* what mlp_create does: Glorot uniform, or He
+                                uniform for ReLU layers; same bits on every
+                                host */
+    MLP_INIT_GLOROT_UNIFORM, /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    MLP_INIT_GLOROT_NORMAL,  /* N(0, 2 / (fan_in + fan_out)) */
+    MLP_INIT_HE_UNIFORM,     /* U(-a, a), a = sqrt(6 / fan_in) */
+    MLP_INIT_HE_NORMAL,      /* N(0, 2 / fan_in) */
+    MLP_INIT_ORTHOGONAL      /* the Q factor of a Gaussian matrix's QR
+                                decomposition (LAPACK), signs fixed so that
+                                diag(R) >= 0: W W^T = I when n_l <= n_(l-1),
+                                W^T W = I otherwise; gain 1 */
+} mlp_init_kind;
+
+/* Re-initialises every weight with `kind`, drawn from `seed` layer by
+ * layer, and sets every bias to 0; resets the optimizer state (velocity,
+ * moments, step count), keeping the optimizer and its settings. The same
+ * seed gives the same parameters; the normal and orthogonal kinds go
+ * through libm (log, cos) and LAPACK, so their bits may differ between
+ * hosts, while MLP_INIT_DEFAULT's do not.
+ * Returns MLP_OK; MLP_ERR_ARG if net is NULL or kind unknown (or LAPACK
+ * rejects the problem); MLP_ERR_NOMEM. On failure nothing changes. */
+MLP_API mlp_status mlp_init(mlp_t *net, mlp_init_kind kind, uint64_t seed);
+
+/* What mlp_fit tells its callback. */
+typedef struct mlp_fit_progress {
+    size_t epoch;        /* the current epoch, 1-based */
+    size_t epochs;       /* epochs planned (mlp_fit_options.epochs) */
+    size_t batch;        /* batches done in this epoch */
+    size_t batches;      /* batches per epoch */
+    double train_cost;   /* mean cost of the training samples seen so far
+                            in this epoch (each batch's cost as it was
+                            trained, weighted by its size) */
+    double val_cost;     /* the validation cost after this epoch; NaN
+                            between batches and without validation */
+    double elapsed;      /* seconds since mlp_fit began (monotonic clock) */
+    int epoch_done;      /* 1 at the end of an epoch, after validation;
+                            0 for the calls between batches */
+} mlp_fit_progress;
+
+/* Called by mlp_fit; returning non-zero stops training (mlp_fit then
+ * returns MLP_OK with result->stop == MLP_FIT_STOPPED_BY_CALLBACK). The
+ * progress pointer is valid only during the call. The callback must not
+ * use the network being trained. */
+typedef int (*mlp_fit_callback)(const mlp_fit_progress *progress,
+                                void *user);
+
+typedef struct mlp_fit_options {
+    size_t epochs;           /* passes over the training part; >= 1 */
+    size_t batch_size;       /* >= 1; larger than the training part means
+                                one batch per epoch; the last batch of an
+                                epoch may be smaller */
+    uint64_t seed;           /* drives the validation split and the
+                                reshuffling of every epoch */
+    double validation;       /* fraction in [0, 1) of the samples held out
+                                for validation, chosen at random from the
+                                seed once for the whole fit; 0 = none */
+    size_t patience;         /* early stopping: stop after this many epochs
+                                whose validation cost did not improve on the
+                                best by more than min_delta; 0 = never */
+    double min_delta;        /* >= 0 */
+    int restore_best;        /* with validation: end with the parameters of
+                                the epoch of lowest validation cost */
+    size_t report_every;     /* also call back every this many batches
+                                within an epoch; 0 = only after epochs */
+    mlp_fit_callback callback; /* NULL = none */
+    void *user;              /* passed to the callback */
+} mlp_fit_options;
+
+/* Fills *options with the defaults: 10 epochs, batches of 32, seed 0, no
+ * validation, no early stopping (patience 0, min_delta 0), restore_best 1,
+ * report_every 0, no callback. Start from these and change what you need,
+ * so that fields added later get sensible values. NULL is a no-op. */
+MLP_API void mlp_fit_defaults(mlp_fit_options *options);
+
+typedef enum mlp_fit_stop {
+    MLP_FIT_COMPLETED = 0,       /* every epoch ran */
+    MLP_FIT_EARLY_STOPPED,       /* the validation cost stopped improving */
+    MLP_FIT_STOPPED_BY_CALLBACK,
+    MLP_FIT_FAILED               /* mlp_fit returned an error */
+} mlp_fit_stop;
+
+typedef struct mlp_fit_result {
+    size_t epochs_run;     /* epochs completed */
+    size_t best_epoch;     /* epoch of the lowest validation cost; 0 if none */
+    double train_cost;     /* mean training cost of the last full epoch */
+    double val_cost;       /* validation cost after the last full epoch, NaN
+                              without validation */
+    double best_val_cost;  /* NaN without validation */
+    mlp_fit_stop stop;
+} mlp_fit_result;
+
+/* Trains the network on n samples with the current optimizer: X is n x n_0
+ * and T n x n_L, row-major, caller-owned and only read. Each epoch visits
+ * the training samples once, in an order reshuffled from the seed, in
+ * mini-batches of options->batch_size, each one an mlp_train_batch. With
+ * validation, the held-out cost is computed after each epoch (mlp_predict
+ * and the loss) and drives early stopping. options NULL means the
+ * defaults; result may be NULL.
+ *
+ * Memory: mlp_fit allocates its buffers (an index, one batch of X and T,
+ * the validation rows, a copy of the best parameters) when it starts and
+ * frees them before it returns; nothing is allocated per batch. The same
+ * network, data, options, optimizer state and a single BLAS thread give
+ * bitwise the same result. The gradient buffers are unspecified afterwards.
+ *
+ * Returns MLP_OK when training ends (all epochs, early stop, or the
+ * callback); otherwise
+ *   MLP_ERR_ARG       net, X or T NULL, n == 0, epochs or batch_size 0,
+ *                     validation not in [0, 1), min_delta < 0 or NaN, or a
+ *                     split that leaves no training or no validation sample;
+ *   MLP_ERR_NOMEM     nothing has been trained;
+ *   MLP_ERR_NONFINITE a sample is not finite, or the cost or a gradient
+ *                     became NaN or Inf: training stops there and the
+ *                     parameters are those after the last good step.
+ * result is filled in every case where it is not NULL. */
+MLP_API mlp_status mlp_fit(mlp_t *net, size_t n, const double *X,
+                           const double *T, const mlp_fit_options *options,
+                           mlp_fit_result *result);
 
 /* ------------------------------------------------------------------------ */
 /* Model files                                                              */

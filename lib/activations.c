@@ -32,24 +32,30 @@ static void softmax_row(size_t n, double *z)
         z[j] *= inv;
 }
 
-/* x - x is 0 for a finite x and NaN otherwise, so the sum is NaN exactly
- * when some x was not finite: one branch-free, vectorisable pass. */
-bool mlp__all_finite(const double *x, size_t n)
+/* x - x is 0 for a finite x and NaN otherwise, so their sum catches what
+ * the max (whose comparisons are false for NaN) would miss. Branch-free and
+ * vectorisable: one pass. */
+double mlp__max_abs(const double *x, size_t n)
 {
-    double acc = 0.0;
-    for (size_t i = 0; i < n; i++)
-        acc += x[i] - x[i];
-    return acc == 0.0;
+    double max = 0.0, nonfinite = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double a = fabs(x[i]);
+        max = a > max ? a : max;
+        nonfinite += x[i] - x[i];
+    }
+    return nonfinite == 0.0 ? max : INFINITY;
 }
 
-bool mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
+double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
 {
     /* The check looks at the pre-activations: sigmoid and tanh map ±Inf to
-     * finite values and ReLU maps NaN to 0, so checking outputs would hide
-     * an overflow or a NaN weight. Finite Z gives finite A for every
-     * activation here. */
+     * finite values and ReLU maps NaN to 0, so checking the outputs would
+     * hide an overflow or a NaN weight. Finite Z gives finite A for every
+     * activation here, and |A| <= max(|Z|, 1). */
     size_t n = rows * cols;
-    bool finite = mlp__all_finite(Z, n);
+    double max_z = mlp__max_abs(Z, n);
+    double bound = act == MLP_RELU || act == MLP_IDENTITY || isinf(max_z)
+                       ? max_z : 1.0;
     switch (act) {
     case MLP_SIGMOID:
         for (size_t i = 0; i < n; i++)
@@ -70,11 +76,11 @@ bool mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
             softmax_row(cols, Z + r * cols);
         break;
     }
-    return finite;
+    return bound;
 }
 
-bool mlp__activation_backward(mlp_activation act, size_t n, const double *A,
-                              double *dA)
+double mlp__activation_backward(mlp_activation act, size_t n, const double *A,
+                                double *dA)
 {
     switch (act) {
     case MLP_SIGMOID: /* seed §3, §7: sigma' = A (1 - A) */
@@ -93,5 +99,5 @@ bool mlp__activation_backward(mlp_activation act, size_t n, const double *A,
     case MLP_SOFTMAX: /* folded into the loss; never reached for hidden layers */
         break;
     }
-    return mlp__all_finite(dA, n);
+    return mlp__max_abs(dA, n);
 }

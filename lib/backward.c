@@ -1,12 +1,13 @@
 /* backward.c - backpropagation: mlp_backprop and mlp_train_batch.
  *
  * Both run in two phases. Phase 1 runs the forward pass and every delta
- * dZ^(L) .. dZ^(1) from the current weights, checking each is finite.
- * Phase 2 turns the deltas into dW and db with one GEMM and one GEMV per
- * layer, written straight into the gradients, or for SGD into the
- * parameters (or momentum). Only phase 2 writes anything the caller can
- * see, and it starts only once phase 1 has found everything finite, so a
- * failure leaves parameters and gradients as they were. */
+ * dZ^(L) .. dZ^(1) from the current weights, checking each is finite and
+ * recording its largest magnitude. Phase 2 turns the deltas into dW and db
+ * with one GEMM and one GEMV per layer, written into the gradients, or for
+ * plain SGD straight into the parameters. Phase 2 starts only once phase 1
+ * has found everything finite, and writes the parameters only when the
+ * magnitudes recorded prove that no update can overflow, so a failure
+ * leaves the parameters as they were. */
 #include "mlp_internal.h"
 #include "activations.h"
 #include "blas.h"
@@ -27,8 +28,8 @@ static mlp_status compute_deltas(struct mlp *net, size_t batch,
     /* Seed §2 and §3 (corrected in losses.c): dZ^(L) from the cost. */
     *cost = mlp__output_delta(net->loss, net->acts[L - 1], batch,
                               net->sizes[L], net->act[L], T, net->delta[L]);
-    if (!isfinite(*cost) ||
-        !mlp__all_finite(net->delta[L], batch * net->sizes[L]))
+    net->dz_bound[L] = mlp__max_abs(net->delta[L], batch * net->sizes[L]);
+    if (!isfinite(*cost) || isinf(net->dz_bound[L]))
         return MLP_ERR_NONFINITE;
 
     for (size_t l = L; l >= 2; l--) {
@@ -43,20 +44,23 @@ static mlp_status compute_deltas(struct mlp *net, size_t batch,
             mlp__gemm_ab(batch, n_in, n_out, 1.0, net->delta[l], W, 0.0,
                          net->delta[l - 1]);
         /* Seed §7: dZ^(l-1) = dA^(l-1) ⊙ act'(A^(l-1)), elementwise. */
-        if (!mlp__activation_backward(net->acts[l - 2], batch * n_in,
-                                      net->act[l - 1], net->delta[l - 1]))
+        net->dz_bound[l - 1] = mlp__activation_backward(
+            net->acts[l - 2], batch * n_in, net->act[l - 1], net->delta[l - 1]);
+        if (isinf(net->dz_bound[l - 1]))
             return MLP_ERR_NONFINITE;
     }
     return MLP_OK;
 }
 
 /* For every layer, into the block `target` laid out as mlp_params:
- *   W-part <- alpha * dZ^T A_prev + beta * W-part
- *   b-part <- alpha * dZ^T 1      + beta * b-part
- * with (alpha, beta) = (1, 0) for the gradients, (-lr, 1) for a plain SGD
- * update of the parameters, (1, mu) for the momentum buffer. */
+ *   W-part <- alpha * dZ^T A_prev + beta_w * W-part
+ *   b-part <- alpha * dZ^T 1      + beta_b * b-part
+ * with (alpha, beta_w, beta_b) = (1, 0, 0) for the gradients and
+ * (-lr, 1 - lr*lambda, 1) for a plain SGD update of the parameters with
+ * weight decay lambda (θ - lr (g + lambda θ) on the weights). */
 static void apply_deltas(struct mlp *net, size_t batch, const double *X,
-                         double *target, double alpha, double beta)
+                         double *target, double alpha, double beta_w,
+                         double beta_b)
 {
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
@@ -66,69 +70,57 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
         double *db = dW + n_out * n_in;
         if (batch == 1) {
             /* Seed §4/§8 for one sample: dW = dz ⊗ a, a rank-1 update. */
-            if (beta == 0.0)
+            if (beta_w == 0.0)
                 memset(dW, 0, n_out * n_in * sizeof *dW);
-            else if (beta != 1.0)
+            else if (beta_w != 1.0)
                 for (size_t i = 0; i < n_out * n_in; i++)
-                    dW[i] *= beta;
+                    dW[i] *= beta_w;
             mlp__ger(n_out, n_in, alpha, dZ, A_prev, dW);
             /* Seed §5/§9 for one sample: db = dz. */
             for (size_t i = 0; i < n_out; i++)
-                db[i] = alpha * dZ[i] + (beta == 0.0 ? 0.0 : beta * db[i]);
+                db[i] = alpha * dZ[i] + (beta_b == 0.0 ? 0.0 : beta_b * db[i]);
         } else {
             /* Seed §4/§8: dW^(l) = dZ^(l)^T A^(l-1)   (n_l x n_(l-1)). */
-            mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta, dW);
+            mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta_w, dW);
             /* Seed §5/§9, summed over the batch: db^(l) = dZ^(l)^T 1. */
-            mlp__gemv_atx(batch, n_out, alpha, dZ, net->ones, beta, db);
+            mlp__gemv_atx(batch, n_out, alpha, dZ, net->ones, beta_b, db);
         }
     }
 }
 
-static double max_abs(const double *x, size_t n)
+/* The plain SGD update may go straight into the parameters only if it is
+ * sure to stay finite. Every entry of dW^(l) or db^(l) is a sum of B
+ * products dz * a, so |lr g| <= lr B max|dZ^(l)| max(max|A^(l-1)|, 1).
+ * Below 2^996 (~1e300) that cannot overflow a parameter unless the
+ * parameter is already within 1e300 of DBL_MAX (1.8e308); otherwise the
+ * step takes the checked path through mlp_step. */
+static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
 {
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        if (fabs(x[i]) > m)
-            m = fabs(x[i]);
-    return m;
-}
-
-/* A bound on every |entry| of layer l's gradient: dW = dZ^T A_prev and
- * db = dZ^T 1 are sums of `batch` products of finite values. Used to
- * prove, before phase 2 writes anything, that nothing it writes can
- * overflow: finite deltas and activations can still give an infinite
- * product (issue 5's fuzzer found this with inputs near 1e300). */
-static double grad_bound(const struct mlp *net, size_t batch, const double *X,
-                         size_t l)
-{
-    const double *A_prev = l == 1 ? X : net->act[l - 1];
-    double a = fmax(max_abs(A_prev, batch * net->sizes[l - 1]), 1.0);
-    return (double)batch * max_abs(net->delta[l], batch * net->sizes[l]) * a;
-}
-
-static bool gradients_safe(const struct mlp *net, size_t batch, const double *X)
-{
-    for (size_t l = 1; l <= net->n_layers; l++)
-        if (!(grad_bound(net, batch, X, l) <= MLP__SAFE_MAX))
+    double lr = net->opt.learning_rate;
+    /* Weight decay scales W by 1 - lr*lambda in the GEMM: with
+     * lr*lambda <= 1 that factor is in [0, 1] and cannot grow W. */
+    if (!(lr * net->weight_decay <= 1.0))
+        return false;
+    for (size_t l = 1; l <= net->n_layers; l++) {
+        double a = net->a_bound[l - 1] > 1.0 ? net->a_bound[l - 1] : 1.0;
+        double bound = lr * (double)batch * net->dz_bound[l] * a;
+        if (!(bound <= 0x1p996))
             return false;
+    }
     return true;
 }
 
-/* true when the fused SGD update of every layer stays within
- * MLP__SAFE_MAX: v' = mu v + g (when v is not NULL) and θ' = θ - lr v'
- * (or θ - lr g). Bounds, not values: cheap next to the GEMMs. */
-static bool fused_update_safe(const struct mlp *net, size_t batch,
-                              const double *X, const double *v, double mu,
-                              double lr)
+/* Every entry of dW^(l) or db^(l) is a sum of B products dz * a, so it is
+ * at most B max|dZ^(l)| max(max|A^(l-1)|, 1) in magnitude. Below 2^1022
+ * (half of DBL_MAX, which absorbs the GEMM's rounding) no gradient can
+ * overflow. Checked before phase 2, so that a refused backprop leaves the
+ * old gradients in place, as its contract says; finite deltas and
+ * activations near 1e300 do multiply to Inf (found by fuzz_train). */
+static bool gradients_are_bounded(const struct mlp *net, size_t batch)
 {
     for (size_t l = 1; l <= net->n_layers; l++) {
-        size_t n = net->sizes[l] * net->sizes[l - 1] + net->sizes[l];
-        size_t at = net->offsets[l - 1];
-        double step = grad_bound(net, batch, X, l);
-        if (v)
-            step += mu * max_abs(v + at, n);
-        double theta = max_abs(net->params + at, n);
-        if (!(step <= MLP__SAFE_MAX && theta + lr * step <= MLP__SAFE_MAX))
+        double a = net->a_bound[l - 1] > 1.0 ? net->a_bound[l - 1] : 1.0;
+        if (!((double)batch * net->dz_bound[l] * a <= 0x1p1022))
             return false;
     }
     return true;
@@ -143,11 +135,11 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
     double c = 0.0;
     if (status == MLP_OK)
         status = compute_deltas(net, batch, X, T, &c);
-    if (status == MLP_OK && !gradients_safe(net, batch, X))
-        status = MLP_ERR_NONFINITE;
     if (status != MLP_OK)
         return status;
-    apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
+    if (!gradients_are_bounded(net, batch))
+        return MLP_ERR_NONFINITE;
+    apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
     if (cost)
         *cost = c;
     return MLP_OK;
@@ -165,25 +157,20 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
     if (status != MLP_OK)
         return status;
 
-    struct mlp_optimizer *opt = &net->opt;
-    double lr = opt->learning_rate, mu = opt->momentum;
-    if (opt->kind == MLP_OPT_SGD && mu == 0.0 &&
-        fused_update_safe(net, batch, X, NULL, 0.0, lr)) {
-        /* θ <- θ - lr g, with g never stored: the update rides in the
-         * gradient GEMMs (alpha = -lr, beta = 1). Phase 1 used the old W. */
-        apply_deltas(net, batch, X, net->params, -lr, 1.0);
-    } else if (opt->kind == MLP_OPT_SGD && mu != 0.0 &&
-               fused_update_safe(net, batch, X, opt->m, mu, lr)) {
-        /* v <- mu v + g in the GEMMs (beta = mu), then θ <- θ - lr v. */
-        apply_deltas(net, batch, X, opt->m, 1.0, mu);
-        mlp__axpy(net->n_params, -lr, opt->m, net->params);
+    const struct mlp_optimizer *opt = &net->opt;
+    if (opt->kind == MLP_OPT_SGD && opt->momentum == 0.0 &&
+        sgd_update_is_bounded(net, batch)) {
+        /* θ <- θ - lr (g + lambda θ_W) with g never stored: the update
+         * rides in the gradient GEMMs (alpha = -lr, beta = 1 - lr lambda on
+         * the weights, 1 on the biases). Phase 1 used the old W. */
+        double lr = opt->learning_rate;
+        apply_deltas(net, batch, X, net->params, -lr,
+                     1.0 - lr * net->weight_decay, 1.0);
     } else {
-        /* Other optimizers, and updates too large to prove safe before
-         * writing: gradients first, then mlp_step, which checks every
-         * updated value before it changes anything. */
-        if (!gradients_safe(net, batch, X))
-            return MLP_ERR_NONFINITE;
-        apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
+        /* Momentum, Adam, or an update too large to prove finite: the
+         * gradients, then mlp_step, which checks every new value before it
+         * writes any. */
+        apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
         status = mlp_step(net);
         if (status != MLP_OK)
             return status;

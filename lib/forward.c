@@ -3,6 +3,7 @@
 #include "activations.h"
 #include "blas.h"
 
+#include <math.h>
 #include <string.h>
 
 mlp_status mlp__forward(struct mlp *net, size_t batch, const double *X)
@@ -23,7 +24,8 @@ mlp_status mlp__forward(struct mlp *net, size_t batch, const double *X)
             mlp__gemm_abt(batch, n_out, n_in, 1.0, prev, W, 1.0, Z);
         /* A = act(Z), in place: only A is kept, every derivative is
          * written from it. */
-        if (!mlp__activate(net->acts[l - 1], batch, n_out, Z))
+        net->a_bound[l] = mlp__activate(net->acts[l - 1], batch, n_out, Z);
+        if (isinf(net->a_bound[l]))
             return MLP_ERR_NONFINITE;
         prev = Z;
     }

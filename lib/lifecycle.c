@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "blas.h"
 
+#include <math.h>
 #include <string.h>
 
 static bool known_activation(mlp_activation a)
@@ -75,12 +76,14 @@ mlp_status mlp_create(mlp_t **out, size_t n_layers, const size_t *sizes,
     /* Parameters and gradients share one block: one allocation, and the
      * gradients sit at a fixed distance from what they belong to. */
     net->params = mlp__calloc(2 * n_params, sizeof(double));
+    net->a_bound = mlp__calloc(2 * (n_layers + 1), sizeof(double));
     if (!net->sizes || !net->acts || !net->offsets || !net->act ||
-        !net->delta || !net->params) {
+        !net->delta || !net->params || !net->a_bound) {
         mlp_free(net);
         return MLP_ERR_NOMEM;
     }
     net->grads = net->params + n_params;
+    net->dz_bound = net->a_bound + n_layers + 1;
 
     memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
     size_t offset = 0;
@@ -112,6 +115,7 @@ void mlp_free(mlp_t *net)
     mlp__free(net->act);
     mlp__free(net->delta);
     mlp__free(net->params);
+    mlp__free(net->a_bound);
     mlp__free(net->opt.m);
     mlp__free(net->opt.v);
     mlp__free(net->work);
@@ -163,7 +167,8 @@ mlp_status mlp__check_batch(struct mlp *net, size_t batch, const double *X,
     mlp_status status = mlp__reserve(net, batch);
     if (status != MLP_OK)
         return status;
-    if (!mlp__all_finite(X, n_in) || (T && !mlp__all_finite(T, n_out)))
+    net->a_bound[0] = mlp__max_abs(X, n_in);
+    if (isinf(net->a_bound[0]) || (T && isinf(mlp__max_abs(T, n_out))))
         return MLP_ERR_NONFINITE;
     return MLP_OK;
 }

@@ -5,7 +5,6 @@
 
 #include "mlp.h"
 
-#include <float.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +33,9 @@ struct mlp {
     double *grads;             /* same layout */
 
     struct mlp_optimizer opt;
+    /* issue 4: L2 weight decay on the weights (not the biases), a setting
+     * of its own that survives a change of optimizer. 0 = off. */
+    double weight_decay;
 
     /* Workspace for batches of up to `capacity` samples, one block.
      * act[l] (l = 1..L) holds A^(l), batch x n_l; act[0] is unused (the
@@ -44,6 +46,13 @@ struct mlp {
     double **act;
     double **delta;
     double *ones;
+
+    /* Filled by the last forward/backward pass, for l = 0..L:
+     * a_bound[l] >= max |A^(l)| (A^(0) = X), dz_bound[l] = max |dZ^(l)|.
+     * They let mlp_train_batch prove that an update made inside the GEMM
+     * cannot overflow. One block of 2 (L + 1) doubles. */
+    double *a_bound;
+    double *dz_bound;
 };
 
 /* Layer l's parameters (l = 1..L). */
@@ -65,23 +74,31 @@ mlp_status mlp__reserve(struct mlp *net, size_t batch);
  * MLP_ERR_NONFINITE when an activation is not finite. (forward.c) */
 mlp_status mlp__forward(struct mlp *net, size_t batch, const double *X);
 
-/* Checks the common arguments of predict/backprop: net, X, batch, and that
- * X (and T unless NULL) are finite; then reserves the workspace. */
+/* Checks the common arguments of predict/backprop: batch, and that X (and T
+ * unless NULL) are finite, recording max |X| in a_bound[0]; reserves the
+ * workspace. */
 mlp_status mlp__check_batch(struct mlp *net, size_t batch, const double *X,
                             const double *T);
 
-/* true when every one of the n values is finite. */
-bool mlp__all_finite(const double *x, size_t n);
+/* max |x_i| over n values, or +Inf when one is NaN or infinite.
+ * (activations.c) */
+double mlp__max_abs(const double *x, size_t n);
 
 /* Initialises the parameters from the seed. (init.c) */
 void mlp__init_params(struct mlp *net, uint64_t seed);
 
-/* Non-finite guards (issue 5). An update whose result could exceed this
- * in magnitude is refused with MLP_ERR_NONFINITE before anything is
- * written. Half of DBL_MAX, not DBL_MAX itself: the check and the BLAS
- * kernel that performs the update may round differently (FMA or not,
- * another summation order), and the factor of two absorbs that, so a
- * value the check accepts can never overflow in the kernel. */
-#define MLP__SAFE_MAX (DBL_MAX / 2)
+/* issue 4 --------------------------------------------------------------- */
+
+/* Replaces the m x k column-major matrix A (m >= k >= 1, typically
+ * Gaussian) by the Q factor of its QR decomposition, each column's sign
+ * chosen so that R's diagonal is >= 0: orthonormal columns, and for a
+ * Gaussian A uniformly (Haar) distributed. MLP_ERR_NOMEM or MLP_ERR_ARG
+ * (LAPACK refused) leave A unspecified. (lapack.c, the only file that
+ * includes lapacke.h) */
+mlp_status mlp__orthonormalize(size_t m, size_t k, double *A);
+
+/* Zeroes the optimizer's state (velocity, moments, step count) without
+ * changing its kind or hyper-parameters. (optimizers.c) */
+void mlp__reset_optimizer(struct mlp *net);
 
 #endif

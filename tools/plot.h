@@ -1,0 +1,18 @@
+/* plot.h - learning-curve pictures through gnuplot, for the mlp command
+ * and the examples. Not part of libmlp. */
+#ifndef MLP_TOOLS_PLOT_H
+#define MLP_TOOLS_PLOT_H
+
+#include <stddef.h>
+
+/* 1 when a gnuplot executable is on PATH. */
+int plot_have_gnuplot(void);
+
+/* Writes a PNG of the training cost (and the validation cost unless val is
+ * NULL) over epochs 1..n to png_path with gnuplot. NaN entries are
+ * skipped. Returns 0, or -1 with a message in err. */
+int plot_learning_curve(const char *png_path, const char *title,
+                        const double *train, const double *val, size_t n,
+                        char *err, size_t err_size);
+
+#endif
