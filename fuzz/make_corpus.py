@@ -40,14 +40,14 @@ def n_params(sizes):
     return sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
 
 
-def encode(sizes, acts, loss, opt, lr, mom=0.0, b1=0.0, b2=0.0, eps=0.0, t=0,
-           params=None, state=()):
+def encode(sizes, acts, loss, opt, lr, mom=0.0, b1=0.0, b2=0.0, eps=0.0,
+           decay=0.0, t=0, params=None, state=()):
     out = bytearray(MAGIC)
     out += struct.pack("<II", VERSION, len(sizes) - 1)
     out += struct.pack("<%dQ" % len(sizes), *sizes)
     out += struct.pack("<%dI" % len(acts), *acts)
     out += struct.pack("<II", loss, opt)
-    out += struct.pack("<5dQI", lr, mom, b1, b2, eps, t, len(state))
+    out += struct.pack("<6dQI", lr, mom, b1, b2, eps, decay, t, len(state))
     for vec in (params,) + tuple(state):
         out += struct.pack("<%dd" % len(vec), *vec)
     out += struct.pack("<I", crc32c(out))
@@ -62,7 +62,7 @@ def decode(data):
     need(len(data) >= 12 and data[:8] == MAGIC, "not a libmlp model file")
     version, = struct.unpack_from("<I", data, 8)
     need(version == VERSION, "unknown format version %d" % version)
-    need(len(data) >= 100, "truncated")
+    need(len(data) >= 108, "truncated")
     need(crc32c(data[:-4]) == struct.unpack_from("<I", data, len(data) - 4)[0],
          "checksum mismatch")
     pos = 12
@@ -78,8 +78,9 @@ def decode(data):
     need(acts[-1] != SOFTMAX or loss == CROSS_ENTROPY, "softmax without cross-entropy")
     need(loss != CROSS_ENTROPY or acts[-1] in (SOFTMAX, SIGMOID),
          "cross-entropy without a softmax or sigmoid output")
-    lr, mom, b1, b2, eps, t, S = struct.unpack_from("<5dQI", data, pos); pos += 52
+    lr, mom, b1, b2, eps, decay, t, S = struct.unpack_from("<6dQI", data, pos); pos += 60
     need(math.isfinite(lr) and lr > 0, "bad learning rate")
+    need(math.isfinite(decay) and decay >= 0, "bad weight decay")
     if opt == SGD:
         need(0 <= mom < 1 and b1 == b2 == eps == 0 and t == 0, "bad SGD fields")
         need(S == (1 if mom != 0 else 0), "bad state count")
@@ -95,7 +96,8 @@ def decode(data):
     need(opt != ADAM or all(x >= 0 for x in vecs[2]), "negative second moment")
     return dict(version=version, sizes=sizes, acts=acts, loss=loss,
                 optimizer=opt, learning_rate=lr, momentum=mom, beta1=b1,
-                beta2=b2, epsilon=eps, t=t, n_params=P, n_state=S)
+                beta2=b2, epsilon=eps, weight_decay=decay, t=t, n_params=P,
+                n_state=S)
 
 
 # (sizes, activations, loss, optimizer settings): every activation, both
@@ -104,12 +106,12 @@ CONFIGS = [
     ([2, 3, 1], [SIGMOID, SIGMOID], MSE, dict(opt=SGD, lr=0.01)),
     ([3, 4, 2], [TANH, IDENTITY], MSE, dict(opt=SGD, lr=0.1, mom=0.9)),
     ([4, 5, 5, 3], [RELU, TANH, SOFTMAX], CROSS_ENTROPY,
-     dict(opt=ADAM, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, t=17)),
+     dict(opt=ADAM, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, t=17, decay=1e-4)),
     ([1, 1], [IDENTITY], MSE, dict(opt=SGD, lr=0.5)),
     ([5, 2], [SIGMOID], CROSS_ENTROPY, dict(opt=SGD, lr=0.05, mom=0.5)),
     ([2, 8, 8, 8, 2], [RELU, RELU, SIGMOID, SOFTMAX], CROSS_ENTROPY,
      dict(opt=ADAM, lr=0.01, b1=0.0, b2=0.5, eps=1e-6, t=1)),
-    ([3, 2, 3], [IDENTITY, RELU], MSE, dict(opt=SGD, lr=2.0)),
+    ([3, 2, 3], [IDENTITY, RELU], MSE, dict(opt=SGD, lr=2.0, decay=0.5)),
     ([6, 3, 6], [TANH, SIGMOID], CROSS_ENTROPY, dict(opt=SGD, lr=1e-4)),
 ]
 
@@ -133,7 +135,7 @@ def corpus():
         state = tuple(values(rng, P, nonneg=(s == 1)) for s in range(S))
         yield encode(sizes, acts, loss, o["opt"], o["lr"], o.get("mom", 0.0),
                      o.get("b1", 0.0), o.get("b2", 0.0), o.get("eps", 0.0),
-                     o.get("t", 0), values(rng, P), state)
+                     o.get("decay", 0.0), o.get("t", 0), values(rng, P), state)
 
 
 def main(argv):

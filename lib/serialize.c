@@ -31,9 +31,10 @@ static const unsigned char magic[8] = { 0x89, 'M', 'L', 'P',
 enum {
     MAGIC_SIZE = 8,
     /* magic, version, L, sizes[0], one size, one activation, loss,
-     * optimizer kind, 5 hyper-parameters, t, state count, checksum: the
-     * smallest file that could be valid, before its parameters. */
-    MIN_SIZE = 8 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 5 * 8 + 8 + 4 + 4,
+     * optimizer kind, 5 hyper-parameters, weight decay, t, state count,
+     * checksum: the smallest file that could be valid, before its
+     * parameters. */
+    MIN_SIZE = 8 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 5 * 8 + 8 + 8 + 4 + 4,
     CRC_SIZE = 4,
 };
 
@@ -161,6 +162,7 @@ static void write_model(struct writer *w, const struct mlp *net)
     put_f64(w, opt->kind == MLP_OPT_ADAM ? opt->beta1 : 0.0);
     put_f64(w, opt->kind == MLP_OPT_ADAM ? opt->beta2 : 0.0);
     put_f64(w, opt->kind == MLP_OPT_ADAM ? opt->epsilon : 0.0);
+    put_f64(w, net->weight_decay);
     put_u64(w, opt->kind == MLP_OPT_ADAM ? opt->t : 0);
     uint32_t n_state = state_count(opt->kind, opt->momentum);
     put_u32(w, n_state);
@@ -322,6 +324,7 @@ struct header {
     mlp_activation *acts;
     mlp_loss loss;
     struct mlp_optimizer opt;
+    double weight_decay;
     uint32_t n_state;
     size_t n_params;
 };
@@ -392,7 +395,9 @@ static mlp_status read_header(struct reader *r, struct header *h)
     o->kind = (enum mlp_optimizer_kind)u;
     if (!get_f64(r, &o->learning_rate) || !get_f64(r, &o->momentum) ||
         !get_f64(r, &o->beta1) || !get_f64(r, &o->beta2) ||
-        !get_f64(r, &o->epsilon) || !get_u64(r, &o->t) ||
+        !get_f64(r, &o->epsilon) || !get_f64(r, &h->weight_decay) ||
+        !isfinite(h->weight_decay) || !(h->weight_decay >= 0.0) ||
+        !get_u64(r, &o->t) ||
         !get_u32(r, &h->n_state) || !valid_optimizer(o) ||
         h->n_state != state_count(o->kind, o->momentum))
         return MLP_ERR_FORMAT;
@@ -440,6 +445,7 @@ static mlp_status build(mlp_t **out, struct reader *r, struct header *h)
     mlp__free(net->opt.m);
     mlp__free(net->opt.v);
     net->opt = o;
+    net->weight_decay = h->weight_decay;
     *out = net;
     return MLP_OK;
 }

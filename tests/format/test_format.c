@@ -178,19 +178,23 @@ struct config {
     mlp_activation hidden, out;
     mlp_loss loss;
     double momentum;
+    bool adam;
+    double weight_decay;
 };
 
-/* Every activation as a hidden layer and every valid output/loss pairing,
- * with and without optimizer state. */
+/* Every activation as a hidden layer and every valid output/loss pairing;
+ * each optimizer shape (SGD without state, with a velocity, Adam with its
+ * moments and step count); with and without weight decay. */
 static const struct config configs[] = {
-    { MLP_SIGMOID, MLP_SIGMOID, MLP_MSE, 0.0 },
-    { MLP_TANH, MLP_TANH, MLP_MSE, 0.9 },
-    { MLP_RELU, MLP_RELU, MLP_MSE, 0.0 },
-    { MLP_IDENTITY, MLP_IDENTITY, MLP_MSE, 0.5 },
-    { MLP_RELU, MLP_SOFTMAX, MLP_CROSS_ENTROPY, 0.0 },
-    { MLP_TANH, MLP_SOFTMAX, MLP_CROSS_ENTROPY, 0.9 },
-    { MLP_SIGMOID, MLP_SIGMOID, MLP_CROSS_ENTROPY, 0.3 },
-    { MLP_IDENTITY, MLP_SIGMOID, MLP_CROSS_ENTROPY, 0.0 },
+    { MLP_SIGMOID, MLP_SIGMOID, MLP_MSE, 0.0, false, 0.0 },
+    { MLP_TANH, MLP_TANH, MLP_MSE, 0.9, false, 0.0 },
+    { MLP_RELU, MLP_RELU, MLP_MSE, 0.0, false, 1e-3 },
+    { MLP_IDENTITY, MLP_IDENTITY, MLP_MSE, 0.5, false, 0.0 },
+    { MLP_RELU, MLP_SOFTMAX, MLP_CROSS_ENTROPY, 0.0, true, 0.0 },
+    { MLP_TANH, MLP_SOFTMAX, MLP_CROSS_ENTROPY, 0.9, false, 0.01 },
+    { MLP_SIGMOID, MLP_SIGMOID, MLP_CROSS_ENTROPY, 0.3, false, 0.0 },
+    { MLP_IDENTITY, MLP_SIGMOID, MLP_CROSS_ENTROPY, 0.0, true, 1e-4 },
+    { MLP_TANH, MLP_IDENTITY, MLP_MSE, 0.0, true, 0.0 },
 };
 enum { N_CONFIGS = sizeof configs / sizeof configs[0] };
 
@@ -200,7 +204,11 @@ static mlp_t *make_net(const struct config *c, uint64_t seed)
     mlp_activation acts[] = { c->hidden, c->hidden, c->out };
     mlp_t *net;
     ck_assert_int_eq(mlp_create(&net, 3, sizes, acts, c->loss, seed), MLP_OK);
-    ck_assert_int_eq(mlp_set_sgd(net, 0.05, c->momentum), MLP_OK);
+    if (c->adam)
+        ck_assert_int_eq(mlp_set_adam(net, 0.01, 0.9, 0.999, 1e-8), MLP_OK);
+    else
+        ck_assert_int_eq(mlp_set_sgd(net, 0.05, c->momentum), MLP_OK);
+    ck_assert_int_eq(mlp_set_weight_decay(net, c->weight_decay), MLP_OK);
     return net;
 }
 
@@ -440,8 +448,9 @@ START_TEST(forged_fields)
         { 60, 2 },                 /* unknown loss */
         { 64, 2 },                 /* unknown optimizer */
         { 64, 1 },                 /* Adam with SGD's fields */
-        { 116, 0 },                /* momentum but no state vector */
-        { 116, 2 },                /* too many state vectors */
+        { 124, 0 },                /* momentum but no state vector */
+        { 124, 2 },                /* too many state vectors */
+        { 116, 1 },                /* a step count t with SGD */
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         memcpy(copy, data, size);
@@ -453,8 +462,8 @@ START_TEST(forged_fields)
     }
     /* Non-finite or out-of-range reals. */
     const double bad[] = { NAN, INFINITY, -INFINITY };
-    /* lr, momentum, a weight, a velocity entry (P = 59 parameters) */
-    const size_t real_at[] = { 68, 76, 120 + 8 * 7, 120 + 8 * 59 + 8 * 3 };
+    /* lr, momentum, weight decay, a weight, a velocity entry (P = 59) */
+    const size_t real_at[] = { 68, 76, 108, 128 + 8 * 7, 128 + 8 * 59 + 8 * 3 };
     for (size_t i = 0; i < sizeof real_at / sizeof real_at[0]; i++) {
         for (size_t j = 0; j < 3; j++) {
             memcpy(copy, data, size);
@@ -467,6 +476,12 @@ START_TEST(forged_fields)
     const double lr_bad[] = { 0.0, -1.0 }, mom_bad[] = { 1.0, -0.5 };
     for (size_t j = 0; j < 2; j++) {
         mlp_t *net;
+        memcpy(copy, data, size);
+        memcpy(copy + 108, &lr_bad[j], 8); /* weight decay 0 is fine, -1 not */
+        fix_crc(copy, size);
+        ck_assert_int_eq(mlp_load_buffer(&net, copy, size),
+                         j == 0 ? MLP_OK : MLP_ERR_FORMAT);
+        mlp_free(j == 0 ? net : NULL);
         memcpy(copy, data, size);
         memcpy(copy + 68, &lr_bad[j], 8);
         fix_crc(copy, size);
