@@ -148,7 +148,10 @@ START_TEST(backprop_bad_input_or_target)
             for (int v = 0; v < N_BAD; v++) {
                 fill(X, B * N_IN, 1);
                 fill(T, B * N_OUT, 2);
-                (which == 0 ? X : T)[i] = bad_values[v];
+                if (which == 0)
+                    X[i] = bad_values[v];
+                else
+                    T[i] = bad_values[v];
                 double c = 12345.0;
                 ck_assert_int_eq(mlp_backprop(net, B, X, T, &c), MLP_ERR_NONFINITE);
                 ck_assert(c == 12345.0);
@@ -335,7 +338,10 @@ START_TEST(train_batch_bad_data)
             for (int v = 0; v < N_BAD; v++) {
                 fill(X, B * N_IN, 1);
                 fill(T, B * N_OUT, 2);
-                (which == 0 ? X : T)[B * (which == 0 ? N_IN : N_OUT) - 1] = bad_values[v];
+                if (which == 0) /* in the last row, which batch 1 skips */
+                    X[B * N_IN - 1] = bad_values[v];
+                else
+                    T[B * N_OUT - 1] = bad_values[v];
                 double c = 3.0;
                 ck_assert_int_eq(mlp_train_batch(net, B, X, T, &c), MLP_ERR_NONFINITE);
                 ck_assert(c == 3.0);
