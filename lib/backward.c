@@ -158,8 +158,11 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
         return status;
 
     const struct mlp_optimizer *opt = &net->opt;
+    /* The GEMM forms dZ^T A before it scales by -lr, so the gradient
+     * itself must be bounded too, however small lr is (fuzz_train found a
+     * subnormal lr that let an infinite dZ^T A through). */
     if (opt->kind == MLP_OPT_SGD && opt->momentum == 0.0 &&
-        sgd_update_is_bounded(net, batch)) {
+        sgd_update_is_bounded(net, batch) && gradients_are_bounded(net, batch)) {
         /* θ <- θ - lr (g + lambda θ_W) with g never stored: the update
          * rides in the gradient GEMMs (alpha = -lr, beta = 1 - lr lambda on
          * the weights, 1 on the biases). Phase 1 used the old W. */

@@ -228,6 +228,12 @@ START_TEST(backprop_gradient_overflow)
         ck_assert_int_eq(mlp_set_sgd(net, 0.1, 0.9), MLP_OK);
         ck_assert_int_eq(mlp_train_batch(net, batch, X, T, &c), MLP_ERR_NONFINITE);
         assert_params_kept(net, s);
+        /* A learning rate so small that lr * g is tiny: the fused GEMM
+         * still forms g = dZ^T X first, which is Inf (found by fuzz_train,
+         * fuzz/regress/train/fused-sgd-subnormal-lr). */
+        ck_assert_int_eq(mlp_set_sgd(net, 1e-310, 0.0), MLP_OK);
+        ck_assert_int_eq(mlp_train_batch(net, batch, X, T, &c), MLP_ERR_NONFINITE);
+        assert_params_kept(net, s);
         drop(s);
         mlp_free(net);
     }
