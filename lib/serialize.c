@@ -255,7 +255,7 @@ mlp_status mlp_save(const mlp_t *net, const char *path)
      * directory (EINVAL); the file is already in place, so that is no
      * error. */
     status = MLP_OK;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         if (fsync(dfd) != 0 && errno != EINVAL)
             status = MLP_ERR_IO;
@@ -494,7 +494,9 @@ mlp_status mlp_load(mlp_t **net, const char *path)
         *net = NULL;
     if (!net || !path)
         return MLP_ERR_ARG;
-    int fd = open(path, O_RDONLY);
+    /* O_NONBLOCK: a FIFO at `path` must not hang the open; it is refused
+     * below as not a regular file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return MLP_ERR_IO;
     struct stat st;

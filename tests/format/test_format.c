@@ -527,6 +527,10 @@ START_TEST(bad_arguments)
     snprintf(path, sizeof path, "%s/missing.mlp", dir);
     ck_assert_int_eq(mlp_load(&net, path), MLP_ERR_IO);
     ck_assert_int_eq(mlp_load(&net, dir), MLP_ERR_IO); /* a directory */
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert_int_eq(mlp_load(&net, path), MLP_ERR_IO); /* and it does not hang */
+    unlink(path);
     snprintf(path, sizeof path, "%s/no/such/dir/model.mlp", dir);
     ck_assert_int_eq(mlp_save(good, path), MLP_ERR_IO);
     snprintf(path, sizeof path, "%s/empty.mlp", dir);
