@@ -6,9 +6,8 @@
  * written, bitwise as they were. Each test compares against a copy taken
  * before the call, or against a twin network that never saw the bad call.
  *
- * Not covered here: mlp_fit's loop (stopping with the parameters of the
- * last good step) belongs to mlp_fit, which another issue adds; its test
- * goes with it. */
+ * mlp_fit (issue 4) is covered for the same policy: a diverging fit stops
+ * with MLP_ERR_NONFINITE and the parameters of the last good step. */
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -363,6 +362,68 @@ START_TEST(train_batch_bad_data)
 }
 END_TEST
 
+/* One sample, batches of one: every epoch is exactly one mlp_train_batch
+ * on that sample, whatever the shuffle, so a twin driven by hand gives the
+ * parameters of each step independently of mlp_fit. */
+START_TEST(fit_stops_at_last_good_step)
+{
+    for (int mom = 0; mom < 2; mom++) {
+        mlp_t *net = make_net(MLP_IDENTITY, 0.0), *twin = make_net(MLP_IDENTITY, 0.0);
+        ck_assert_int_eq(mlp_set_sgd(net, 50.0, mom ? 0.9 : 0.0), MLP_OK);
+        ck_assert_int_eq(mlp_set_sgd(twin, 50.0, mom ? 0.9 : 0.0), MLP_OK);
+        double X[N_IN], T[N_OUT];
+        fill(X, N_IN, 12);
+        fill(T, N_OUT, 13);
+        size_t good = 0;
+        while (mlp_train_batch(twin, 1, X, T, NULL) == MLP_OK)
+            good++;
+        ck_assert_uint_lt(good, 5000);
+
+        mlp_fit_options opt;
+        mlp_fit_defaults(&opt);
+        opt.epochs = 10000;
+        opt.batch_size = 1;
+        mlp_fit_result res;
+        ck_assert_int_eq(mlp_fit(net, 1, X, T, &opt, &res), MLP_ERR_NONFINITE);
+        ck_assert_int_eq(res.stop, MLP_FIT_FAILED);
+        ck_assert_uint_eq(res.epochs_run, good);
+        ck_assert_mem_eq(mlp_params(net), mlp_params(twin),
+                         mlp_n_params(net) * sizeof(double));
+        for (size_t i = 0; i < mlp_n_params(net); i++)
+            ck_assert(isfinite(mlp_params(net)[i]));
+        mlp_free(net);
+        mlp_free(twin);
+    }
+}
+END_TEST
+
+START_TEST(fit_bad_sample)
+{
+    mlp_t *net = make_net(MLP_SIGMOID, 0.0);
+    struct snapshot s = take(net);
+    enum { N = 4 };
+    double X[N * N_IN], T[N * N_OUT];
+    for (int which = 0; which < 2; which++) {
+        for (int v = 0; v < N_BAD; v++) {
+            fill(X, N * N_IN, 14);
+            fill(T, N * N_OUT, 15);
+            if (which == 0)
+                X[N * N_IN - 2] = bad_values[v];
+            else
+                T[1] = bad_values[v];
+            mlp_fit_options opt;
+            mlp_fit_defaults(&opt);
+            opt.epochs = 3;
+            opt.batch_size = N; /* one batch: nothing trains before it */
+            ck_assert_int_eq(mlp_fit(net, N, X, T, &opt, NULL), MLP_ERR_NONFINITE);
+            assert_params_kept(net, s);
+        }
+    }
+    drop(s);
+    mlp_free(net);
+}
+END_TEST
+
 static Suite *nonfinite_suite(void)
 {
     Suite *s = suite_create("nonfinite");
@@ -383,6 +444,11 @@ static Suite *nonfinite_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, train_batch_divergence);
     tcase_add_test(tc, train_batch_bad_data);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fit");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, fit_stops_at_last_good_step);
+    tcase_add_test(tc, fit_bad_sample);
     suite_add_tcase(s, tc);
     return s;
 }
