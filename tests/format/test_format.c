@@ -358,12 +358,11 @@ START_TEST(every_bit_flip)
     char *dir = make_dir();
     long flips = 0, crc_caught = 0, forged_loaded = 0;
     /* Under valgrind (meson test --setup=valgrind) every flip of every file
-     * would take many minutes: there, flip the file saved here and the
-     * first Adam file of the corpus; the full set runs natively and under
-     * ASan. */
+     * would take many minutes on CI's two cores: there, flip only the file
+     * saved here; the full set runs natively and under ASan. */
     bool quick = getenv("MLP_TEST_UNDER_VALGRIND") != NULL;
     for (int k = 0; k < n_files(); k++) {
-        if (quick && k != 0 && k != 3)
+        if (quick && k != 0)
             continue;
         size_t size;
         unsigned char *data = file_bytes(k, dir, &size);
