@@ -1,0 +1,180 @@
+/* mpi_digits.c - train a digit classifier on several processes at once.
+ *
+ *   mpirun -n 2 ./mpi_digits [path/to/digits.csv.gz]
+ *
+ * The data set (1797 8x8 images of handwritten digits, 64 pixel counts
+ * 0..16 and a label per line) is split in two: every fifth row is kept for
+ * testing, the rest is for training. Each rank reads only its own
+ * contiguous share of the training rows, as a rank of a real job would
+ * read its own file; mlp_mpi_fit then trains one network over all of them,
+ * and every rank ends with the same parameters. Rank 0 prints the cost of
+ * each epoch and the accuracy on the test rows. */
+#include "mlp_mpi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#ifndef MLP_DIGITS_PATH
+#define MLP_DIGITS_PATH "data/digits.csv.gz"
+#endif
+
+#define N_PIXELS 64
+#define N_CLASSES 10
+#define MAX_ROWS 1797
+
+struct rows {
+    size_t n;
+    double *X; /* n x 64, pixels scaled to [0, 1] */
+    double *T; /* n x 10, one-hot */
+};
+
+/* Reads the rows i (0-based) for which keep(i) holds. Returns 0 on
+ * success, or -1 with a message in err. */
+static int load(const char *path, int (*keep)(size_t, void *), void *ctx,
+                struct rows *out, char *err, size_t err_size)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_size, "cannot open %s (copy digits.csv.gz into "
+                 "the project's data/ folder, or give its path)", path);
+        return -1;
+    }
+    out->n = 0;
+    out->X = malloc((size_t)MAX_ROWS * N_PIXELS * sizeof *out->X);
+    out->T = calloc((size_t)MAX_ROWS * N_CLASSES, sizeof *out->T);
+    char line[1024];
+    size_t row = 0;
+    int rc = 0;
+    while (rc == 0 && gzgets(f, line, sizeof line)) {
+        if (row >= MAX_ROWS) {
+            snprintf(err, err_size, "%s: more than %d rows", path, MAX_ROWS);
+            rc = -1;
+            break;
+        }
+        double v[N_PIXELS + 1];
+        char *p = line;
+        int k = 0;
+        for (; k < N_PIXELS + 1; k++) {
+            char *end;
+            v[k] = strtod(p, &end);
+            if (end == p)
+                break;
+            p = *end == ',' ? end + 1 : end;
+        }
+        if (k != N_PIXELS + 1 || v[N_PIXELS] < 0 || v[N_PIXELS] >= N_CLASSES) {
+            snprintf(err, err_size, "%s: line %zu is not 64 pixels and a "
+                     "label", path, row + 1);
+            rc = -1;
+        } else if (keep(row, ctx)) {
+            for (int j = 0; j < N_PIXELS; j++)
+                out->X[out->n * N_PIXELS + (size_t)j] = v[j] / 16.0;
+            out->T[out->n * N_CLASSES + (size_t)v[N_PIXELS]] = 1.0;
+            out->n++;
+        }
+        row++;
+    }
+    gzclose(f);
+    return rc;
+}
+
+static int is_test(size_t i) { return i % 5 == 0; }
+
+struct share { size_t first, count, seen; };
+
+/* Training rows are numbered in file order; this rank keeps its range. */
+static int keep_share(size_t i, void *ctx)
+{
+    struct share *s = ctx;
+    if (is_test(i))
+        return 0;
+    size_t k = s->seen++;
+    return k >= s->first && k < s->first + s->count;
+}
+
+static int keep_test(size_t i, void *ctx)
+{
+    (void)ctx;
+    return is_test(i);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int rank, ranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    const char *path = argc > 1 ? argv[1] : MLP_DIGITS_PATH;
+
+    /* 1797 rows, every fifth for testing: 1437 training rows. */
+    size_t n_train = MAX_ROWS - (MAX_ROWS + 4) / 5;
+    size_t r = (size_t)rank, per = n_train / (size_t)ranks,
+           extra = n_train % (size_t)ranks; /* the first `extra` get one more */
+    struct share share = {
+        .first = per * r + (r < extra ? r : extra),
+        .count = per + (r < extra),
+    };
+    struct rows train = { 0 }, test = { 0 };
+    char err[512] = "";
+    int failed = load(path, keep_share, &share, &train, err, sizeof err) != 0;
+    if (!failed && rank == 0)
+        failed = load(path, keep_test, NULL, &test, err, sizeof err) != 0;
+
+    /* Every rank must know whether any rank failed, or the others would
+     * wait for it in mlp_mpi_fit forever. */
+    int any_failed = failed;
+    MPI_Allreduce(MPI_IN_PLACE, &any_failed, 1, MPI_INT, MPI_MAX,
+                  MPI_COMM_WORLD);
+    if (failed)
+        fprintf(stderr, "mpi_digits: rank %d: %s\n", rank, err);
+    mlp_status st = any_failed ? MLP_ERR_IO : MLP_OK;
+
+    mlp_t *net = NULL;
+    const size_t sizes[] = { N_PIXELS, 32, N_CLASSES };
+    const mlp_activation acts[] = { MLP_TANH, MLP_SOFTMAX };
+    enum { EPOCHS = 30 };
+    double costs[EPOCHS];
+    if (st == MLP_OK)
+        st = mlp_create(&net, 2, sizes, acts, MLP_CROSS_ENTROPY, 1);
+    if (st == MLP_OK)
+        st = mlp_set_sgd(net, 0.05, 0.9);
+    if (st == MLP_OK)
+        st = mlp_mpi_bcast_params(net, 0, MPI_COMM_WORLD);
+    if (st == MLP_OK)
+        st = mlp_mpi_fit(net, train.n, train.X, train.T, 32, EPOCHS, 2026,
+                         costs, MPI_COMM_WORLD);
+    if (st == MLP_OK && rank == 0) {
+        for (int e = 0; e < EPOCHS; e += 5)
+            printf("epoch %2d  cost %.4f\n", e + 1, costs[e]);
+        printf("epoch %2d  cost %.4f\n", EPOCHS, costs[EPOCHS - 1]);
+        double *Y = malloc(test.n * N_CLASSES * sizeof *Y);
+        st = Y ? mlp_predict(net, test.n, test.X, Y) : MLP_ERR_NOMEM;
+        size_t right = 0;
+        for (size_t i = 0; st == MLP_OK && i < test.n; i++) {
+            size_t best = 0, label = 0;
+            for (size_t c = 1; c < N_CLASSES; c++) {
+                if (Y[i * N_CLASSES + c] > Y[i * N_CLASSES + best])
+                    best = c;
+                if (test.T[i * N_CLASSES + c] > test.T[i * N_CLASSES + label])
+                    label = c;
+            }
+            right += best == label;
+        }
+        if (st == MLP_OK)
+            printf("%d rank(s), %zu training rows; test accuracy %zu/%zu = "
+                   "%.1f%%\n", ranks, n_train, right, test.n,
+                   100.0 * (double)right / (double)test.n);
+        free(Y);
+    }
+    if (st != MLP_OK && rank == 0 && !any_failed)
+        fprintf(stderr, "mpi_digits: %s\n", mlp_strerror(st));
+    mlp_free(net);
+    free(train.X);
+    free(train.T);
+    free(test.X);
+    free(test.T);
+    MPI_Finalize();
+    return st == MLP_OK ? 0 : 1;
+}

@@ -1,0 +1,31 @@
+/* test_exit.c - a program that, like a user's, ends on the first error.
+ *
+ * The last rank's data hold a NaN; mlp_mpi_fit must return
+ * MLP_ERR_NONFINITE on every rank, so that every rank leaves through
+ * MPI_Finalize with exit status MLP_ERR_NONFINITE (3) and none hangs.
+ * .ci/mpi checks mpirun's exit status and that every rank said so. */
+#include "mlp_mpi.h"
+#include "harness.h"
+
+int main(int argc, char **argv)
+{
+    test_init(&argc, &argv);
+    enum { ROWS = 12 };
+    const size_t sizes[] = { 4, 6, 2 };
+    double X[ROWS * 4], T[ROWS * 2];
+    test_data(ROWS, 4, 2, 0, 9 + (uint64_t)test_rank, X, T);
+    if (test_rank == test_ranks - 1)
+        X[ROWS * 4 - 1] = NAN;
+
+    mlp_t *net = NULL;
+    mlp_status st = mlp_create(&net, 2, sizes, NULL, MLP_MSE, 1);
+    if (st == MLP_OK)
+        st = mlp_mpi_bcast_params(net, 0, MPI_COMM_WORLD);
+    if (st == MLP_OK)
+        st = mlp_mpi_fit(net, ROWS, X, T, 4, 3, 5, NULL, MPI_COMM_WORLD);
+    printf("rank %d of %d: %s\n", test_rank, test_ranks, mlp_strerror(st));
+    fflush(stdout);
+    mlp_free(net);
+    MPI_Finalize();
+    return (int)st;
+}
