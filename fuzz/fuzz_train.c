@@ -1,7 +1,8 @@
 /* fuzz_train.c - libFuzzer target for create/predict/backprop/step/train.
  *
  * The input chooses the shape (1-3 layers of 1-8 units), activations,
- * loss, seed, batch size (1-6), optimizer settings, and the raw bit
+ * loss, seed, batch size (1-6), optimizer (SGD with momentum or Adam) and
+ * its settings, weight decay, and the raw bit
  * patterns of the inputs and targets, so NaN, Inf, subnormals and values
  * near DBL_MAX all arrive. Checked after every call: the status is one the
  * contract allows; on MLP_OK the outputs and parameters are finite; on a
@@ -80,11 +81,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         X[i] = take_double(&in);
     for (size_t i = 0; i < n_out; i++)
         T[i] = take_double(&in);
+    /* Read last, so that shorter inputs (and the regression inputs written
+     * before these existed) mean plain SGD without decay, as they did. */
+    unsigned optimizer = (unsigned)take(&in, 1) % 2;  /* SGD or Adam */
+    double beta2 = take_double(&in), epsilon = take_double(&in);
+    double decay = take_double(&in);
 
-    s = mlp_set_sgd(net, lr, momentum);
-    REQUIRE(s == MLP_OK || s == MLP_ERR_ARG);
+    /* Adam reuses the momentum bytes as beta1. */
     bool ok_args = isfinite(lr) && lr > 0 && momentum >= 0 && momentum < 1;
+    if (optimizer == 0) {
+        s = mlp_set_sgd(net, lr, momentum);
+    } else {
+        s = mlp_set_adam(net, lr, momentum, beta2, epsilon);
+        ok_args = ok_args && beta2 >= 0 && beta2 < 1 && isfinite(epsilon) &&
+                  epsilon > 0;
+    }
+    REQUIRE(s == MLP_OK || s == MLP_ERR_ARG);
     REQUIRE((s == MLP_OK) == ok_args);
+    s = mlp_set_weight_decay(net, decay);
+    REQUIRE((s == MLP_OK) == (isfinite(decay) && decay >= 0));
 
     s = mlp_predict(net, batch, X, Y);
     REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
