@@ -296,6 +296,35 @@ START_TEST(step_update_overflow)
 }
 END_TEST
 
+/* Adam with absurd but valid settings (fuzz/regress/train/adam-step-size-
+ * times-m): the update's intermediate step_size * m overflowed although
+ * the bound on step_size * m / eps let the step skip its exact check.
+ * Whatever the step decides, MLP_OK must leave finite parameters and a
+ * refusal must leave them as they were. */
+START_TEST(adam_intermediate_overflow)
+{
+    size_t sizes[] = { 1, 1 };
+    mlp_activation acts[] = { MLP_IDENTITY };
+    mlp_t *net;
+    ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_MSE, 3), MLP_OK);
+    ck_assert_int_eq(mlp_set_adam(net, 4.5e279, 0.0, 0.0, 2.4e35), MLP_OK);
+    ck_assert_int_eq(mlp_set_weight_decay(net, 2.4e35), MLP_OK);
+    mlp_params(net)[0] = 0.3;
+    mlp_grads(net)[0] = 0.0;
+    mlp_grads(net)[1] = 0.0;
+    struct snapshot s = take(net);
+    mlp_status st = mlp_step(net);
+    if (st == MLP_OK) {
+        ck_assert(isfinite(mlp_params(net)[0]) && isfinite(mlp_params(net)[1]));
+    } else {
+        ck_assert_int_eq(st, MLP_ERR_NONFINITE);
+        assert_params_kept(net, s);
+    }
+    drop(s);
+    mlp_free(net);
+}
+END_TEST
+
 /* Training with a learning rate far too large diverges. Each step either
  * succeeds with finite parameters, or fails with MLP_ERR_NONFINITE and
  * leaves the parameters of the last good step; it must fail eventually. */
@@ -439,6 +468,7 @@ static Suite *nonfinite_suite(void)
     tc = tcase_create("step");
     tcase_add_test(tc, step_bad_gradient);
     tcase_add_test(tc, step_update_overflow);
+    tcase_add_test(tc, adam_intermediate_overflow);
     suite_add_tcase(s, tc);
     tc = tcase_create("train_batch");
     tcase_set_timeout(tc, 60);
