@@ -195,10 +195,9 @@ MLP_API mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X,
  * the batch cost C (see mlp_loss) and stores C in *cost unless cost is NULL.
  * X is batch x n_0 and T (the targets) batch x n_L, row-major. Statuses as
  * mlp_predict, plus MLP_ERR_NONFINITE when T, the cost or a gradient is not
- * finite. On any failure the parameters and *cost are left as they were,
- * and so are the gradients, except after a gradient that overflowed to
- * Inf (possible only with |dC/dz * a| near 1e308): the gradients are then
- * unspecified. */
+ * finite, or a gradient could overflow (|dC/dz * a| summed over the batch
+ * near DBL_MAX; checked from bounds before any gradient is written). On any
+ * failure the parameters, the gradients and *cost are left as they were. */
 MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                                 const double *T, double *cost);
 
@@ -399,6 +398,68 @@ MLP_API mlp_status mlp_set_blas_threads(size_t n);
 
 /* The BLAS backend's current thread count: 1 for a serial backend. */
 MLP_API size_t mlp_blas_threads(void);
+
+/* ------------------------------------------------------------------------ */
+/* Model files                                                              */
+
+/* Model files hold the layer sizes, activations, loss, optimizer with its
+ * hyper-parameters and state, and every parameter, in a versioned,
+ * checksummed (CRC-32C), little-endian format that is the same on every
+ * host; docs/format.md specifies it byte by byte. Saving then loading gives
+ * a network that predicts and trains bitwise as the saved one did, and
+ * saving that again gives the same bytes. Workspace and gradients are not
+ * saved: a loaded network's gradients are zero.
+ *
+ * POSIX file systems; these functions are safe to call from several
+ * threads on distinct networks (and on one network, since saving only
+ * reads it). */
+
+/* Writes net to `path`, replacing any file there atomically: the model is
+ * written to a temporary file `path`.tmp.XXXXXX in the same directory,
+ * flushed with fsync, and renamed over `path`, and then the directory is
+ * fsynced. A crash or a failure at any point leaves either the old file or
+ * the complete new one at `path`, never a mix; on failure the temporary
+ * file is removed. A replaced file's permission bits are kept; a new file
+ * gets 0644. net is only read. Returns
+ *   MLP_OK;
+ *   MLP_ERR_ARG    net or path NULL, or path empty;
+ *   MLP_ERR_NOMEM  an allocation failed;
+ *   MLP_ERR_IO     the temporary file could not be created, written,
+ *                  flushed or renamed (the old file is untouched), or the
+ *                  directory could not be flushed after the rename (the new
+ *                  file is in place but may not survive a power cut). */
+MLP_API mlp_status mlp_save(const mlp_t *net, const char *path);
+
+/* Reads a network saved by mlp_save from `path` into a new network, which
+ * the caller releases with mlp_free. The file is read whole, then judged as
+ * by mlp_load_buffer. Returns MLP_OK and sets *net, or sets *net to NULL
+ * (when net is not NULL) and returns
+ *   MLP_ERR_ARG    net or path NULL;
+ *   MLP_ERR_IO     the file could not be opened or read, or is not a
+ *                  regular file;
+ *   MLP_ERR_NOMEM  an allocation failed;
+ *   MLP_ERR_FORMAT as mlp_load_buffer.
+ * Nothing leaks on any path. */
+MLP_API mlp_status mlp_load(mlp_t **net, const char *path);
+
+/* Reads a network from the `size` bytes at `data` (the bytes of a model
+ * file; borrowed for the call only). Every field is checked before it is
+ * trusted: magic, version, checksum, sizes against the bytes that remain
+ * (no allocation is larger than a small multiple of `size`), enum values,
+ * the pairing rules of mlp_create, the optimizer's hyper-parameters, and
+ * that every parameter and state value is finite. Any input, however
+ * damaged or hostile, gives a status, never a crash or a read outside
+ * data[0 .. size-1]. Returns MLP_OK and sets *net, or sets *net to NULL
+ * (when net is not NULL) and returns
+ *   MLP_ERR_ARG    net NULL, or data NULL with size > 0;
+ *   MLP_ERR_NOMEM  an allocation failed;
+ *   MLP_ERR_FORMAT not a libmlp model file (wrong magic), a format version
+ *                  this library does not know (a file from a newer
+ *                  libmlp), a checksum mismatch, a truncated or overlong
+ *                  file, or any invalid field.
+ * Nothing leaks on any path. */
+MLP_API mlp_status mlp_load_buffer(mlp_t **net, const void *data,
+                                   size_t size);
 
 #ifdef __cplusplus
 }

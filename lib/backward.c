@@ -110,6 +110,22 @@ static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
     return true;
 }
 
+/* Every entry of dW^(l) or db^(l) is a sum of B products dz * a, so it is
+ * at most B max|dZ^(l)| max(max|A^(l-1)|, 1) in magnitude. Below 2^1022
+ * (half of DBL_MAX, which absorbs the GEMM's rounding) no gradient can
+ * overflow. Checked before phase 2, so that a refused backprop leaves the
+ * old gradients in place, as its contract says; finite deltas and
+ * activations near 1e300 do multiply to Inf (found by fuzz_train). */
+static bool gradients_are_bounded(const struct mlp *net, size_t batch)
+{
+    for (size_t l = 1; l <= net->n_layers; l++) {
+        double a = net->a_bound[l - 1] > 1.0 ? net->a_bound[l - 1] : 1.0;
+        if (!((double)batch * net->dz_bound[l] * a <= 0x1p1022))
+            return false;
+    }
+    return true;
+}
+
 /* Phase 1 with its argument checks, shared by backprop and train_batch. */
 static mlp_status checked_deltas(struct mlp *net, size_t batch,
                                  const double *X, const double *T,
@@ -130,10 +146,9 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
     mlp_status status = checked_deltas(net, batch, X, T, &c);
     if (status != MLP_OK)
         return status;
-    apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
-    /* Finite deltas can still give an infinite product (|dz a| > 1e308). */
-    if (isinf(mlp__max_abs(net->grads, net->n_params)))
+    if (!gradients_are_bounded(net, batch))
         return MLP_ERR_NONFINITE;
+    apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
     if (cost)
         *cost = c;
     return MLP_OK;
@@ -148,8 +163,11 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
         return status;
 
     const struct mlp_optimizer *opt = &net->opt;
+    /* The GEMM forms dZ^T A before it scales by -lr, so the gradient
+     * itself must be bounded too, however small lr is (fuzz_train found a
+     * subnormal lr that let an infinite dZ^T A through). */
     if (opt->kind == MLP_OPT_SGD && opt->momentum == 0.0 &&
-        sgd_update_is_bounded(net, batch)) {
+        sgd_update_is_bounded(net, batch) && gradients_are_bounded(net, batch)) {
         /* θ <- θ - lr (g + lambda θ_W) with g never stored: the update
          * rides in the gradient GEMMs (alpha = -lr, beta = 1 - lr lambda on
          * the weights, 1 on the biases). Phase 1 used the old W. */

@@ -163,8 +163,12 @@ static bool adam_step_is_bounded(const struct mlp *net, const struct step *c)
             max_theta = fabs(theta) > max_theta ? fabs(theta) : max_theta;
         }
     }
+    /* step_size * m is also bounded: update() forms that product before
+     * it divides, and fuzz_train found (lr 4.5e279, weight decay 2.4e35,
+     * eps 2.4e35) that it can overflow while the quotient would not. */
     return nonfinite == 0.0 && max_d <= 1e150 && max_theta <= 1e300 &&
-           c->step_size * (max_m / c->eps) <= 1e300;
+           c->step_size * (max_m / c->eps) <= 1e300 &&
+           c->step_size * max_m <= 1e300;
 }
 
 mlp_status mlp_step(mlp_t *net)

@@ -1,0 +1,218 @@
+/* test_threads.c - several threads, each training its own network at once.
+ *
+ * mlp.h promises no global mutable state: distinct networks may be used
+ * from distinct threads at the same time. Each job below is first run
+ * alone, on the main thread, for reference; then all jobs run at once,
+ * released together by a barrier, twice each, and every thread's final
+ * parameters, cost and saved model must equal the reference bitwise
+ * (memcmp). With one BLAS thread (OPENBLAS_NUM_THREADS=1, set by meson)
+ * results are bitwise reproducible, so any difference is interference.
+ * Built with -fsanitize=thread by .ci/tsan, the same test lets
+ * ThreadSanitizer look for data races. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlp.h"
+
+enum { N_JOBS = 4, COPIES = 2, N_THREADS = N_JOBS * COPIES, STEPS = 60 };
+
+struct job {
+    size_t n_layers;
+    size_t sizes[4];
+    mlp_activation acts[3];
+    mlp_loss loss;
+    double momentum;
+    size_t batch; /* the first steps use smaller batches: workspace growth */
+};
+
+static const struct job jobs[N_JOBS] = {
+    { 2, { 4, 16, 3 }, { MLP_TANH, MLP_SOFTMAX }, MLP_CROSS_ENTROPY, 0.9, 32 },
+    { 3, { 8, 32, 16, 2 }, { MLP_RELU, MLP_RELU, MLP_IDENTITY }, MLP_MSE, 0.0, 64 },
+    { 1, { 5, 1 }, { MLP_SIGMOID }, MLP_CROSS_ENTROPY, 0.5, 7 },
+    { 2, { 3, 64, 3 }, { MLP_SIGMOID, MLP_SIGMOID }, MLP_MSE, 0.0, 16 },
+};
+
+struct result {
+    mlp_status status;
+    double cost;
+    size_t n_params;
+    double *params;
+    unsigned char *file;
+    size_t file_size;
+};
+
+static char tmpdir[256];
+static pthread_barrier_t start;
+
+static void fill(double *x, size_t n, unsigned seed)
+{
+    unsigned s = seed * 2654435761u + 7u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        x[i] = ((double)(s >> 8) / (double)(1u << 24)) * 2.0 - 1.0;
+    }
+}
+
+static unsigned char *read_all(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *data = NULL;
+    long n;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0) {
+        rewind(f);
+        data = malloc((size_t)n);
+        if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
+            free(data);
+            data = NULL;
+        }
+        *size = (size_t)n;
+    }
+    fclose(f);
+    return data;
+}
+
+/* Trains job j's network; everything it touches is its own. `slot` names
+ * its model file, so that concurrent saves do not share a path. */
+static struct result run_job(int j, int slot)
+{
+    const struct job *jb = &jobs[j];
+    struct result r = { 0 };
+    size_t n_in = jb->sizes[0], n_out = jb->sizes[jb->n_layers];
+    double *X = malloc(jb->batch * n_in * sizeof *X);
+    double *T = malloc(jb->batch * n_out * sizeof *T);
+    mlp_t *net = NULL;
+    if (!X || !T) {
+        r.status = MLP_ERR_NOMEM;
+        goto out;
+    }
+    r.status = mlp_create(&net, jb->n_layers, jb->sizes, jb->acts, jb->loss,
+                          1000 + (uint64_t)j);
+    if (r.status == MLP_OK)
+        r.status = mlp_set_sgd(net, 0.05, jb->momentum);
+    for (int step = 0; step < STEPS && r.status == MLP_OK; step++) {
+        size_t batch = step < 5 ? (size_t)step + 1 : jb->batch;
+        fill(X, batch * n_in, (unsigned)(step * 31 + j));
+        fill(T, batch * n_out, (unsigned)(step * 17 + j + 5));
+        if (jb->loss == MLP_CROSS_ENTROPY) /* probabilities as targets */
+            for (size_t i = 0; i < batch * n_out; i++)
+                T[i] = T[i] * 0.5 + 0.5;
+        /* Alternate the fused update with backprop + step. */
+        if (step % 3 == 2) {
+            r.status = mlp_backprop(net, batch, X, T, &r.cost);
+            if (r.status == MLP_OK)
+                r.status = mlp_step(net);
+        } else {
+            r.status = mlp_train_batch(net, batch, X, T, &r.cost);
+        }
+    }
+    if (r.status == MLP_OK) {
+        r.n_params = mlp_n_params(net);
+        r.params = malloc(r.n_params * sizeof *r.params);
+        if (r.params)
+            memcpy(r.params, mlp_params(net), r.n_params * sizeof *r.params);
+        char path[512];
+        snprintf(path, sizeof path, "%s/model-%d.mlp", tmpdir, slot);
+        r.status = mlp_save(net, path);
+        mlp_t *back = NULL;
+        if (r.status == MLP_OK)
+            r.status = mlp_load(&back, path);
+        mlp_free(back);
+        if (r.status == MLP_OK)
+            r.file = read_all(path, &r.file_size);
+        unlink(path);
+    }
+out:
+    mlp_free(net);
+    free(X);
+    free(T);
+    return r;
+}
+
+struct thread_arg {
+    int job, slot;
+    struct result result;
+};
+
+static void *thread_main(void *p)
+{
+    struct thread_arg *a = p;
+    pthread_barrier_wait(&start); /* all threads start training together */
+    a->result = run_job(a->job, a->slot);
+    return NULL;
+}
+
+static void free_result(struct result *r)
+{
+    free(r->params);
+    free(r->file);
+}
+
+START_TEST(threads_match_single_thread)
+{
+    snprintf(tmpdir, sizeof tmpdir, "%s/mlp-threads-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+
+    struct result ref[N_JOBS];
+    for (int j = 0; j < N_JOBS; j++) {
+        ref[j] = run_job(j, 100 + j);
+        ck_assert_int_eq(ref[j].status, MLP_OK);
+        ck_assert_ptr_nonnull(ref[j].params);
+        ck_assert_ptr_nonnull(ref[j].file);
+    }
+
+    pthread_t tid[N_THREADS];
+    struct thread_arg args[N_THREADS];
+    ck_assert_int_eq(pthread_barrier_init(&start, NULL, N_THREADS), 0);
+    for (int t = 0; t < N_THREADS; t++) {
+        args[t].job = t % N_JOBS;
+        args[t].slot = t;
+        ck_assert_int_eq(pthread_create(&tid[t], NULL, thread_main, &args[t]), 0);
+    }
+    for (int t = 0; t < N_THREADS; t++)
+        ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+    pthread_barrier_destroy(&start);
+
+    for (int t = 0; t < N_THREADS; t++) {
+        struct result *r = &args[t].result, *e = &ref[args[t].job];
+        ck_assert_msg(r->status == MLP_OK, "thread %d: %s", t,
+                      mlp_strerror(r->status));
+        ck_assert_uint_eq(r->n_params, e->n_params);
+        ck_assert_msg(memcmp(r->params, e->params,
+                             e->n_params * sizeof *e->params) == 0,
+                      "thread %d (job %d): parameters differ from the "
+                      "single-threaded run", t, args[t].job);
+        ck_assert_msg(memcmp(&r->cost, &e->cost, sizeof e->cost) == 0,
+                      "thread %d: cost differs", t);
+        ck_assert_uint_eq(r->file_size, e->file_size);
+        ck_assert_msg(memcmp(r->file, e->file, e->file_size) == 0,
+                      "thread %d: saved model differs", t);
+        free_result(r);
+    }
+    for (int j = 0; j < N_JOBS; j++)
+        free_result(&ref[j]);
+    rmdir(tmpdir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("threads");
+    TCase *tc = tcase_create("concurrent training");
+    tcase_set_timeout(tc, 300); /* ThreadSanitizer and valgrind are slow */
+    tcase_add_test(tc, threads_match_single_thread);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
