@@ -539,7 +539,6 @@ static int cmd_train(const struct config *c)
         }
     }
     if (c->save) {
-#ifdef MLP_TOOL_HAVE_MODEL_FILES
         st = mlp_save(net, c->save);
         if (st != MLP_OK) {
             fprintf(stderr, "%s: --save %s: %s\n", prog_cmd, c->save, mlp_strerror(st));
@@ -547,11 +546,6 @@ static int cmd_train(const struct config *c)
         } else {
             printf("model written to %s\n", c->save);
         }
-#else
-        fprintf(stderr, "%s: --save: this libmlp cannot write model files yet\n",
-                prog_cmd);
-        rc = EXIT_DATA;
-#endif
     }
     free(pr.train);
     free(pr.val);
@@ -562,7 +556,6 @@ static int cmd_train(const struct config *c)
 
 static int cmd_use(const struct config *c, int predict)
 {
-#ifdef MLP_TOOL_HAVE_MODEL_FILES
     if (!c->model)
         die(EXIT_USAGE, "--model FILE is required");
     mlp_t *net = NULL;
@@ -612,13 +605,6 @@ static int cmd_use(const struct config *c, int predict)
     free_dataset(&d);
     mlp_free(net);
     return 0;
-#else
-    (void)c;
-    die(EXIT_USAGE, "%s needs model files, which this libmlp cannot read yet; "
-        "use 'mlp train ... --test FILE.csv' to train and evaluate in one go",
-        predict ? "predict" : "eval");
-    return EXIT_USAGE;
-#endif
 }
 
 int main(int argc, char **argv)

@@ -86,6 +86,33 @@ else
     echo "FAIL: training on good data"; cat "$tmp/out" "$tmp/err"; failures=$((failures + 1))
 fi
 
+# Model files: train --save, then eval and predict from the file must give
+# what the trained network gave; a missing or damaged model file is a clear
+# error with exit 1.
+"$mlp" train --data "$tmp/good.csv" --target class --classes 3 --epochs 200 \
+    --layers 16 --lr 0.01 --test "$tmp/good.csv" --save "$tmp/model.mlp" --quiet \
+    >"$tmp/trained" 2>/dev/null
+"$mlp" eval --model "$tmp/model.mlp" --data "$tmp/good.csv" --target class --classes 3 \
+    >"$tmp/evaluated"
+trained_acc=$(grep -Eo "accuracy [0-9.]+%" "$tmp/trained" | head -n1)
+evaluated_acc=$(grep -Eo "accuracy [0-9.]+%" "$tmp/evaluated" | head -n1)
+"$mlp" predict --model "$tmp/model.mlp" --data "$tmp/good.csv" --target class --classes 3 \
+    >"$tmp/predicted"
+right=$(paste -d, <(tail -n +2 "$tmp/good.csv" | cut -d, -f4) "$tmp/predicted" |
+        awk -F, '$1 == $2 { n++ } END { print n + 0 }')
+if [[ -n "$trained_acc" && "$trained_acc" == "$evaluated_acc" ]] &&
+   [[ $(wc -l <"$tmp/predicted") -eq 90 ]] &&
+   [[ "$evaluated_acc" == "accuracy $(awk -v r="$right" 'BEGIN { printf "%.2f", 100 * r / 90 }')%" ]]; then
+    echo "ok: --save, eval and predict agree: $evaluated_acc, $right of 90 predicted right"
+else
+    echo "FAIL: model file round trip: trained '$trained_acc', evaluated '$evaluated_acc', predicted $right/90"
+    failures=$((failures + 1))
+fi
+expect 1 "missing.mlp: file could not be opened" -- eval --model "$tmp/missing.mlp" --data "$tmp/good.csv"
+head -c 100 "$tmp/model.mlp" >"$tmp/truncated.mlp"
+expect 1 "truncated.mlp: not a libmlp model file, or corrupt" -- \
+    predict --model "$tmp/truncated.mlp" --data "$tmp/good.csv"
+
 # --plot: a PNG with gnuplot; without it on PATH, a clear message and exit 1.
 if command -v gnuplot >/dev/null; then
     rm -f "$tmp/curve.png"
