@@ -629,7 +629,7 @@ int main(int argc, char **argv)
                          "naive_ms,fann_ms,libmlp_gflops,roofline_gflops\n");
     }
     const char *lib = blas, *slash = strrchr(blas, '/');
-    char guess[64];
+    char guess[1024]; /* as large as the path it may copy */
     if (!label) {
         /* The directory of the loaded library names the backend on Debian. */
         snprintf(guess, sizeof guess, "%s", lib);
@@ -638,8 +638,8 @@ int main(int argc, char **argv)
             while (start > blas && start[-1] != '/')
                 start--;
             size_t len = (size_t)(slash - start);
-            snprintf(guess, sizeof guess, "%.*s", (int)(len < 63 ? len : 63),
-                     start);
+            snprintf(guess, sizeof guess, "%.*s",
+                     (int)(len < sizeof guess ? len : sizeof guess - 1), start);
         }
         label = guess;
     }
