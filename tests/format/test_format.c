@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mlp.h"
+#include "test_util.h"
 #include "alloc.h"
 #include "crc32c.h"
 #include "serialize.h"
@@ -732,9 +733,5 @@ int main(int argc, char **argv)
 {
     n_corpus = argc - 1;
     corpus = argv + 1;
-    SRunner *sr = srunner_create(format_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return test_run_suite(format_suite());
 }

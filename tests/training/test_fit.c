@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mlp.h"
+#include "test_util.h"
 #include "alloc.h"
 
 enum { N = 60, NI = 3, NO = 2 };
@@ -287,9 +288,5 @@ int main(void)
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_bad_arguments);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

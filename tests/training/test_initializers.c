@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mlp.h"
+#include "test_util.h"
 #include "alloc.h"
 
 /* max |(W W^T or W^T W) - I| for the n_out x n_in matrix W, taking the
@@ -185,9 +186,5 @@ int main(void)
     tcase_add_test(tc, test_resets_optimizer);
     tcase_add_test(tc, test_failures_change_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mlp.h"
+#include "test_util.h"
 
 enum { L = 2 };
 static const size_t sizes[L + 1] = { 3, 4, 2 };
@@ -273,9 +274,5 @@ int main(void)
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_adam_finiteness_paths);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }
