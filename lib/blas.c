@@ -51,17 +51,6 @@ void mlp__ger(size_t m, size_t n, double alpha, const double *x,
     cblas_dger(CblasRowMajor, (int)m, (int)n, alpha, x, 1, y, 1, A, (int)n);
 }
 
-void mlp__axpy(size_t n, double alpha, const double *x, double *y)
-{
-    while (n > 0) {
-        size_t chunk = n > (size_t)INT_MAX ? (size_t)INT_MAX : n;
-        cblas_daxpy((int)chunk, alpha, x, 1, y, 1);
-        x += chunk;
-        y += chunk;
-        n -= chunk;
-    }
-}
-
 /* Run-time thread control. Only OpenBLAS and BLIS have it, under their own
  * names, and a build against the generic libblas.so.3 does not know at link
  * time which one it will get. So the entry points are weak references:

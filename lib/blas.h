@@ -27,8 +27,6 @@ void mlp__gemv_atx(size_t m, size_t n, double alpha, const double *A,
 /* A (m x n) += alpha * x (m) * y (n)^T */
 void mlp__ger(size_t m, size_t n, double alpha, const double *x,
               const double *y, double *A);
-/* y += alpha * x, over n entries (n may exceed INT_MAX: done in chunks) */
-void mlp__axpy(size_t n, double alpha, const double *x, double *y);
 
 /* Sets the backend's thread count (process-wide); false when the backend
  * has no run-time thread control and n != 1. */

@@ -54,7 +54,6 @@ static _Thread_local unsigned long io_fail_at;
 static _Thread_local unsigned long io_calls;
 
 void mlp__io_fault_inject(unsigned long nth) { io_fail_at = nth; io_calls = 0; }
-unsigned long mlp__io_calls(void) { return io_calls; }
 
 static int io_should_fail(void)
 {

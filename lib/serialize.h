@@ -11,8 +11,6 @@
  * rename) made by mlp_save from now fails with ENOSPC (1 = the next one);
  * 0 disarms. Thread-local, like mlp__fault_inject. */
 void mlp__io_fault_inject(unsigned long nth);
-/* File-system calls made by mlp_save since the last mlp__io_fault_inject. */
-unsigned long mlp__io_calls(void);
 #endif
 
 #endif
