@@ -80,11 +80,19 @@ typedef enum mlp_activation {
 
 /* Cost of a batch of B samples with targets Y and predictions Y^ = A^(L):
  *   MLP_MSE:           C = (1/B) sum_samples (1/n_L) sum_i (y^_i - y_i)^2
- *   MLP_CROSS_ENTROPY: C = (1/B) sum_samples -sum_i y_i log y^_i
- * Cross-entropy needs outputs that are probabilities, so it is accepted only
- * with a MLP_SOFTMAX or MLP_SIGMOID output layer. log y^ is clamped at
- * log(DBL_MIN) (about -708) so that a saturated output gives a large finite
- * cost rather than Inf; terms with y_i == 0 contribute nothing. */
+ *   MLP_CROSS_ENTROPY with an MLP_SOFTMAX output (one class per sample):
+ *                      C = (1/B) sum_samples -sum_i y_i log y^_i
+ *   MLP_CROSS_ENTROPY with an MLP_SIGMOID output (binary cross-entropy,
+ *   each output an independent yes/no probability, multi-label):
+ *                      C = (1/B) sum_samples
+ *                          sum_i -[y_i log y^_i + (1 - y_i) log(1 - y^_i)]
+ * Both cross-entropies give dC/dZ^(L) = (Y^ - Y)/B (softmax: for targets
+ * whose rows sum to 1). Cross-entropy needs outputs that are
+ * probabilities, so it is accepted only with a MLP_SOFTMAX or MLP_SIGMOID
+ * output layer; targets are expected in [0, 1]. Each log is clamped at
+ * log(DBL_MIN) (about -708) so that a saturated output gives a large
+ * finite cost rather than Inf; a term whose weight (y_i, or 1 - y_i) is 0
+ * contributes nothing. */
 typedef enum mlp_loss {
     MLP_MSE = 0,
     MLP_CROSS_ENTROPY
