@@ -36,11 +36,18 @@ mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X, double *Y)
 {
     if (!net || !X || !Y)
         return MLP_ERR_ARG;
-    mlp_status status = mlp__check_batch(net, batch, X, NULL);
+    mlp_status status = mlp__check_batch(net, batch, &X, NULL);
     if (status == MLP_OK)
         status = mlp__forward(net, batch, X);
-    if (status == MLP_OK)
-        memcpy(Y, net->act[net->n_layers],
-               batch * net->sizes[net->n_layers] * sizeof *Y);
-    return status;
+    if (status != MLP_OK)
+        return status;
+    size_t L = net->n_layers, n = batch * net->sizes[L];
+    if (!net->out_scaled) {
+        memcpy(Y, net->act[L], n * sizeof *Y);
+        return MLP_OK;
+    }
+    /* Y = A^(L) * out_std + out_mean, which can overflow. */
+    mlp__unscale_rows(batch, net->sizes[L], mlp__out_mean(net),
+                      mlp__out_std(net), net->act[L], Y);
+    return isinf(mlp__max_abs(Y, n)) ? MLP_ERR_NONFINITE : MLP_OK;
 }
