@@ -1,4 +1,4 @@
-/* lifecycle.c - create and free a network, its accessors and workspace. */
+/* lifecycle.c - create and free a network, and its accessors. */
 #include "mlp_internal.h"
 #include "alloc.h"
 #include "blas.h"
@@ -53,30 +53,27 @@ static bool valid_kinds(size_t n_layers, const mlp_activation *acts,
            out == MLP_SIGMOID;
 }
 
-/* Every block the network owns apart from the workspace and optimizer
- * state; false when one could not be had. */
+/* Every block the network owns apart from the optimizer state, sizes
+ * already set; false when one could not be had. */
 static bool allocate(struct mlp *net)
 {
-    size_t L = net->n_layers, n_scaling = 2 * (net->sizes[0] + net->sizes[L]);
+    size_t L = net->n_layers, n0 = net->sizes[0], nL = net->sizes[L];
     net->acts = mlp__malloc(L * sizeof *net->acts);
     net->offsets = mlp__malloc(L * sizeof *net->offsets);
-    net->act = mlp__calloc(L + 1, sizeof *net->act);
-    net->delta = mlp__calloc(L + 1, sizeof *net->delta);
     /* Parameters and gradients share one block: one allocation, and the
      * gradients sit at a fixed distance from what they belong to. */
     net->params = mlp__calloc(2 * net->n_params, sizeof(double));
-    net->a_bound = mlp__calloc(2 * (L + 1), sizeof(double));
-    net->scaling = mlp__malloc(n_scaling * sizeof(double));
-    if (!net->acts || !net->offsets || !net->act || !net->delta ||
-        !net->params || !net->a_bound || !net->scaling)
+    /* n_0 + n_L <= 2 P, so 2 (n_0 + n_L) doubles fit like the 2 P did. */
+    net->scaling = mlp__malloc(2 * (n0 + nL) * sizeof(double));
+    if (!net->acts || !net->offsets || !net->params || !net->scaling ||
+        mlp__ws_init(&net->ws, L, net->sizes) != MLP_OK)
         return false;
     net->grads = net->params + net->n_params;
-    net->dz_bound = net->a_bound + L + 1;
-    for (size_t j = 0; j < net->sizes[0]; j++) {
+    for (size_t j = 0; j < n0; j++) {
         mlp__in_mean(net)[j] = 0.0;
         mlp__in_std(net)[j] = 1.0;
     }
-    for (size_t j = 0; j < net->sizes[L]; j++) {
+    for (size_t j = 0; j < nL; j++) {
         mlp__out_mean(net)[j] = 0.0;
         mlp__out_std(net)[j] = 1.0;
     }
@@ -134,72 +131,12 @@ void mlp_free(mlp_t *net)
     mlp__free(net->sizes);
     mlp__free(net->acts);
     mlp__free(net->offsets);
-    mlp__free(net->act);
-    mlp__free(net->delta);
     mlp__free(net->params);
-    mlp__free(net->a_bound);
     mlp__free(net->scaling);
     mlp__free(net->opt.m);
     mlp__free(net->opt.v);
-    mlp__free(net->work);
+    mlp__ws_release(&net->ws);
     mlp__free(net);
-}
-
-mlp_status mlp__reserve(struct mlp *net, size_t batch)
-{
-    if (batch <= net->capacity)
-        return MLP_OK;
-    /* A^(l) and dZ^(l) for l = 1..L, the scaled X and T, then the ones
-     * vector. per_sample cannot overflow: it is at most 2 * n_params + n_0
-     * (each n_l <= n_l * n_(l-1) + n_l), and mlp__count_params made sure
-     * 2 * n_params doubles fit in size_t, with n_0 <= INT_MAX to spare. */
-    size_t per_sample = net->sizes[0] + net->sizes[net->n_layers];
-    for (size_t l = 1; l <= net->n_layers; l++)
-        per_sample += 2 * net->sizes[l];
-    size_t count, bytes;
-    if (batch > mlp__blas_max_dim() || !mlp__mul_ok(batch, per_sample + 1, &count) ||
-        !mlp__mul_ok(count, sizeof(double), &bytes))
-        return MLP_ERR_ARG;
-    double *work = mlp__malloc(bytes);
-    if (!work)
-        return MLP_ERR_NOMEM;
-
-    mlp__free(net->work);
-    net->work = work;
-    net->capacity = batch;
-    for (size_t l = 1; l <= net->n_layers; l++) {
-        net->act[l] = work;
-        work += batch * net->sizes[l];
-        net->delta[l] = work;
-        work += batch * net->sizes[l];
-    }
-    net->xs = work;
-    work += batch * net->sizes[0];
-    net->ts = work;
-    work += batch * net->sizes[net->n_layers];
-    net->ones = work;
-    for (size_t i = 0; i < batch; i++)
-        net->ones[i] = 1.0;
-    return MLP_OK;
-}
-
-mlp_status mlp__check_batch(struct mlp *net, size_t batch, const double **X,
-                            const double **T)
-{
-    if (batch == 0)
-        return MLP_ERR_ARG;
-    size_t n_in, n_out;
-    if (!mlp__mul_ok(batch, net->sizes[0], &n_in) ||
-        !mlp__mul_ok(batch, net->sizes[net->n_layers], &n_out))
-        return MLP_ERR_ARG;
-    mlp_status status = mlp__reserve(net, batch);
-    if (status != MLP_OK)
-        return status;
-    mlp__scale_batch(net, batch, X, T);
-    net->a_bound[0] = mlp__max_abs(*X, n_in);
-    if (isinf(net->a_bound[0]) || (T && *T && isinf(mlp__max_abs(*T, n_out))))
-        return MLP_ERR_NONFINITE;
-    return MLP_OK;
 }
 
 size_t mlp_n_layers(const mlp_t *net) { return net ? net->n_layers : 0; }

@@ -165,19 +165,19 @@ void mlp__unscale_rows(size_t batch, size_t n, const double *mean,
             dst[r * n + j] = src[r * n + j] * std[j] + mean[j];
 }
 
-void mlp__scale_batch(struct mlp *net, size_t batch, const double **X,
-                      const double **T)
+void mlp__scale_batch(const struct mlp *net, struct mlp_workspace *ws,
+                      size_t batch, const double **X, const double **T)
 {
     size_t n0 = net->sizes[0], nL = net->sizes[net->n_layers];
     if (net->in_scaled) {
         mlp__scale_rows(batch, n0, mlp__in_mean(net), mlp__in_std(net), *X,
-                        net->xs);
-        *X = net->xs;
+                        ws->xs);
+        *X = ws->xs;
     }
-    if (T && *T && net->out_scaled) {
+    if (T && net->out_scaled) {
         mlp__scale_rows(batch, nL, mlp__out_mean(net), mlp__out_std(net), *T,
-                        net->ts);
-        *T = net->ts;
+                        ws->ts);
+        *T = ws->ts;
     }
 }
 
@@ -186,14 +186,15 @@ mlp_status mlp__cost(struct mlp *net, size_t batch, const double *X,
 {
     if (!net || !X || !T || !cost)
         return MLP_ERR_ARG;
-    mlp_status status = mlp__check_batch(net, batch, &X, &T);
+    struct mlp_workspace *ws = &net->ws;
+    mlp_status status = mlp__check_batch(net, ws, batch, &X, &T);
     if (status == MLP_OK)
-        status = mlp__forward(net, batch, X);
+        status = mlp__forward(net, ws, batch, X);
     if (status != MLP_OK)
         return status;
     size_t L = net->n_layers;
     double c = mlp__loss_cost(net->loss, net->acts[L - 1], batch,
-                              net->sizes[L], net->act[L], T);
+                              net->sizes[L], ws->act[L], T);
     if (!isfinite(c))
         return MLP_ERR_NONFINITE;
     *cost = c;

@@ -96,6 +96,13 @@ START_TEST(test_predict_matches_folded_network)
         test_assert_close("predict", got, want, batch * NL, 1e-13,
                           test_max_abs(want, batch * NL));
     }
+    /* mlp_predict_ws applies the same scaling, bit for bit. */
+    mlp_workspace_t *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
+    ck_assert_int_eq(mlp_predict(net, B, X, want), MLP_OK);
+    ck_assert_int_eq(mlp_predict_ws(net, ws, B, X, got), MLP_OK);
+    ck_assert_mem_eq(got, want, sizeof got);
+    mlp_workspace_free(ws);
     mlp_free(net);
     mlp_free(fold);
 }
