@@ -17,6 +17,18 @@
 #include <math.h>
 #include <string.h>
 
+/* dst[r][j] = src[r][j] * s[j] (or / s[j]) for rows x n: the input and
+ * output scaling's diagonal factors, J = diag(out_std) J_net
+ * diag(1 / in_std). src and dst may be the same array. */
+static void scale_columns(size_t rows, size_t n, const double *s, bool divide,
+                          const double *src, double *dst)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < n; j++)
+            dst[r * n + j] = divide ? src[r * n + j] / s[j]
+                                    : src[r * n + j] * s[j];
+}
+
 /* v <- D v for the output layer, one row: D = S (softmax, symmetric, so
  * also v^T S) or diag(act'(y)). Returns max |v|, +Inf if not finite. */
 static double output_derivative(mlp_activation act, size_t n, const double *y,
@@ -57,7 +69,8 @@ static mlp_status prepare(const struct mlp *net, struct mlp_workspace *ws,
 {
     if (!mlp__ws_fits(ws, net))
         return MLP_ERR_ARG;
-    mlp_status status = mlp__check_batch(net, ws, batch, X, NULL);
+    /* X becomes ws->xs when the network scales its inputs */
+    mlp_status status = mlp__check_batch(net, ws, batch, &X, NULL);
     if (status != MLP_OK)
         return status;
     if (V && isinf(mlp__max_abs(V, batch * n_dir)))
@@ -74,8 +87,11 @@ mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
     mlp_status status = prepare(net, ws, batch, X, V, nL);
     if (status != MLP_OK)
         return status;
-    /* dZ^(L) = V D_L, row by row (D_L symmetric) */
-    memcpy(ws->delta[L], V, batch * nL * sizeof *V);
+    /* dZ^(L) = (V ⊙ out_std) D_L, row by row (D_L symmetric) */
+    if (net->out_scaled)
+        scale_columns(batch, nL, mlp__out_std(net), false, V, ws->delta[L]);
+    else
+        memcpy(ws->delta[L], V, batch * nL * sizeof *V);
     for (size_t b = 0; b < batch; b++)
         if (!rows_derivative(net, L, 1, ws->act[L] + b * nL,
                              ws->delta[L] + b * nL))
@@ -91,6 +107,9 @@ mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
         mlp__gemv_atx(n1, n0, 1.0, W, ws->delta[1], 0.0, G);
     else
         mlp__gemm_ab(batch, n0, n1, 1.0, ws->delta[1], W, 0.0, G);
+    /* G = dX ⊙ (1 / in_std) */
+    if (net->in_scaled)
+        scale_columns(batch, n0, mlp__in_std(net), true, G, G);
     return isinf(mlp__max_abs(G, batch * n0)) ? MLP_ERR_NONFINITE : MLP_OK;
 }
 
@@ -103,7 +122,13 @@ mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
     mlp_status status = prepare(net, ws, batch, X, D, net->sizes[0]);
     if (status != MLP_OK)
         return status;
+    /* dA^(0) = D ⊙ (1 / in_std), in ws->xs, which the forward pass has
+     * finished with */
     const double *prev = D;
+    if (net->in_scaled) {
+        scale_columns(batch, net->sizes[0], mlp__in_std(net), true, D, ws->xs);
+        prev = ws->xs;
+    }
     for (size_t l = 1; l <= L; l++) {
         size_t n_in = net->sizes[l - 1], n_out = net->sizes[l];
         const double *W = mlp__W(net, l);
@@ -120,8 +145,12 @@ mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
                 return MLP_ERR_NONFINITE;
         prev = T;
     }
-    memcpy(U, ws->delta[L], batch * nL * sizeof *U);
-    return MLP_OK;
+    /* U = dA^(L) ⊙ out_std */
+    if (net->out_scaled)
+        scale_columns(batch, nL, mlp__out_std(net), false, ws->delta[L], U);
+    else
+        memcpy(U, ws->delta[L], batch * nL * sizeof *U);
+    return isinf(mlp__max_abs(U, batch * nL)) ? MLP_ERR_NONFINITE : MLP_OK;
 }
 
 /* Reverse mode for the whole Jacobian: the n_L rows of every sample's J
@@ -133,10 +162,11 @@ static mlp_status jacobian_reverse(const struct mlp *net,
 {
     size_t L = net->n_layers, nL = net->sizes[L], rows = batch * nL;
     double *P = ws->deriv, *Q = ws->deriv + rows * ws->max_width;
-    /* M^(L) = D_L: each sample's block starts as the identity */
+    /* M^(L) = diag(out_std) D_L: each sample's block starts as diag(out_std) */
+    const double *out_std = net->out_scaled ? mlp__out_std(net) : NULL;
     memset(P, 0, rows * nL * sizeof *P);
     for (size_t r = 0; r < rows; r++)
-        P[r * nL + r % nL] = 1.0;
+        P[r * nL + r % nL] = out_std ? out_std[r % nL] : 1.0;
     for (size_t b = 0; b < batch; b++)
         if (!rows_derivative(net, L, nL, ws->act[L] + b * nL, P + b * nL * nL))
             return MLP_ERR_NONFINITE;
@@ -156,6 +186,9 @@ static mlp_status jacobian_reverse(const struct mlp *net,
         P = Q;
         Q = t;
     }
+    /* J diag(1 / in_std) */
+    if (net->in_scaled)
+        scale_columns(rows, net->sizes[0], mlp__in_std(net), true, J, J);
     return MLP_OK;
 }
 
@@ -169,11 +202,14 @@ static mlp_status jacobian_forward(const struct mlp *net,
     size_t L = net->n_layers, n0 = net->sizes[0], nL = net->sizes[L];
     size_t rows = batch * n0, n1 = net->sizes[1];
     double *P = ws->deriv, *Q = ws->deriv + rows * ws->max_width;
-    /* I W^(1)^T = W^(1)^T for every sample: row j is column j of W^(1) */
+    /* diag(1 / in_std) W^(1)^T for every sample: row j is column j of
+     * W^(1) over in_std_j */
     const double *W1 = mlp__W(net, 1);
+    const double *in_std = net->in_scaled ? mlp__in_std(net) : NULL;
     for (size_t r = 0; r < rows; r++)
         for (size_t k = 0; k < n1; k++)
-            P[r * n1 + k] = W1[k * n0 + r % n0];
+            P[r * n1 + k] = in_std ? W1[k * n0 + r % n0] / in_std[r % n0]
+                                   : W1[k * n0 + r % n0];
     for (size_t l = 1; l <= L; l++) {
         size_t n_out = net->sizes[l];
         if (l > 1) {
@@ -190,11 +226,13 @@ static mlp_status jacobian_forward(const struct mlp *net,
                                  P + b * n0 * n_out))
                 return MLP_ERR_NONFINITE;
     }
-    /* J[b][i][j] = T_b[j][i] */
+    /* J[b][i][j] = out_std_i T_b[j][i] */
+    const double *out_std = net->out_scaled ? mlp__out_std(net) : NULL;
     for (size_t b = 0; b < batch; b++)
         for (size_t i = 0; i < nL; i++)
             for (size_t j = 0; j < n0; j++)
-                J[(b * nL + i) * n0 + j] = P[(b * n0 + j) * nL + i];
+                J[(b * nL + i) * n0 + j] =
+                    P[(b * n0 + j) * nL + i] * (out_std ? out_std[i] : 1.0);
     return MLP_OK;
 }
 

@@ -12,6 +12,8 @@
  *   terms' magnitudes (a few roundings per product): V^T (J D) = (V^T J) D
  *   for random V and D; row i of J_b = the vjp of e_i; column j = the jvp
  *   of e_j.
+ * - Input and output scaling included: J = diag(out_std) J_net
+ *   diag(1 / in_std), against finite differences of the scaled predict.
  * - Bad inputs: NULLs, a workspace of other sizes, batch 0, overflow, NaN
  *   and Inf in X, V and D, an overflowing network; no allocation once the
  *   scratch has grown, and a failed growth leaves the workspace usable.
@@ -192,6 +194,65 @@ START_TEST(test_identities)
 }
 END_TEST
 
+/* With input and output scaling, Y = net((X - m_in) / s_in) s_out + m_out,
+ * so J = diag(s_out) J_net diag(1 / s_in): against finite differences of
+ * mlp_predict (which scales), both modes, and the vjp/jvp identity. */
+START_TEST(test_scaling_included)
+{
+    const test_output *o = &test_outputs[_i];
+    const size_t io[2][2] = { { 5, 3 }, { 2, 4 } };
+    for (size_t m = 0; m < 2; m++) {
+        size_t B = 3;
+        struct setup s;
+        setup(&s, 1300u + 10u * (uint64_t)_i + m, 2, io[m][0], io[m][1],
+              MLP_TANH, o, B);
+        size_t n0 = s.n0, nL = s.nL, n = B * nL * n0;
+        double in_mean[5], in_std[5], out_mean[4], out_std[4];
+        test_rng rng;
+        test_rng_seed(&rng, 77u + (uint64_t)_i + m);
+        test_fill_uniform(&rng, in_mean, n0, -2, 2);
+        test_fill_uniform(&rng, in_std, n0, 0.3, 3);
+        test_fill_uniform(&rng, out_mean, nL, -2, 2);
+        test_fill_uniform(&rng, out_std, nL, 0.5, 4);
+        ck_assert_int_eq(mlp_set_scaling(s.net, in_mean, in_std, out_mean,
+                                         out_std), MLP_OK);
+        for (size_t i = 0; i < B * n0; i++)
+            s.X[i] = s.X[i] * in_std[i % n0] + in_mean[i % n0];
+        double *J = test_doubles(n), *want = test_doubles(n);
+        ck_assert_int_eq(mlp_jacobian(s.net, s.ws, B, s.X, J), MLP_OK);
+        finite_differences(&s, want);
+        test_assert_close("scaled J", J, want, n, FD_TOL,
+                          test_max_abs(want, n) + 1e-3);
+        /* V^T (J D) = (V^T J) D, with G and U against J itself */
+        double V[3 * 4], D[3 * 5], G[3 * 5], U[3 * 4];
+        test_fill_uniform(&rng, V, B * nL, -1, 1);
+        test_fill_uniform(&rng, D, B * n0, -1, 1);
+        ck_assert_int_eq(mlp_vjp(s.net, s.ws, B, s.X, V, G), MLP_OK);
+        ck_assert_int_eq(mlp_jvp(s.net, s.ws, B, s.X, D, U), MLP_OK);
+        double jmax = test_max_abs(J, n);
+        for (size_t b = 0; b < B; b++)
+            for (size_t j = 0; j < n0; j++) {
+                double g = 0;
+                for (size_t i = 0; i < nL; i++)
+                    g += V[b * nL + i] * J[(b * nL + i) * n0 + j];
+                ck_assert_msg(fabs(g - G[b * n0 + j]) <= ID_TOL * 10 * jmax,
+                              "scaled vjp: %g vs V^T J %g", G[b * n0 + j], g);
+            }
+        for (size_t b = 0; b < B; b++)
+            for (size_t i = 0; i < nL; i++) {
+                double u = 0;
+                for (size_t j = 0; j < n0; j++)
+                    u += J[(b * nL + i) * n0 + j] * D[b * n0 + j];
+                ck_assert_msg(fabs(u - U[b * nL + i]) <= ID_TOL * 10 * jmax,
+                              "scaled jvp: %g vs J D %g", U[b * nL + i], u);
+            }
+        free(J);
+        free(want);
+        teardown(&s);
+    }
+}
+END_TEST
+
 START_TEST(test_bad_args)
 {
     size_t sizes[] = { 3, 4, 2 }, other[] = { 3, 5, 2 };
@@ -322,6 +383,7 @@ int main(void)
     TCase *id = tcase_create("identities");
     tcase_add_loop_test(id, test_identities, 0,
                         TEST_N_OUTPUTS * TEST_N_HIDDENS);
+    tcase_add_loop_test(id, test_scaling_included, 0, TEST_N_OUTPUTS);
     suite_add_tcase(s, id);
     TCase *bad = tcase_create("bad inputs");
     tcase_add_test(bad, test_bad_args);
