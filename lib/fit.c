@@ -37,8 +37,8 @@ static mlp_status local_chunk_cost(void *ctx, mlp_t *net, size_t rows,
     struct local_fit *lf = ctx;
     mlp_status status = mlp_predict(net, rows, X, lf->pred);
     if (status == MLP_OK)
-        *cost = mlp__cost(net->loss, rows, net->sizes[net->n_layers],
-                          lf->pred, T);
+        *cost = mlp__loss_cost(net->loss, net->acts[net->n_layers - 1], rows,
+                               net->sizes[net->n_layers], lf->pred, T);
     return status;
 }
 

@@ -1,4 +1,4 @@
-/* lifecycle.c - create and free a network, its accessors and workspace. */
+/* lifecycle.c - create and free a network, and its accessors. */
 #include "mlp_internal.h"
 #include "alloc.h"
 #include "blas.h"
@@ -71,19 +71,15 @@ mlp_status mlp_create(mlp_t **out, size_t n_layers, const size_t *sizes,
     net->sizes = mlp__malloc((n_layers + 1) * sizeof *net->sizes);
     net->acts = mlp__malloc(n_layers * sizeof *net->acts);
     net->offsets = mlp__malloc(n_layers * sizeof *net->offsets);
-    net->act = mlp__calloc(n_layers + 1, sizeof *net->act);
-    net->delta = mlp__calloc(n_layers + 1, sizeof *net->delta);
     /* Parameters and gradients share one block: one allocation, and the
      * gradients sit at a fixed distance from what they belong to. */
     net->params = mlp__calloc(2 * n_params, sizeof(double));
-    net->a_bound = mlp__calloc(2 * (n_layers + 1), sizeof(double));
-    if (!net->sizes || !net->acts || !net->offsets || !net->act ||
-        !net->delta || !net->params || !net->a_bound) {
+    if (!net->sizes || !net->acts || !net->offsets || !net->params ||
+        mlp__ws_init(&net->ws, n_layers, sizes) != MLP_OK) {
         mlp_free(net);
         return MLP_ERR_NOMEM;
     }
     net->grads = net->params + n_params;
-    net->dz_bound = net->a_bound + n_layers + 1;
 
     memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
     size_t offset = 0;
@@ -112,65 +108,11 @@ void mlp_free(mlp_t *net)
     mlp__free(net->sizes);
     mlp__free(net->acts);
     mlp__free(net->offsets);
-    mlp__free(net->act);
-    mlp__free(net->delta);
     mlp__free(net->params);
-    mlp__free(net->a_bound);
     mlp__free(net->opt.m);
     mlp__free(net->opt.v);
-    mlp__free(net->work);
+    mlp__ws_release(&net->ws);
     mlp__free(net);
-}
-
-mlp_status mlp__reserve(struct mlp *net, size_t batch)
-{
-    if (batch <= net->capacity)
-        return MLP_OK;
-    /* A^(l) and dZ^(l) for l = 1..L, then the ones vector. per_sample
-     * cannot overflow: it is at most 2 * n_params, and check_shape made
-     * sure 2 * n_params doubles fit in size_t. */
-    size_t per_sample = 0;
-    for (size_t l = 1; l <= net->n_layers; l++)
-        per_sample += 2 * net->sizes[l];
-    size_t count, bytes;
-    if (batch > mlp__blas_max_dim() || !mlp__mul_ok(batch, per_sample + 1, &count) ||
-        !mlp__mul_ok(count, sizeof(double), &bytes))
-        return MLP_ERR_ARG;
-    double *work = mlp__malloc(bytes);
-    if (!work)
-        return MLP_ERR_NOMEM;
-
-    mlp__free(net->work);
-    net->work = work;
-    net->capacity = batch;
-    for (size_t l = 1; l <= net->n_layers; l++) {
-        net->act[l] = work;
-        work += batch * net->sizes[l];
-        net->delta[l] = work;
-        work += batch * net->sizes[l];
-    }
-    net->ones = work;
-    for (size_t i = 0; i < batch; i++)
-        net->ones[i] = 1.0;
-    return MLP_OK;
-}
-
-mlp_status mlp__check_batch(struct mlp *net, size_t batch, const double *X,
-                            const double *T)
-{
-    if (batch == 0)
-        return MLP_ERR_ARG;
-    size_t n_in, n_out;
-    if (!mlp__mul_ok(batch, net->sizes[0], &n_in) ||
-        !mlp__mul_ok(batch, net->sizes[net->n_layers], &n_out))
-        return MLP_ERR_ARG;
-    mlp_status status = mlp__reserve(net, batch);
-    if (status != MLP_OK)
-        return status;
-    net->a_bound[0] = mlp__max_abs(X, n_in);
-    if (isinf(net->a_bound[0]) || (T && isinf(mlp__max_abs(T, n_out))))
-        return MLP_ERR_NONFINITE;
-    return MLP_OK;
 }
 
 size_t mlp_n_layers(const mlp_t *net) { return net ? net->n_layers : 0; }
