@@ -191,26 +191,79 @@ MLP_API double *mlp_grads(mlp_t *net);
 /* ------------------------------------------------------------------------ */
 /* Forward and backward                                                     */
 
-/* Forward pass: Y = A^(L) for the inputs X.
+/* Forward pass: Y = A^(L) for the inputs X, with the network's scaling
+ * applied (see mlp_set_scaling: X is in the caller's units, Y too).
  * X is batch x n_0 and Y is batch x n_L, row-major, caller-owned; they must
  * not overlap. Returns
  *   MLP_OK;
  *   MLP_ERR_ARG       net, X or Y NULL, batch == 0, or batch * n_l overflows;
- *   MLP_ERR_NONFINITE X holds a NaN or Inf, or the outputs are not finite
- *                     (Y is then unspecified);
+ *   MLP_ERR_NONFINITE X holds a NaN or Inf (or a value that overflows when
+ *                     scaled), or the outputs are not finite (Y is then
+ *                     unspecified);
  *   MLP_ERR_NOMEM     the workspace for a larger batch could not be had. */
 MLP_API mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X,
                                double *Y);
 
 /* Forward and backward pass over one batch: sets every gradient to dC/dθ of
  * the batch cost C (see mlp_loss) and stores C in *cost unless cost is NULL.
- * X is batch x n_0 and T (the targets) batch x n_L, row-major. Statuses as
+ * X is batch x n_0 and T (the targets) batch x n_L, row-major, in the
+ * caller's units; with scaling (mlp_set_scaling) C is the cost of the
+ * scaled targets against the network's scaled outputs. Statuses as
  * mlp_predict, plus MLP_ERR_NONFINITE when T, the cost or a gradient is not
  * finite, or a gradient could overflow (|dC/dz * a| summed over the batch
  * near DBL_MAX; checked from bounds before any gradient is written). On any
  * failure the parameters, the gradients and *cost are left as they were. */
 MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                                 const double *T, double *cost);
+
+/* ------------------------------------------------------------------------ */
+/* Input and output scaling                                                 */
+
+/* Fixed affine maps around the network, stored in it: predictions are
+ *   Y = net((X - in_mean) / in_std) * out_std + out_mean
+ * (column by column), and mlp_backprop, mlp_train_batch and mlp_fit scale
+ * X the same way and the targets as T_scaled = (T - out_mean) / out_std
+ * before use, so the cost and the gradients are in scaled units. Each
+ * call sets all four arrays: a NULL mean means mean 0 and a NULL std
+ * means std 1 for every column, also when an earlier call had set them
+ * (all four NULL = no scaling, the state of a new network). in_mean and
+ * in_std have n_0 entries, out_mean and out_std n_L; they are copied.
+ * Every std must be finite and > 0 and every mean finite. Saved in model
+ * files, copied by mlp_clone. Scaling changes no parameter: a network
+ * trained without scaling keeps predicting what it did only while the
+ * scaling stays the identity.
+ * Returns MLP_OK, or MLP_ERR_ARG (net NULL, a mean not finite, a std not
+ * finite or <= 0) with nothing changed. Allocates nothing. */
+MLP_API mlp_status mlp_set_scaling(mlp_t *net, const double *in_mean,
+                                   const double *in_std,
+                                   const double *out_mean,
+                                   const double *out_std);
+
+/* Sets the scaling to the mean and standard deviation of each column of
+ * X (n x n_0) and, unless T is NULL, of T (n x n_L), with the population
+ * standard deviation (divide by n); a column whose values are all equal
+ * (or whose spread is too small to square, below ~1e-154 of its largest
+ * value) gets std 1. Output scaling is only set for MLP_IDENTITY output
+ * layers (regression); other outputs, and every output when T is NULL,
+ * get mean 0 and std 1. X and T are only read. Returns
+ *   MLP_OK;
+ *   MLP_ERR_ARG       net or X NULL, n == 0, or n * n_0 or n * n_L
+ *                     overflows;
+ *   MLP_ERR_NONFINITE a value of X (or of T, when output scaling is set)
+ *                     is NaN or Inf, or a column's standard deviation
+ *                     overflows;
+ *   MLP_ERR_NOMEM     a scratch array of 2 (n_0 + n_L) doubles could not
+ *                     be had.
+ * On failure the scaling is unchanged. */
+MLP_API mlp_status mlp_fit_scaling(mlp_t *net, size_t n, const double *X,
+                                   const double *T);
+
+/* Copies the current scaling into each array that is not NULL: in_mean
+ * and in_std get n_0 entries, out_mean and out_std n_L (mean 0 and std 1
+ * where unset). Returns MLP_OK, or MLP_ERR_ARG if net is NULL. */
+MLP_API mlp_status mlp_get_scaling(const mlp_t *net, double *in_mean,
+                                   double *in_std, double *out_mean,
+                                   double *out_std);
 
 /* ------------------------------------------------------------------------ */
 /* Optimizers                                                               */

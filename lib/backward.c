@@ -135,24 +135,26 @@ static bool gradients_are_bounded(const struct mlp *net, size_t batch)
     return true;
 }
 
-/* Phase 1 with its argument checks, shared by backprop and train_batch. */
+/* Phase 1 with its argument checks, shared by backprop and train_batch.
+ * *X becomes the batch as the network sees it (scaled, when the network
+ * has input scaling), which phase 2 uses as A^(0). */
 static mlp_status checked_deltas(struct mlp *net, size_t batch,
-                                 const double *X, const double *T,
+                                 const double **X, const double *T,
                                  double *cost)
 {
-    if (!net || !X || !T)
+    if (!net || !*X || !T)
         return MLP_ERR_ARG;
-    mlp_status status = mlp__check_batch(net, &net->ws, batch, X, T);
+    mlp_status status = mlp__check_batch(net, &net->ws, batch, X, &T);
     if (status != MLP_OK)
         return status;
-    return compute_deltas(net, batch, X, T, cost);
+    return compute_deltas(net, batch, *X, T, cost);
 }
 
 mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                         const double *T, double *cost)
 {
     double c = 0.0;
-    mlp_status status = checked_deltas(net, batch, X, T, &c);
+    mlp_status status = checked_deltas(net, batch, &X, T, &c);
     if (status != MLP_OK)
         return status;
     if (!gradients_are_bounded(net, batch))
@@ -167,7 +169,7 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
                            const double *T, double *cost)
 {
     double c = 0.0;
-    mlp_status status = checked_deltas(net, batch, X, T, &c);
+    mlp_status status = checked_deltas(net, batch, &X, T, &c);
     if (status != MLP_OK)
         return status;
 

@@ -37,13 +37,20 @@ mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
 static mlp_status predict(const struct mlp *net, struct mlp_workspace *ws,
                           size_t batch, const double *X, double *Y)
 {
-    mlp_status status = mlp__check_batch(net, ws, batch, X, NULL);
+    mlp_status status = mlp__check_batch(net, ws, batch, &X, NULL);
     if (status == MLP_OK)
         status = mlp__forward(net, ws, batch, X);
-    if (status == MLP_OK)
-        memcpy(Y, ws->act[net->n_layers],
-               batch * net->sizes[net->n_layers] * sizeof *Y);
-    return status;
+    if (status != MLP_OK)
+        return status;
+    size_t L = net->n_layers, n = batch * net->sizes[L];
+    if (!net->out_scaled) {
+        memcpy(Y, ws->act[L], n * sizeof *Y);
+        return MLP_OK;
+    }
+    /* Y = A^(L) * out_std + out_mean, which can overflow. */
+    mlp__unscale_rows(batch, net->sizes[L], mlp__out_mean(net),
+                      mlp__out_std(net), ws->act[L], Y);
+    return isinf(mlp__max_abs(Y, n)) ? MLP_ERR_NONFINITE : MLP_OK;
 }
 
 mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X, double *Y)

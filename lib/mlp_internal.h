@@ -33,11 +33,13 @@ struct mlp_workspace {
      * (l = 1..L) holds A^(l), batch x n_l; act[0] is unused (the caller's
      * X, or xs, plays A^(0)). delta[l] holds dZ^(l), batch x n_l, and
      * before that dA^(l). xs (batch x n_0) holds the inputs after the
-     * network's input scaling, or a scaled direction for mlp_jvp. ones is
-     * a vector of `capacity` ones for db. */
+     * network's input scaling, or a scaled direction for mlp_jvp; ts
+     * (batch x n_L) the targets after the output scaling. ones is a
+     * vector of `capacity` ones for db. */
     size_t capacity;
     double *work;
     double *xs;
+    double *ts;
     double **act;
     double **delta;
     double *ones;
@@ -71,6 +73,14 @@ struct mlp {
      * of its own that survives a change of optimizer. 0 = off. */
     double weight_decay;
 
+    /* Input and output scaling (scaling.c), one block of 2 (n_0 + n_L)
+     * doubles: in_mean, in_std (n_0 each), out_mean, out_std (n_L each);
+     * mean 0 and std 1 where unset. in_scaled / out_scaled say whether
+     * the input / output map differs from the identity, so that the
+     * passes skip it when it does not. */
+    double *scaling;
+    bool in_scaled, out_scaled;
+
     /* The network's own workspace, for mlp_predict, mlp_backprop and
      * mlp_train_batch. */
     struct mlp_workspace ws;
@@ -85,6 +95,30 @@ static inline double *mlp__b(const struct mlp *net, size_t l)
 {
     return mlp__W(net, l) + net->sizes[l] * net->sizes[l - 1];
 }
+
+static inline double *mlp__in_mean(const struct mlp *net)
+{
+    return net->scaling;
+}
+static inline double *mlp__in_std(const struct mlp *net)
+{
+    return net->scaling + net->sizes[0];
+}
+static inline double *mlp__out_mean(const struct mlp *net)
+{
+    return net->scaling + 2 * net->sizes[0];
+}
+static inline double *mlp__out_std(const struct mlp *net)
+{
+    return mlp__out_mean(net) + net->sizes[net->n_layers];
+}
+
+/* The number of parameters of a network of these sizes in *n_params, or
+ * false when n_layers or a size is 0 or beyond the BLAS index type, or
+ * when 2 n_params doubles (parameters and gradients) would overflow
+ * size_t. The one place that count is checked. (lifecycle.c) */
+bool mlp__count_params(size_t n_layers, const size_t *sizes,
+                       size_t *n_params);
 
 /* Sets up an empty workspace for these layer sizes (workspace.c);
  * MLP_ERR_NOMEM leaves nothing to release. */
@@ -103,11 +137,34 @@ mlp_status mlp__ws_reserve_deriv(struct mlp_workspace *ws, size_t rows);
 /* mlp__ws_reserve on the network's own workspace. */
 mlp_status mlp__reserve(struct mlp *net, size_t batch);
 
-/* Checks the common arguments of a pass: batch, and that X (and T unless
- * NULL) are finite, recording max |X| in ws->a_bound[0]; reserves the
- * workspace. ws must fit net. */
+/* Checks the common arguments of a pass and prepares the batch as the
+ * network sees it: reserves the workspace, replaces *X (and *T unless T
+ * is NULL) by the scaled copies ws->xs (ws->ts) when the network has
+ * input (output) scaling, and checks that what the pass will read is
+ * finite, recording its max |X| in ws->a_bound[0]. ws must fit net. */
 mlp_status mlp__check_batch(const struct mlp *net, struct mlp_workspace *ws,
-                            size_t batch, const double *X, const double *T);
+                            size_t batch, const double **X, const double **T);
+
+/* dst = (src - mean) / std and dst = src * std + mean, column by column,
+ * for batch rows of n. src and dst may be the same array. (scaling.c) */
+void mlp__scale_rows(size_t batch, size_t n, const double *mean,
+                     const double *std, const double *src, double *dst);
+void mlp__unscale_rows(size_t batch, size_t n, const double *mean,
+                       const double *std, const double *src, double *dst);
+
+/* Replaces *X by the scaled copy ws->xs and *T (unless T is NULL) by
+ * ws->ts when the network scales them; ws must hold the batch.
+ * (scaling.c) */
+void mlp__scale_batch(const struct mlp *net, struct mlp_workspace *ws,
+                      size_t batch, const double **X, const double **T);
+
+/* The cost of a batch in scaled units (X and T in the caller's units,
+ * scaled as training scales them): forward pass and loss in the
+ * network's own workspace, no gradients; parameters and gradients are
+ * untouched. Statuses as mlp_backprop. For validation in the fit loop.
+ * (scaling.c) */
+mlp_status mlp__cost(struct mlp *net, size_t batch, const double *X,
+                     const double *T, double *cost);
 
 /* Forward pass of `batch` rows of X into ws->act[1..L], reading net only.
  * MLP_ERR_NONFINITE when an activation is not finite. (forward.c) */

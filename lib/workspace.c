@@ -59,10 +59,10 @@ mlp_status mlp__ws_reserve(struct mlp_workspace *ws, size_t batch)
 {
     if (batch <= ws->capacity)
         return MLP_OK;
-    /* X scaled (n_0), A^(l) and dZ^(l) for l = 1..L, then the ones
+    /* X and T scaled (n_0, n_L), A^(l) and dZ^(l) for l = 1..L, then the ones
      * vector. per_sample cannot overflow: the sizes passed mlp_create's
      * checks, whose parameter count is larger. */
-    size_t per_sample = ws->sizes[0] + 1;
+    size_t per_sample = ws->sizes[0] + ws->sizes[ws->n_layers] + 1;
     for (size_t l = 1; l <= ws->n_layers; l++)
         per_sample += 2 * ws->sizes[l];
     size_t count, bytes;
@@ -78,6 +78,8 @@ mlp_status mlp__ws_reserve(struct mlp_workspace *ws, size_t batch)
     ws->capacity = batch;
     ws->xs = work;
     work += batch * ws->sizes[0];
+    ws->ts = work;
+    work += batch * ws->sizes[ws->n_layers];
     for (size_t l = 1; l <= ws->n_layers; l++) {
         ws->act[l] = work;
         work += batch * ws->sizes[l];
@@ -115,7 +117,7 @@ mlp_status mlp__reserve(struct mlp *net, size_t batch)
 }
 
 mlp_status mlp__check_batch(const struct mlp *net, struct mlp_workspace *ws,
-                            size_t batch, const double *X, const double *T)
+                            size_t batch, const double **X, const double **T)
 {
     if (batch == 0)
         return MLP_ERR_ARG;
@@ -126,8 +128,9 @@ mlp_status mlp__check_batch(const struct mlp *net, struct mlp_workspace *ws,
     mlp_status status = mlp__ws_reserve(ws, batch);
     if (status != MLP_OK)
         return status;
-    ws->a_bound[0] = mlp__max_abs(X, n_in);
-    if (isinf(ws->a_bound[0]) || (T && isinf(mlp__max_abs(T, n_out))))
+    mlp__scale_batch(net, ws, batch, X, T);
+    ws->a_bound[0] = mlp__max_abs(*X, n_in);
+    if (isinf(ws->a_bound[0]) || (T && isinf(mlp__max_abs(*T, n_out))))
         return MLP_ERR_NONFINITE;
     return MLP_OK;
 }
