@@ -296,7 +296,6 @@ MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
 
 /* ======================================================================== */
 /* Training conveniences: Adam, weight decay, initialisers, the fit loop     */
-/* (issue 4)                                                                 */
 
 /* Selects Adam (Kingma & Ba, with bias correction) as torch.optim.Adam:
  *   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  t <- t + 1;
@@ -417,21 +416,35 @@ typedef struct mlp_fit_result {
  * and T n x n_L, row-major, caller-owned and only read. Each epoch visits
  * the training samples once, in an order reshuffled from the seed, in
  * mini-batches of options->batch_size, each one an mlp_train_batch. With
- * validation, the held-out cost is computed after each epoch (mlp_predict
- * and the loss) and drives early stopping. options NULL means the
- * defaults; result may be NULL.
+ * validation, the held-out cost is computed after each epoch (forward
+ * pass and loss, in chunks of batch_size rows, as a mean over the held-out
+ * samples) and drives early stopping. options NULL means the defaults;
+ * result may be NULL.
  *
- * Memory: mlp_fit allocates its buffers (an index, one batch of X and T,
- * the validation rows, a copy of the best parameters) when it starts and
- * frees them before it returns; nothing is allocated per batch. The same
+ * The order (the same in mlp_mpi_fit, over the global row numbers): one
+ * SplitMix64 stream whose state starts at options->seed; a shuffle of
+ * idx[0..m) is Fisher-Yates, for i = m-1 down to 1 swapping idx[i] with
+ * idx[j], j = r mod (i+1), where r is the stream's next output, outputs
+ * r < 2^64 mod (i+1) being skipped so that j is unbiased. With validation,
+ * idx = 0..n-1 is shuffled once and its first floor(validation * n)
+ * entries are the held-out rows, in that order; the rest is the training
+ * part, shuffled again at the start of every epoch and cut into batches
+ * in order (the last one shorter when batch_size does not divide it).
+ * Without validation only the per-epoch shuffles are drawn.
+ *
+ * Memory: mlp_fit allocates its buffers (n indices, one batch of X, T and
+ * predictions, a copy of the best parameters) when it starts and frees
+ * them before it returns; nothing is allocated per batch. The same
  * network, data, options, optimizer state and a single BLAS thread give
  * bitwise the same result. The gradient buffers are unspecified afterwards.
  *
  * Returns MLP_OK when training ends (all epochs, early stop, or the
  * callback); otherwise
  *   MLP_ERR_ARG       net, X or T NULL, n == 0, epochs or batch_size 0,
- *                     validation not in [0, 1), min_delta < 0 or NaN, or a
- *                     split that leaves no training or no validation sample;
+ *                     validation not in [0, 1), min_delta < 0 or NaN, a
+ *                     split that leaves no training or no validation sample,
+ *                     or an n so large that n indices or the n rows of X or
+ *                     T cannot be addressed (a size that overflows size_t);
  *   MLP_ERR_NOMEM     nothing has been trained;
  *   MLP_ERR_NONFINITE a sample is not finite, or the cost or a gradient
  *                     became NaN or Inf: training stops there and the
