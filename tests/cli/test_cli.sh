@@ -302,6 +302,8 @@ wait
 cp "$tmp/good.csv" "$tmp/it's \$(touch x).csv" && gzip "$tmp/it's \$(touch x).csv"
 timeout 60 "$mlp" predict --model "$tmp/model.mlp" --data "$tmp/it's \$(touch x).csv.gz" \
     --target class --quiet >"$tmp/from_gz"
+expect 1 "standard input: no data rows \(the file is empty or blank\)" -- \
+    predict --model "$tmp/model.mlp" --data -
 for f in from_dash from_stdin from_fifo from_gz; do
     if [[ $(wc -l <"$tmp/$f") -eq 90 ]] && cmp -s "$tmp/from_file" "$tmp/$f"; then
         echo "ok: predict $f: the same 90 predictions as from the file"
