@@ -158,8 +158,9 @@ static mlp_t *create_network(const struct config *c, const struct plan *p,
     printf("network %zu", p->sizes[0]);
     for (size_t l = 1; l <= p->n_layers; l++)
         printf("-%zu", p->sizes[l]);
-    printf(" (%s hidden, %s output, %s loss), %zu parameters; %s, lr %g; "
-           "%zu samples; inputs %s\n", act_names[p->hidden_act],
+    printf(" (%s%s, %s output, %s loss), %zu parameters; %s, lr %g; "
+           "%zu samples; inputs %s\n", p->n_layers > 1 ? act_names[p->hidden_act]
+           : "no", p->n_layers > 1 ? " hidden" : " hidden layer",
            act_names[p->out_act], loss_names[p->loss], mlp_n_params(net),
            optimizer_names[p->adam], p->lr, d->n,
            c->no_standardize ? "as given" : "standardised");
