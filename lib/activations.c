@@ -178,22 +178,41 @@ static double relu_backward_pass(size_t n, const double *A, double *dA)
     return bits_to_bound(lanes_max(acc));
 }
 
+/* e^x for x <= 0 with x capped at -1416 (e^-1416 is 0 anyway) by comparing
+ * |x|'s bits as an integer, which also maps NaN to 0 (the caller's finite
+ * check reports it). */
+static inline double exp_capped(double x)
+{
+    const uint64_t cap = 0x4096200000000000u; /* 1416.0 */
+    uint64_t b;
+    double ax;
+    memcpy(&b, &x, sizeof b);
+    b &= ~((uint64_t)1 << 63);
+    b = b < cap ? b : cap;
+    memcpy(&ax, &b, sizeof ax);
+    return exp_nonpositive(-ax);
+}
+
 /* Softmax of one row, minus the row maximum first so exp cannot overflow
- * and the largest term is exactly e^0 = 1 (the sum is >= 1). */
+ * and the largest term is exactly e^0 = 1 (the sum is >= 1). Probabilities
+ * below DBL_MIN are stored as 0: the cross-entropy already counts them as
+ * DBL_MIN (losses.c), and a subnormal output would make every product of
+ * the backward pass that touches it crawl (a long digits run slowed down
+ * several times over once its confident predictions got there). */
 static void softmax_row(size_t n, double *z)
 {
     double max = z[0];
     for (size_t j = 1; j < n; j++)
         if (z[j] > max)
             max = z[j];
+    for (size_t j = 0; j < n; j++)
+        z[j] = exp_capped(z[j] - max);
     double sum = 0.0;
-    for (size_t j = 0; j < n; j++) {
-        z[j] = exp(z[j] - max);
+    for (size_t j = 0; j < n; j++)
         sum += z[j];
-    }
     double inv = 1.0 / sum;
     for (size_t j = 0; j < n; j++)
-        z[j] *= inv;
+        z[j] = mlp__flush_subnormal(z[j] * inv);
 }
 
 MLP_CLONES
