@@ -3,15 +3,11 @@
 #include "mlp_internal.h"
 #include "alloc.h"
 #include "blas.h"
+#include "fpmode.h"
 #include "simd.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__) && defined(__SSE2__)
-#include <xmmintrin.h>
-#define MLP_HAVE_MXCSR 1
-#endif
 
 /* Replaces the optimizer; its state buffers (if any) are allocated first,
  * so a failed allocation leaves the old optimizer in place. */
@@ -243,41 +239,6 @@ static bool step_is_bounded(const struct mlp *net, const struct step *c)
            !(opt->v && any_above(opt->v, n, 1e300));
 }
 
-/* Subnormal numbers: the passes store none (mlp__flush_subnormal), and on
- * x86-64 they run with the SSE flush-to-zero mode, so that an intermediate
- * result that underflows (d*d for a weight decaying towards zero, b1*m for
- * a moment doing so) costs no microcode assist: without it a long run
- * slowed down several times over. Only the mode bit is set, in the calling
- * thread, and only it is put back afterwards: exception flags raised by
- * the pass stay raised, as IEEE arithmetic would leave them. Not with a
- * subnormal Adam eps: the denominator sqrt(v)/sqrt(1-b2^t) + eps, at least
- * eps, must not be flushed to 0. Denormals-are-zero is never set. */
-#ifdef MLP_HAVE_MXCSR
-enum { FLUSH_TO_ZERO = 0x8000 };
-
-static unsigned flush_to_zero_begin(const struct step *c)
-{
-    unsigned old = _mm_getcsr();
-    if (c->kind != MLP_OPT_ADAM || c->eps >= DBL_MIN)
-        _mm_setcsr(old | FLUSH_TO_ZERO);
-    return old;
-}
-
-static void flush_to_zero_end(unsigned old)
-{
-    _mm_setcsr((_mm_getcsr() & ~(unsigned)FLUSH_TO_ZERO) |
-               (old & FLUSH_TO_ZERO));
-}
-#else
-static unsigned flush_to_zero_begin(const struct step *c)
-{
-    (void)c;
-    return 0;
-}
-
-static void flush_to_zero_end(unsigned old) { (void)old; }
-#endif
-
 mlp_status mlp_step(mlp_t *net)
 {
     if (!net)
@@ -295,9 +256,9 @@ mlp_status mlp_step(mlp_t *net)
      * changes nothing (also not the step count). */
     if (!step_is_bounded(net, &c) && update_all(net, &c, true) != 0.0)
         return MLP_ERR_NONFINITE;
-    unsigned mode = flush_to_zero_begin(&c);
+    unsigned mode = mlp__fpmode_begin(net); /* subnormals: fpmode.h */
     update_all(net, &c, false);
-    flush_to_zero_end(mode);
+    mlp__fpmode_end(mode);
     net->opt.t++;
     return MLP_OK;
 }

@@ -31,7 +31,7 @@ static inline int64_t mlp__magnitude_bits(double x)
 }
 
 /* x, or a zero of x's sign when x is subnormal: the optimizers store no
- * subnormal state (see mlp_step in mlp.h). Integer work only, so that it
+ * subnormal parameter or state, on every processor (fpmode.h). Integer work only, so that it
  * vectorises and raises no floating-point exception. */
 static inline double mlp__flush_subnormal(double x)
 {
