@@ -17,12 +17,16 @@ int main(int argc, char **argv)
     if (test_rank == test_ranks - 1)
         X[ROWS * 4 - 1] = NAN;
 
+    mlp_fit_options options;
+    mlp_fit_defaults(&options);
+    options.epochs = 3;
+    options.batch_size = 4;
     mlp_t *net = NULL;
     mlp_status st = mlp_create(&net, 2, sizes, NULL, MLP_MSE, 1);
     if (st == MLP_OK)
         st = mlp_mpi_bcast_params(net, 0, MPI_COMM_WORLD);
     if (st == MLP_OK)
-        st = mlp_mpi_fit(net, ROWS, X, T, 4, 3, 5, NULL, MPI_COMM_WORLD);
+        st = mlp_mpi_fit(net, ROWS, X, T, &options, NULL, MPI_COMM_WORLD);
     printf("rank %d of %d: %s\n", test_rank, test_ranks, mlp_strerror(st));
     fflush(stdout);
     mlp_free(net);
