@@ -199,6 +199,23 @@ mlp_status mlp_mpi_bcast_params(mlp_t *net, int root, MPI_Comm comm)
 /* ------------------------------------------------------------------------ */
 /* One step                                                                 */
 
+/* Rank r's gradient is the mean over its b_r rows; weighted by b_r / B
+ * the sum over ranks is the mean over all B rows. */
+static int reduce_gradient(mlp_t *net, size_t batch, double total,
+                           MPI_Comm comm)
+{
+    double *g = mlp_grads(net);
+    size_t n = mlp_n_params(net);
+    if (batch == 0) {
+        memset(g, 0, n * sizeof *g);
+    } else if ((double)batch != total) {
+        double w = (double)batch / total;
+        for (size_t i = 0; i < n; i++)
+            g[i] *= w;
+    }
+    return allreduce_sum(g, n, comm);
+}
+
 mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const double *X,
                                const double *T, double *cost, MPI_Comm comm)
 {
@@ -225,18 +242,7 @@ mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const double *X,
     if (t.rows == 0.0)
         return MLP_ERR_ARG;
 
-    /* Rank r's gradient is the mean over its b_r rows; weighted by b_r / B
-     * the sum over ranks is the mean over all B rows. */
-    double *g = mlp_grads(net);
-    size_t n = mlp_n_params(net);
-    if (batch == 0) {
-        memset(g, 0, n * sizeof *g);
-    } else if ((double)batch != t.rows) {
-        double w = (double)batch / t.rows;
-        for (size_t i = 0; i < n; i++)
-            g[i] *= w;
-    }
-    if (allreduce_sum(g, n, comm) != MPI_SUCCESS)
+    if (reduce_gradient(net, batch, t.rows, comm) != MPI_SUCCESS)
         return MLP_ERR_IO;
 
     /* Every rank holds the same bits in g now, so every rank's mlp_step
