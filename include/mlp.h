@@ -594,6 +594,57 @@ MLP_API void mlp_workspace_free(mlp_workspace_t *ws);
 MLP_API mlp_status mlp_predict_ws(const mlp_t *net, mlp_workspace_t *ws,
                                   size_t batch, const double *X, double *Y);
 
+/* Derivatives of the predictions with respect to the inputs
+ * ----------------------------------------------------------
+ * For each sample b of a batch, J_b = dY[b]/dX[b] is the n_L x n_0
+ * Jacobian of the outputs mlp_predict gives for row b of X with respect
+ * to that row: per layer the weights and the activation's derivative
+ * (written from its output as in training: sigmoid A(1-A), tanh 1-A^2,
+ * ReLU 1[A>0], so 0 at a kink; a softmax output layer contributes its
+ * full Jacobian diag(y) - y y^T, not its diagonal). Samples are
+ * independent: J_b holds no cross-sample terms. The network's input and
+ * output scaling (mlp_set_scaling) is included, as in the predictions:
+ * J_b = diag(out_std) J_net diag(1 / in_std), in the caller's units.
+ *
+ *   mlp_jacobian: J is batch x n_L x n_0, J[(b*n_L + i)*n_0 + j] = dy_i/dx_j
+ *   mlp_vjp:      G[b] = V[b]^T J_b   (V: batch x n_L, G: batch x n_0),
+ *                 reverse mode: backpropagation of V carried down to X
+ *   mlp_jvp:      U[b] = J_b D[b]     (D: batch x n_0, U: batch x n_L),
+ *                 forward mode
+ *
+ * mlp_vjp and mlp_jvp cost about one mlp_predict more, whatever the
+ * shape. mlp_jacobian forms every J_b by carrying min(n_0, n_L) directions
+ * per sample through the layers at once (n_L rows in reverse mode when
+ * n_L <= n_0, else n_0 columns in forward mode), one matrix product per
+ * layer for the whole batch; its scratch (2 * batch * min(n_0, n_L) *
+ * max(n_1..n_L) doubles) is allocated in ws on its first call with a
+ * batch larger than before, and kept.
+ *
+ * All three only read net, like mlp_predict_ws: any number of threads may
+ * call them on one network at once, each with its own workspace (made for
+ * net's layer sizes). Arrays are row-major, caller-owned and must not
+ * overlap. Results are deterministic for a given batch (with one BLAS
+ * thread bitwise); a sample's derivatives may differ in the last bits
+ * between a batch of 1 and a larger batch, as mlp_predict's outputs may.
+ * Returns
+ *   MLP_OK;
+ *   MLP_ERR_ARG       net, ws, X or an array argument NULL, ws made for
+ *                     other layer sizes, batch == 0, or a size that
+ *                     overflows (batch * n_l, or for mlp_jacobian
+ *                     batch * n_L * n_0);
+ *   MLP_ERR_NONFINITE X, V or D holds a NaN or Inf, or an activation, a
+ *                     derivative or a result is not finite (the output
+ *                     array is then unspecified);
+ *   MLP_ERR_NOMEM     ws could not grow (ws is as it was, still usable). */
+MLP_API mlp_status mlp_jacobian(const mlp_t *net, mlp_workspace_t *ws,
+                                size_t batch, const double *X, double *J);
+MLP_API mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws,
+                           size_t batch, const double *X, const double *V,
+                           double *G);
+MLP_API mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws,
+                           size_t batch, const double *X, const double *D,
+                           double *U);
+
 #ifdef __cplusplus
 }
 #endif
