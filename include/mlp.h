@@ -429,7 +429,8 @@ typedef struct mlp_fit_result {
  * mini-batches of options->batch_size, each one an mlp_train_batch. With
  * validation, the held-out cost is computed after each epoch (forward
  * pass and loss, in chunks of batch_size rows, as a mean over the held-out
- * samples) and drives early stopping. options NULL means the defaults;
+ * samples, in scaled units like the training cost: see mlp_set_scaling)
+ * and drives early stopping. options NULL means the defaults;
  * result may be NULL.
  *
  * The order (the same in mlp_mpi_fit, over the global row numbers): one
@@ -443,9 +444,9 @@ typedef struct mlp_fit_result {
  * in order (the last one shorter when batch_size does not divide it).
  * Without validation only the per-epoch shuffles are drawn.
  *
- * Memory: mlp_fit allocates its buffers (n indices, one batch of X, T and
- * predictions, a copy of the best parameters) when it starts and frees
- * them before it returns; nothing is allocated per batch. The same
+ * Memory: mlp_fit allocates its buffers (n indices, one batch of X and T,
+ * a copy of the best parameters) when it starts and frees them before it
+ * returns; nothing is allocated per batch. The same
  * network, data, options, optimizer state and a single BLAS thread give
  * bitwise the same result. The gradient buffers are unspecified afterwards.
  *
