@@ -281,7 +281,18 @@ MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
 /* Applies one optimizer update to mlp_params from mlp_grads. Allocates
  * nothing. MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient, an
  * updated parameter or optimizer state would not be finite: every new value
- * is checked before any is written, so nothing changes then. */
+ * is checked before any is written, so nothing changes then.
+ * Subnormal numbers: a parameter, velocity or moment whose new magnitude is
+ * below DBL_MIN (2.2e-308) is stored as a zero of its sign, on every
+ * platform; on x86-64, mlp_step and mlp_train_batch (so also mlp_fit) run
+ * with the SSE flush-to-zero mode, so any intermediate result below
+ * DBL_MIN is 0 as well. Weights of inputs that are always zero decay
+ * towards 0 and would otherwise make long runs several times slower. The
+ * mode is set in the calling thread only for the call and put back on
+ * return (exception flags raised stay raised): the caller's arithmetic is
+ * never changed. Not set for Adam with an epsilon below DBL_MIN. Results
+ * differ from plain IEEE arithmetic only below DBL_MIN. mlp_predict and
+ * mlp_backprop compute in plain IEEE arithmetic. */
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
