@@ -281,7 +281,18 @@ MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
 /* Applies one optimizer update to mlp_params from mlp_grads. Allocates
  * nothing. MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient, an
  * updated parameter or optimizer state would not be finite: every new value
- * is checked before any is written, so nothing changes then. */
+ * is checked before any is written, so nothing changes then.
+ * Subnormal numbers: a parameter, velocity or moment whose new magnitude is
+ * below DBL_MIN (2.2e-308) is stored as a zero of its sign, on every
+ * platform; on x86-64, mlp_step and mlp_train_batch (so also mlp_fit) run
+ * with the SSE flush-to-zero mode, so any intermediate result below
+ * DBL_MIN is 0 as well. Weights of inputs that are always zero decay
+ * towards 0 and would otherwise make long runs several times slower. The
+ * mode is set in the calling thread only for the call and put back on
+ * return (exception flags raised stay raised): the caller's arithmetic is
+ * never changed. Not set for Adam with an epsilon below DBL_MIN. Results
+ * differ from plain IEEE arithmetic only below DBL_MIN. mlp_predict and
+ * mlp_backprop compute in plain IEEE arithmetic. */
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
@@ -418,7 +429,8 @@ typedef struct mlp_fit_result {
  * mini-batches of options->batch_size, each one an mlp_train_batch. With
  * validation, the held-out cost is computed after each epoch (forward
  * pass and loss, in chunks of batch_size rows, as a mean over the held-out
- * samples) and drives early stopping. options NULL means the defaults;
+ * samples, in scaled units like the training cost: see mlp_set_scaling)
+ * and drives early stopping. options NULL means the defaults;
  * result may be NULL.
  *
  * The order (the same in mlp_mpi_fit, over the global row numbers): one
@@ -432,9 +444,9 @@ typedef struct mlp_fit_result {
  * in order (the last one shorter when batch_size does not divide it).
  * Without validation only the per-epoch shuffles are drawn.
  *
- * Memory: mlp_fit allocates its buffers (n indices, one batch of X, T and
- * predictions, a copy of the best parameters) when it starts and frees
- * them before it returns; nothing is allocated per batch. The same
+ * Memory: mlp_fit allocates its buffers (n indices, one batch of X and T,
+ * a copy of the best parameters) when it starts and frees them before it
+ * returns; nothing is allocated per batch. The same
  * network, data, options, optimizer state and a single BLAS thread give
  * bitwise the same result. The gradient buffers are unspecified afterwards.
  *

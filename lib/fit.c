@@ -3,7 +3,6 @@
 #include "mlp_internal.h"
 #include "alloc.h"
 #include "fit_loop.h"
-#include "losses.h"
 
 #include <math.h>
 #include <string.h>
@@ -20,7 +19,6 @@ void mlp_fit_defaults(mlp_fit_options *options)
 
 struct local_fit {
     const mlp_fit_options *o;
-    double *pred;       /* one chunk of predictions */
 };
 
 static mlp_status local_step(void *ctx, mlp_t *net, size_t rows,
@@ -30,16 +28,13 @@ static mlp_status local_step(void *ctx, mlp_t *net, size_t rows,
     return mlp_train_batch(net, rows, X, T, cost);
 }
 
+/* Forward pass and loss in scaled units, the units of the training cost. */
 static mlp_status local_chunk_cost(void *ctx, mlp_t *net, size_t rows,
                                    const double *X, const double *T,
                                    double *cost)
 {
-    struct local_fit *lf = ctx;
-    mlp_status status = mlp_predict(net, rows, X, lf->pred);
-    if (status == MLP_OK)
-        *cost = mlp__loss_cost(net->loss, net->acts[net->n_layers - 1], rows,
-                               net->sizes[net->n_layers], lf->pred, T);
-    return status;
+    (void)ctx;
+    return mlp__cost(net, rows, X, T, cost);
 }
 
 /* One process: nothing to agree with. */
@@ -73,21 +68,13 @@ mlp_status mlp_fit(mlp_t *net, size_t n, const double *X, const double *T,
 
     /* The workspace for a whole batch up front, so that no batch grows it. */
     size_t bs = o->batch_size < n - n_val ? o->batch_size : n - n_val;
-    size_t sz_pred;
-    if (!mlp__mul_ok(bs, net->sizes[net->n_layers] * sizeof(double),
-                     &sz_pred))
-        return MLP_ERR_ARG;
     mlp_status status = mlp__reserve(net, bs);
     if (status != MLP_OK)
         return status;
-    struct local_fit lf = { o, NULL };
-    if (n_val && !(lf.pred = mlp__malloc(sz_pred)))
-        return MLP_ERR_NOMEM;
-
+    struct local_fit lf = { o };
     struct mlp__fit_data data = { n, 0, n, X, T };
     struct mlp__fit_ops ops = { local_step, local_chunk_cost, local_reduce,
-                                o->callback ? local_callback : NULL, &lf };
-    status = mlp__fit_run(net, &data, o, &ops, result);
-    mlp__free(lf.pred);
-    return status;
+                                o->callback ? local_callback : NULL,
+                                &lf };
+    return mlp__fit_run(net, &data, o, &ops, result);
 }

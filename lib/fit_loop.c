@@ -74,29 +74,34 @@ struct fit {
     mlp_fit_result res;
 };
 
-/* The buffers: every size product is checked, so that an n no array can
- * have is refused rather than wrapped around. */
-static mlp_status allocate(struct fit *f)
+/* The byte counts of the buffers; false when one overflows size_t, or
+ * when this process's rows of X or T could not even be addressed. Every
+ * product is checked, so that an n no array can have is refused rather
+ * than wrapped around. */
+static bool buffer_sizes(const struct fit *f, size_t sz[4])
 {
     size_t cap = f->bs < f->d->n_local ? f->bs : f->d->n_local;
-    size_t n_params = mlp_n_params(f->net);
-    size_t sz_idx, sz_x, sz_t, sz_best, rows_x, rows_t;
-    if (!mlp__mul_ok(f->d->n, sizeof *f->idx, &sz_idx) ||
-        !mlp__mul_ok(f->d->n_local, f->n_in, &rows_x) ||
-        !mlp__mul_ok(rows_x, sizeof(double), &rows_x) ||
-        !mlp__mul_ok(f->d->n_local, f->n_out, &rows_t) ||
-        !mlp__mul_ok(rows_t, sizeof(double), &rows_t) ||
-        !mlp__mul_ok(cap, f->n_in * sizeof(double), &sz_x) ||
-        !mlp__mul_ok(cap, f->n_out * sizeof(double), &sz_t) ||
-        !mlp__mul_ok(n_params, sizeof(double), &sz_best))
+    size_t rows_x, rows_t;
+    return mlp__mul_ok(f->d->n, sizeof *f->idx, &sz[0]) &&
+           mlp__mul_ok(cap, f->n_in * sizeof(double), &sz[1]) &&
+           mlp__mul_ok(cap, f->n_out * sizeof(double), &sz[2]) &&
+           mlp__mul_ok(mlp_n_params(f->net), sizeof(double), &sz[3]) &&
+           mlp__mul_ok(f->d->n_local, f->n_in * sizeof(double), &rows_x) &&
+           mlp__mul_ok(f->d->n_local, f->n_out * sizeof(double), &rows_t);
+}
+
+static mlp_status allocate(struct fit *f)
+{
+    size_t sz[4];
+    if (!buffer_sizes(f, sz))
         return MLP_ERR_ARG;
-    f->idx = mlp__malloc(sz_idx);
-    f->xb = mlp__malloc(sz_x);
-    f->tb = mlp__malloc(sz_t);
-    if (f->n_val && f->o->restore_best)
-        f->best = mlp__malloc(sz_best);
-    if (!f->idx || !f->xb || !f->tb ||
-        (f->n_val && f->o->restore_best && !f->best))
+    bool keep_best = f->n_val && f->o->restore_best;
+    f->idx = mlp__malloc(sz[0]);
+    f->xb = mlp__malloc(sz[1]);
+    f->tb = mlp__malloc(sz[2]);
+    if (keep_best)
+        f->best = mlp__malloc(sz[3]);
+    if (!f->idx || !f->xb || !f->tb || (keep_best && !f->best))
         return MLP_ERR_NOMEM;
     return MLP_OK;
 }

@@ -7,6 +7,7 @@
  * waiting forever in a collective call the others never make. */
 #include "mpi_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* MPI counts are ints; longer buffers go in pieces of this many. */
@@ -129,34 +130,91 @@ static int bcast_doubles(double *x, size_t n, int root, MPI_Comm comm)
 /* ------------------------------------------------------------------------ */
 /* Broadcast                                                                */
 
+/* The scaling in one block: in_mean, in_std (n_0 each), out_mean, out_std
+ * (n_L each). */
+struct scaling {
+    double *block;
+    size_t n0, nL;
+};
+
+static mlp_status scaling_alloc(const mlp_t *net, struct scaling *sc)
+{
+    sc->n0 = mlp_layer_size(net, 0);
+    sc->nL = mlp_layer_size(net, mlp_n_layers(net));
+    sc->block = malloc(2 * (sc->n0 + sc->nL) * sizeof *sc->block);
+    return sc->block ? MLP_OK : MLP_ERR_NOMEM;
+}
+
+static mlp_status bcast_scaling(mlp_t *net, struct scaling *sc, int root,
+                                MPI_Comm comm)
+{
+    double *in_mean = sc->block, *in_std = in_mean + sc->n0,
+           *out_mean = in_std + sc->n0, *out_std = out_mean + sc->nL;
+    int rank;
+    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
+        return MLP_ERR_IO;
+    if (rank == root)
+        mlp_get_scaling(net, in_mean, in_std, out_mean, out_std);
+    if (bcast_doubles(sc->block, 2 * (sc->n0 + sc->nL), root, comm) !=
+        MPI_SUCCESS)
+        return MLP_ERR_IO;
+    /* Root's values passed its own checks, so they pass here too. */
+    return rank == root ? MLP_OK
+                        : mlp_set_scaling(net, in_mean, in_std, out_mean,
+                                          out_std);
+}
+
 mlp_status mlp_mpi_bcast_params(mlp_t *net, int root, MPI_Comm comm)
 {
     int n_ranks;
     if (MPI_Comm_size(comm, &n_ranks) != MPI_SUCCESS)
         return MLP_ERR_IO;
     mlp_status status = MLP_OK;
+    struct scaling sc = { NULL, 0, 0 };
     if (!net || root < 0 || root >= n_ranks)
         status = MLP_ERR_ARG;
-    /* One round settles all three: every rank's status, the same root
+    else
+        status = scaling_alloc(net, &sc);
+    /* One round settles it all: every rank's status, the same root
      * everywhere, and the same shape as every other rank. */
     uint64_t word[2] = { mlp__mpi_shape_hash(net), (uint64_t)root };
     struct mlp__tally t;
     if (mlp__mpi_share(comm, status, 0.0, 0.0,
                        mlp__mpi_hash(MLP__HASH_START, word, 2),
                        &t) != MPI_SUCCESS)
-        return MLP_ERR_IO;
-    if (t.status != MLP_OK)
-        return t.status;
-    if (t.mismatch)
-        return MLP_ERR_ARG;
-    if (bcast_doubles(mlp_params(net), mlp_n_params(net), root, comm) !=
-        MPI_SUCCESS)
-        return MLP_ERR_IO;
-    return MLP_OK;
+        status = MLP_ERR_IO;
+    else if (t.status != MLP_OK)
+        status = t.status;
+    else if (t.mismatch)
+        status = MLP_ERR_ARG;
+    else if (bcast_doubles(mlp_params(net), mlp_n_params(net), root, comm) !=
+             MPI_SUCCESS)
+        status = MLP_ERR_IO;
+    else
+        status = bcast_scaling(net, &sc, root, comm);
+    free(sc.block);
+    return status;
 }
 
 /* ------------------------------------------------------------------------ */
 /* One step                                                                 */
+
+/* Rank r's gradient is the mean over its b_r rows; weighted by b_r / B
+ * the sum over ranks is the mean over all B rows. */
+static int reduce_gradient(mlp_t *net, size_t batch, double total,
+                           MPI_Comm comm)
+{
+    double *g = mlp_grads(net);
+    size_t n = mlp_n_params(net);
+    if (batch == 0) {
+        memset(g, 0, n * sizeof *g);
+    } else if ((double)batch != total) {
+        double w = (double)batch / total;
+        for (size_t i = 0; i < n; i++)
+            g[i] *= w;
+    }
+    return allreduce_sum(g, n, comm);
+}
 
 mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const double *X,
                                const double *T, double *cost, MPI_Comm comm)
@@ -184,18 +242,7 @@ mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const double *X,
     if (t.rows == 0.0)
         return MLP_ERR_ARG;
 
-    /* Rank r's gradient is the mean over its b_r rows; weighted by b_r / B
-     * the sum over ranks is the mean over all B rows. */
-    double *g = mlp_grads(net);
-    size_t n = mlp_n_params(net);
-    if (batch == 0) {
-        memset(g, 0, n * sizeof *g);
-    } else if ((double)batch != t.rows) {
-        double w = (double)batch / t.rows;
-        for (size_t i = 0; i < n; i++)
-            g[i] *= w;
-    }
-    if (allreduce_sum(g, n, comm) != MPI_SUCCESS)
+    if (reduce_gradient(net, batch, t.rows, comm) != MPI_SUCCESS)
         return MLP_ERR_IO;
 
     /* Every rank holds the same bits in g now, so every rank's mlp_step

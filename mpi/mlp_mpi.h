@@ -20,8 +20,8 @@
  * Rules every function here keeps
  * -------------------------------
  * - Every function is collective: every rank of `comm` must call it, in the
- *   same order, with the same `root`/`batch_size`/`epochs`/`seed` where the
- *   description says so. Arguments that may differ per rank say so.
+ *   same order, with the same `root` or options where the description
+ *   says so. Arguments that may differ per rank say so.
  * - Every rank returns the same status. An error seen by one rank (a bad
  *   argument, a failed allocation, a NaN in its shard) is shared with the
  *   others before anything is changed, so no rank is left waiting in a
@@ -41,6 +41,25 @@
  *   MPI_SUM on MPI_DOUBLE (the tests check it). With an MPI that did not,
  *   ranks could drift apart by rounding; mlp_mpi_bcast_params now and then
  *   would bring them back together.
+ * - Mistakes that are cheap to see are refused on every rank with
+ *   MLP_ERR_ARG instead of a hang or a crash: networks of different shapes
+ *   (every function), different roots (mlp_mpi_bcast_params), different
+ *   fit options (mlp_mpi_fit). Each is one more pair of numbers in a small
+ *   MPI_Allreduce the function makes anyway (communicators of 2^18 ranks
+ *   or more skip the comparison, whose sums would no longer be exact).
+ *
+ * What cannot be detected
+ * -----------------------
+ * - A rank that never calls, calls another function, or has died: the
+ *   others wait in the collective call. MPI's error handler decides what
+ *   happens; with Open MPI's default a process that ends abnormally ends
+ *   the job, while under `mpirun --enable-recovery` (or with ULFM) the
+ *   survivors are not told by libmlp_mpi and may wait forever. Put a
+ *   time limit around the job (`timeout`, the batch system's).
+ * - Networks of the same shape with different parameters or optimizer
+ *   settings on different ranks (call mlp_mpi_bcast_params, and set the
+ *   same optimizer everywhere), or a different comm on some rank.
+ * - Two shapes whose 64-bit hashes collide (chance about 2^-64).
  */
 #ifndef MLP_MPI_H
 #define MLP_MPI_H
@@ -62,19 +81,24 @@ extern "C" {
 #define MLP_MPI_API
 #endif
 
-/* Copies the parameters of `root`'s network to the network of every other
- * rank, so that all ranks start identical. Call it once after mlp_create
- * (or mlp_load on the root) and before training. The optimizer and its
- * state are not copied: set the same optimizer on every rank.
+/* Copies the parameters and the scaling (mlp_set_scaling) of `root`'s
+ * network to the network of every other rank, so that all ranks start
+ * identical. Call it once after mlp_create (or mlp_load on the root) and
+ * before training. The optimizer and its state are not copied: set the
+ * same optimizer on every rank.
  *
- * It first checks that every rank's network has the layer sizes, the
- * activations and the loss of root's. Returns on every rank
+ * It first checks, in one small MPI_Allreduce, that every rank passed the
+ * same root and that every rank's network has the layer sizes, the
+ * activations, the loss and the parameter count of the others (compared
+ * as a 64-bit hash). Returns on every rank
  *   MLP_OK;
- *   MLP_ERR_ARG  net is NULL on some rank, root is not a rank of comm, or
- *                some rank's network differs in shape, activations or loss
- *                (nothing is copied then);
- *   MLP_ERR_IO   an MPI call failed (see above).
- * It allocates nothing. */
+ *   MLP_ERR_ARG    net is NULL on some rank, root is not a rank of comm or
+ *                  not the same on every rank, or some rank's network
+ *                  differs in shape, activations or loss (nothing is
+ *                  copied then);
+ *   MLP_ERR_NOMEM  some rank could not allocate the 2 (n_0 + n_L) doubles
+ *                  that carry the scaling (nothing is copied);
+ *   MLP_ERR_IO     an MPI call failed (see above). */
 MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
                                             MPI_Comm comm);
 
@@ -86,8 +110,11 @@ MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
  * (batch x n_L), row-major; batch, X and T may differ from rank to rank,
  * and batch may be 0 on some ranks (X and T may then be NULL), but not on
  * all. Every rank's network must have the same shape, parameters and
- * optimizer settings (see mlp_mpi_bcast_params); this is not checked on
- * each step, and networks of different sizes make the MPI_Allreduce fail.
+ * optimizer settings (see mlp_mpi_bcast_params). The shape (layer sizes,
+ * activations, loss, parameter count, as a 64-bit hash) is compared in
+ * the small MPI_Allreduce every step makes anyway, before the gradients
+ * are reduced, and a difference is MLP_ERR_ARG on every rank; parameters
+ * and optimizer settings are not compared (see "What cannot be detected").
  *
  * On success every rank's gradients (mlp_grads) hold the gradient of the
  * whole batch's cost, its parameters have been updated by mlp_step, and
@@ -101,8 +128,9 @@ MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
  * Returns on every rank
  *   MLP_OK;
  *   MLP_ERR_ARG        net NULL, a rank with batch > 0 and X or T NULL, the
- *                      batch of every rank is 0, or a status mlp_backprop
- *                      gave for that reason on some rank;
+ *                      batch of every rank is 0, networks of different
+ *                      shapes, or a status mlp_backprop gave for that
+ *                      reason on some rank;
  *   MLP_ERR_NONFINITE  a NaN or Inf in some rank's X or T, cost or
  *                      gradients, or in the reduced gradient or the updated
  *                      parameters;

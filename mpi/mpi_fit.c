@@ -81,6 +81,32 @@ static uint64_t settings_hash(const mlp_fit_options *o, const mlp_t *net)
     return mlp__mpi_hash(MLP__HASH_START, w, 9);
 }
 
+/* The first collective: every rank's arguments, the same options and
+ * shape everywhere, whether rank 0 has a callback, and the total rows. */
+static mlp_status agree_on_start(const struct mpi_fit *mf, const mlp_t *net,
+                                 size_t n_local, const double *X,
+                                 const double *T, size_t *n_total,
+                                 int *callback)
+{
+    mlp_status status = MLP_OK;
+    if (!net || (n_local > 0 && (!X || !T)))
+        status = MLP_ERR_ARG;
+    struct mlp__tally t;
+    if (mlp__mpi_share(mf->comm, status, (double)n_local,
+                       mf->rank == 0 && mf->o->callback ? 1.0 : 0.0,
+                       settings_hash(mf->o, net), &t) != MPI_SUCCESS)
+        return MLP_ERR_IO;
+    if (t.status != MLP_OK)
+        return t.status;
+    /* Row counts travel as doubles, exact below 2^53. */
+    if (t.mismatch || t.rows == 0.0 || !(t.rows < 0x1p53) ||
+        t.rows > (double)SIZE_MAX)
+        return MLP_ERR_ARG;
+    *n_total = (size_t)t.rows;
+    *callback = t.value > 0.0;
+    return MLP_OK;
+}
+
 mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local, const double *X,
                        const double *T, const mlp_fit_options *options,
                        mlp_fit_result *result, MPI_Comm comm)
@@ -94,31 +120,22 @@ mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local, const double *X,
     if (MPI_Comm_rank(comm, &mf.rank) != MPI_SUCCESS ||
         MPI_Comm_size(comm, &mf.n_ranks) != MPI_SUCCESS)
         return MLP_ERR_IO;
-    mlp_status status = MLP_OK;
-    if (!net || (n_local > 0 && (!X || !T)))
-        status = MLP_ERR_ARG;
-    struct mlp__tally t;
-    if (mlp__mpi_share(comm, status, (double)n_local,
-                       mf.rank == 0 && mf.o->callback ? 1.0 : 0.0,
-                       settings_hash(mf.o, net), &t) != MPI_SUCCESS)
-        return MLP_ERR_IO;
-    if (t.status != MLP_OK)
-        return t.status;
-    /* Row counts travel as doubles, exact below 2^53. */
-    if (t.mismatch || t.rows == 0.0 || !(t.rows < 0x1p53) ||
-        t.rows > (double)SIZE_MAX)
-        return MLP_ERR_ARG;
+    size_t n_total = 0;
+    int callback = 0;
+    mlp_status status = agree_on_start(&mf, net, n_local, X, T, &n_total,
+                                       &callback);
+    if (status != MLP_OK)
+        return status;
 
-    /* This rank holds the global rows first .. first + n_local - 1. */
+    /* This rank holds the global rows first .. first + n_local - 1;
+     * MPI_Exscan leaves rank 0's result undefined. */
     uint64_t local = n_local, before = 0;
     if (MPI_Exscan(&local, &before, 1, MPI_UINT64_T, MPI_SUM, comm) !=
         MPI_SUCCESS)
         return MLP_ERR_IO;
-    struct mlp__fit_data data = { (size_t)t.rows,
-                                  mf.rank == 0 ? 0 : (size_t)before,
+    struct mlp__fit_data data = { n_total, mf.rank == 0 ? 0 : (size_t)before,
                                   n_local, X, T };
-    /* MPI_Exscan leaves rank 0's result undefined, hence the test above. */
     struct mlp__fit_ops ops = { mpi_step, mpi_chunk_cost, mpi_reduce,
-                                t.value > 0.0 ? mpi_callback : NULL, &mf };
+                                callback ? mpi_callback : NULL, &mf };
     return mlp__fit_run(net, &data, mf.o, &ops, result);
 }

@@ -23,10 +23,28 @@ static const mlp_activation acts[] = { MLP_TANH, MLP_SOFTMAX };
 enum optimizer { SGD, MOMENTUM, ADAM };
 static const char *const optimizer_names[] = { "SGD", "momentum", "Adam" };
 
-static mlp_t *make(enum optimizer opt)
+/* The option sets every optimizer is run with. */
+enum setup { PLAIN, VALIDATION, EARLY_STOP, SCALED, SETUPS };
+static const char *const setup_names[] = { "no validation", "validation",
+                                           "early stopping",
+                                           "scaled regression" };
+
+static mlp_t *make(enum optimizer opt, enum setup s)
 {
     mlp_t *net = NULL;
-    mlp_create(&net, 2, sizes, acts, MLP_CROSS_ENTROPY, 3);
+    if (s == SCALED) {
+        /* Regression with input and output scaling: training and
+         * validation costs are in scaled units on both sides. */
+        static const mlp_activation reg[] = { MLP_TANH, MLP_IDENTITY };
+        static const double in_mean[N_IN] = { 0.1, -0.2, 0.3, 0, 0.05 },
+                            in_std[N_IN] = { 2, 0.5, 1, 3, 0.7 },
+                            out_mean[N_OUT] = { 0.5, 0.4, 0.6 },
+                            out_std[N_OUT] = { 3, 0.2, 1.5 };
+        mlp_create(&net, 2, sizes, reg, MLP_MSE, 3);
+        mlp_set_scaling(net, in_mean, in_std, out_mean, out_std);
+    } else {
+        mlp_create(&net, 2, sizes, acts, MLP_CROSS_ENTROPY, 3);
+    }
     if (opt == SGD)
         mlp_set_sgd(net, 0.2, 0.0);
     else if (opt == MOMENTUM)
@@ -36,18 +54,13 @@ static mlp_t *make(enum optimizer opt)
     return net;
 }
 
-/* The option sets every optimizer is run with. */
-enum setup { PLAIN, VALIDATION, EARLY_STOP, SETUPS };
-static const char *const setup_names[] = { "no validation", "validation",
-                                           "early stopping" };
-
 static void options_for(enum setup s, mlp_fit_options *o)
 {
     mlp_fit_defaults(o);
     o->epochs = 4;
     o->batch_size = 8; /* does not divide the training rows */
     o->seed = 2026;
-    if (s == VALIDATION) {
+    if (s == VALIDATION || s == SCALED) {
         o->validation = 0.2;
     } else if (s == EARLY_STOP) {
         /* No epoch improves on the first by 1e9: the fit stops after
@@ -128,7 +141,7 @@ static void equivalence(enum optimizer opt, enum setup s,
              setup_names[s], test_split_names[split]);
     mlp_fit_options o;
     options_for(s, &o);
-    mlp_t *ref = make(opt), *net = make(opt);
+    mlp_t *ref = make(opt, s), *net = make(opt, s);
     mlp_fit_result rr, r;
     mlp_status st = mlp_fit(ref, ROWS, X, T, &o, &rr);
     CHECK(st == MLP_OK, "%s: mlp_fit: %s", what, mlp_strerror(st));
@@ -159,7 +172,8 @@ static void early_stop_restores_best(void)
     o.epochs = 200;
     o.patience = 3;
     o.batch_size = 5;
-    mlp_t *ref = make(MOMENTUM), *net = make(MOMENTUM);
+    mlp_t *ref = make(MOMENTUM, VALIDATION);
+    mlp_t *net = make(MOMENTUM, VALIDATION);
     mlp_fit_result rr, r;
     CHECK(mlp_fit(ref, ROWS, X, T, &o, &rr) == MLP_OK, "mlp_fit");
     const double *Xs, *Ts;
@@ -199,7 +213,7 @@ static void callback_on_rank0(void)
     o.callback = on_progress;
     struct calls ref_calls = { 0, 7 }, calls = { 0, test_rank == 0 ? 7 : 1 };
     o.user = &ref_calls;
-    mlp_t *ref = make(ADAM), *net = make(ADAM);
+    mlp_t *ref = make(ADAM, VALIDATION), *net = make(ADAM, VALIDATION);
     mlp_fit_result rr, r;
     CHECK(mlp_fit(ref, ROWS, X, T, &o, &rr) == MLP_OK, "mlp_fit");
     o.user = &calls;

@@ -363,6 +363,45 @@ START_TEST(test_documented_order)
 }
 END_TEST
 
+/* The validation cost is in scaled units, like the training cost: a fit
+ * with scaling stored in the network equals a fit without it on data
+ * scaled by hand (to rounding: the library and this test may scale with
+ * different operations; 1e-12 relative). In original units the validation
+ * cost would be out_std^2 = 100 and 0.01 times larger in the two columns. */
+START_TEST(test_validation_in_scaled_units)
+{
+    static const double in_mean[NI] = { 0.2, -0.1, 0.3 },
+                        in_std[NI] = { 2.0, 0.5, 1.5 },
+                        out_mean[NO] = { 1.0, -2.0 }, out_std[NO] = { 10.0, 0.1 };
+    mlp_t *a = make(), *b = make();
+    ck_assert_int_eq(mlp_set_scaling(a, in_mean, in_std, out_mean, out_std),
+                     MLP_OK);
+    static double Xs[N * NI], Ts[N * NO], Tw[N * NO];
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < NI; j++)
+            Xs[i * NI + j] = (X[i * NI + j] - in_mean[j]) / in_std[j];
+        for (size_t j = 0; j < NO; j++) {
+            Tw[i * NO + j] = out_mean[j] + out_std[j] * T[i * NO + j];
+            Ts[i * NO + j] = T[i * NO + j];
+        }
+    }
+    mlp_fit_options o;
+    mlp_fit_defaults(&o);
+    o.epochs = 3;
+    o.batch_size = 8;
+    o.validation = 0.25;
+    mlp_fit_result ra, rb;
+    ck_assert_int_eq(mlp_fit(a, N, X, Tw, &o, &ra), MLP_OK);
+    ck_assert_int_eq(mlp_fit(b, N, Xs, Ts, &o, &rb), MLP_OK);
+    ck_assert_double_eq_tol(ra.val_cost, rb.val_cost, 1e-12 * rb.val_cost);
+    ck_assert_double_eq_tol(ra.train_cost, rb.train_cost,
+                            1e-12 * rb.train_cost);
+    for (size_t i = 0; i < mlp_n_params(a); i++)
+        ck_assert_double_eq_tol(mlp_params(a)[i], mlp_params(b)[i], 1e-12);
+    mlp_free(a); mlp_free(b);
+}
+END_TEST
+
 int main(void)
 {
     make_data();
@@ -379,6 +418,7 @@ int main(void)
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_overflowing_n);
     tcase_add_test(tc, test_documented_order);
+    tcase_add_test(tc, test_validation_in_scaled_units);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
