@@ -371,7 +371,8 @@ typedef struct mlp_fit_progress {
                             0 for the calls between batches */
 } mlp_fit_progress;
 
-/* Called by mlp_fit; returning non-zero stops training (mlp_fit then
+/* Called by mlp_fit (and by mlp_mpi_fit on rank 0 only, its answer
+ * obeyed by every rank); returning non-zero stops training (mlp_fit then
  * returns MLP_OK with result->stop == MLP_FIT_STOPPED_BY_CALLBACK). The
  * progress pointer is valid only during the call. The callback must not
  * use the network being trained. */
