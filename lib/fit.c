@@ -84,8 +84,9 @@ static mlp_status validation_cost(struct mlp *net, size_t n_val, size_t chunk,
                                         b->pred);
         if (status != MLP_OK)
             return status;
-        sum += (double)rows * mlp__cost(net->loss, rows, n_out, b->pred,
-                                        b->vt + start * n_out);
+        sum += (double)rows *
+               mlp__loss_cost(net->loss, net->acts[net->n_layers - 1], rows,
+                              n_out, b->pred, b->vt + start * n_out);
     }
     *cost = sum / (double)n_val;
     return isfinite(*cost) ? MLP_OK : MLP_ERR_NONFINITE;

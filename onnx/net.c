@@ -102,12 +102,7 @@ static mlp_status set_scaling(mlp_t *net, const struct mlp__onnx_net *d)
 {
     if (!d->in_mean && !d->in_std && !d->out_mean && !d->out_std)
         return MLP_OK;
-#if MLP_ONNX_SCALING
     return mlp_set_scaling(net, d->in_mean, d->in_std, d->out_mean, d->out_std);
-#else
-    (void)net;
-    return MLP_ERR_ARG;
-#endif
 }
 
 mlp_status mlp__onnx_build(mlp_t **net, const struct mlp__onnx_net *d,
@@ -186,16 +181,8 @@ static mlp_status describe_scaling(const mlp_t *net, struct mlp__onnx_net *d)
     d->out_std = malloc(nL * sizeof(double));
     if (!d->in_mean || !d->in_std || !d->out_mean || !d->out_std)
         return MLP_ERR_NOMEM;
-#if MLP_ONNX_SCALING
     mlp_status s = mlp_get_scaling(net, d->in_mean, d->in_std, d->out_mean,
                                    d->out_std);
-#else
-    mlp_status s = MLP_OK;
-    for (size_t i = 0; i < n0; i++)
-        d->in_mean[i] = 0, d->in_std[i] = 1;
-    for (size_t i = 0; i < nL; i++)
-        d->out_mean[i] = 0, d->out_std[i] = 1;
-#endif
     if (s != MLP_OK)
         return s;
     if (is_default(d->in_mean, d->in_std, n0)) {
