@@ -6,6 +6,7 @@
  * its shape. The data path must be a chain: every value on it feeds
  * exactly one node input, and every node of the graph is either on it or
  * computes a constant (a Transpose or Identity of an initializer). */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,6 +140,36 @@ static void add_def(struct walk *w, const char *name, enum def_kind kind,
         w->defs[w->n_defs++] = (struct def){name, kind, index};
 }
 
+/* Every value defined: initializers, graph inputs that are not also
+ * initializers (IR < 4 lists initializers as inputs too), node outputs. */
+static void add_defs(struct walk *w)
+{
+    const Onnx__GraphProto *g = w->g;
+    for (size_t i = 0; i < g->n_initializer; i++)
+        add_def(w, g->initializer[i]->name, DEF_INIT, i);
+    qsort(w->defs, w->n_defs, sizeof *w->defs, cmp_def);
+    size_t n_init = w->n_defs;
+    for (size_t i = 0; i < g->n_input; i++)
+        if (!find_def_in(w, n_init, g->input[i]->name ? g->input[i]->name : ""))
+            add_def(w, g->input[i]->name, DEF_INPUT, i);
+    for (size_t i = 0; i < g->n_node; i++)
+        for (size_t j = 0; j < g->node[i]->n_output; j++)
+            add_def(w, g->node[i]->output[j], DEF_NODE, i);
+    qsort(w->defs, w->n_defs, sizeof *w->defs, cmp_def);
+}
+
+static void add_uses(struct walk *w)
+{
+    const Onnx__GraphProto *g = w->g;
+    for (size_t i = 0; i < g->n_node; i++) {
+        const Onnx__NodeProto *n = g->node[i];
+        for (size_t j = 0; j < n->n_input; j++)
+            if (n->input[j][0])
+                w->uses[w->n_uses++] = (struct use){n->input[j], i};
+    }
+    qsort(w->uses, w->n_uses, sizeof *w->uses, cmp_use);
+}
+
 /* Fills and sorts the tables; refuses a value defined twice. */
 static mlp_status index_graph(struct walk *w)
 {
@@ -153,25 +184,8 @@ static mlp_status index_graph(struct walk *w)
     w->visited = calloc(g->n_node ? g->n_node : 1, sizeof *w->visited);
     if (!w->defs || !w->uses || !w->visited)
         return MLP_ERR_NOMEM;
-    for (size_t i = 0; i < g->n_initializer; i++)
-        add_def(w, g->initializer[i]->name, DEF_INIT, i);
-    qsort(w->defs, w->n_defs, sizeof *w->defs, cmp_def);
-    /* Graph inputs that name an initializer (IR < 4 lists them) are
-     * constants, not inputs. */
-    size_t n_init = w->n_defs;
-    for (size_t i = 0; i < g->n_input; i++)
-        if (!find_def_in(w, n_init, g->input[i]->name ? g->input[i]->name : ""))
-            add_def(w, g->input[i]->name, DEF_INPUT, i);
-    for (size_t i = 0; i < g->n_node; i++) {
-        const Onnx__NodeProto *n = g->node[i];
-        for (size_t j = 0; j < n->n_output; j++)
-            add_def(w, n->output[j], DEF_NODE, i);
-        for (size_t j = 0; j < n->n_input; j++)
-            if (n->input[j][0])
-                w->uses[w->n_uses++] = (struct use){n->input[j], i};
-    }
-    qsort(w->defs, w->n_defs, sizeof *w->defs, cmp_def);
-    qsort(w->uses, w->n_uses, sizeof *w->uses, cmp_use);
+    add_defs(w);
+    add_uses(w);
     char name[MLP__ONNX_NAME_MAX];
     for (size_t i = 1; i < w->n_defs; i++)
         if (strcmp(w->defs[i - 1].name, w->defs[i].name) == 0)
@@ -386,9 +400,12 @@ static mlp_status push_layer(struct walk *w, struct mlp__onnx_mat *W, double alp
     layer->n_out = W->rows;
     layer->n_in = W->cols;
     layer->W = W->v;
-    for (size_t i = 0; alpha != 1.0 && i < W->rows * W->cols; i++)
-        layer->W[i] *= alpha;
     W->v = NULL;
+    for (size_t i = 0; alpha != 1.0 && i < W->rows * W->cols; i++) {
+        layer->W[i] *= alpha;
+        if (!isfinite(layer->W[i]))
+            return refuse(w, "alpha = %g times a weight is not finite", alpha);
+    }
     w->width = layer->n_out;
     w->phase = LAYERS;
     w->act_set = false;
@@ -406,8 +423,11 @@ static mlp_status set_bias(struct walk *w, const char *name, double beta)
     layer->b = expand(&m, layer->n_out);
     if (!layer->b)
         return MLP_ERR_NOMEM;
-    for (size_t i = 0; beta != 1.0 && i < layer->n_out; i++)
+    for (size_t i = 0; beta != 1.0 && i < layer->n_out; i++) {
         layer->b[i] *= beta;
+        if (!isfinite(layer->b[i]))
+            return refuse(w, "beta = %g times a bias is not finite", beta);
+    }
     w->bias_open = false;
     return MLP_OK;
 }

@@ -50,10 +50,9 @@ static bool tensor_count(const Onnx__TensorProto *t, size_t *count,
     return true;
 }
 
-/* Where t's values are: checks the type and that the data present holds
- * exactly count values. *raw is set when they are in raw_data. */
-static bool tensor_source(const Onnx__TensorProto *t, size_t count, bool *raw,
-                          struct mlp__onnx_why *why, const char *name)
+/* FLOAT or DOUBLE, with its data in the model. */
+static bool tensor_kind(const Onnx__TensorProto *t, struct mlp__onnx_why *why,
+                        const char *name)
 {
     int type = t->has_data_type ? t->data_type : 0;
     if (type != MLP__ONNX_FLOAT && type != MLP__ONNX_DOUBLE) {
@@ -65,6 +64,17 @@ static bool tensor_source(const Onnx__TensorProto *t, size_t count, bool *raw,
         mlp__onnx_why(why, "tensor '%s' keeps its data in an external file", name);
         return false;
     }
+    return true;
+}
+
+/* Where t's values are: checks the type and that the data present holds
+ * exactly count values. *raw is set when they are in raw_data. */
+static bool tensor_source(const Onnx__TensorProto *t, size_t count, bool *raw,
+                          struct mlp__onnx_why *why, const char *name)
+{
+    if (!tensor_kind(t, why, name))
+        return false;
+    int type = t->data_type;
     size_t width = type == MLP__ONNX_FLOAT ? 4 : 8;
     size_t typed = type == MLP__ONNX_FLOAT ? t->n_float_data : t->n_double_data;
     size_t raw_len = t->has_raw_data ? t->raw_data.len : 0;

@@ -320,6 +320,10 @@ def refused_cases(d, lines):
             [tensor("W", W)], 4, 3), "mse", "FORMAT", "attribute 'gamma'"),
         ("dead_node", helper_graph(
             gemm + [G("Relu", ["W"], ["unused"])], [tensor("W", W)], 4, 3), "mse",
+         "FORMAT", "(Relu): not on the path from the input to the output"),
+        ("weight_from_relu", helper_graph(
+            [G("Relu", ["W"], ["R"]), G("Gemm", ["input", "R"], ["output"], transB=1)],
+            [tensor("W", W)], 4, 3), "mse",
          "FORMAT", "computes a weight from the data or with an operator"),
         ("unused_node", helper_graph(
             gemm + [G("Transpose", ["W"], ["unused"])], [tensor("W", W)], 4, 3),

@@ -289,6 +289,21 @@ static void export_and_reimport(mlp_t *net, const char *name)
     ck_assert_msg(memcmp(mlp_params(back), mlp_params(net),
                          mlp_n_params(net) * sizeof(double)) == 0,
                   "%s: parameters differ after export and import", name);
+    double *scaling[2][4];
+    for (int k = 0; k < 2; k++) {
+        mlp_t *m = k ? back : net;
+        for (int j = 0; j < 4; j++)
+            scaling[k][j] = malloc((j < 2 ? n_in : n_out) * sizeof(double));
+        ck_assert_int_eq(mlp_get_scaling(m, scaling[k][0], scaling[k][1],
+                                         scaling[k][2], scaling[k][3]), MLP_OK);
+    }
+    for (int j = 0; j < 4; j++) {
+        ck_assert_msg(memcmp(scaling[0][j], scaling[1][j],
+                             (j < 2 ? n_in : n_out) * sizeof(double)) == 0,
+                      "%s: scaling %d differs after export and import", name, j);
+        free(scaling[0][j]);
+        free(scaling[1][j]);
+    }
     double *Y2 = malloc(batch * n_out * sizeof *Y2);
     ck_assert(Y2 != NULL);
     ck_assert_int_eq(mlp_predict(back, batch, X, Y2), MLP_OK);
@@ -339,6 +354,18 @@ START_TEST(test_export)
         mlp_loss loss = acts[L - 1] == MLP_SOFTMAX || acts[L - 1] == MLP_SIGMOID
                             ? MLP_CROSS_ENTROPY : MLP_MSE;
         mlp_t *net = random_net(L, acts, loss, k);
+        /* Scaling: none, input only, output only, both. */
+        size_t n0 = mlp_layer_size(net, 0), nL = mlp_layer_size(net, L);
+        double in_mean[16], in_std[16], out_mean[16], out_std[16];
+        for (size_t i = 0; i < 16; i++) {
+            in_mean[i] = uniform(-5, 5), in_std[i] = uniform(0.1, 10);
+            out_mean[i] = uniform(-5, 5), out_std[i] = uniform(0.1, 10);
+        }
+        ck_assert(n0 <= 16 && nL <= 16);
+        ck_assert_int_eq(mlp_set_scaling(net, k % 4 & 1 ? in_mean : NULL,
+                                         k % 4 & 1 ? in_std : NULL,
+                                         k % 4 & 2 ? out_mean : NULL,
+                                         k % 4 & 2 ? out_std : NULL), MLP_OK);
         snprintf(name, sizeof name, "export_%02zu", k);
         export_and_reimport(net, name);
         mlp_free(net);
