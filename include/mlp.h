@@ -281,7 +281,18 @@ MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
 /* Applies one optimizer update to mlp_params from mlp_grads. Allocates
  * nothing. MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient, an
  * updated parameter or optimizer state would not be finite: every new value
- * is checked before any is written, so nothing changes then. */
+ * is checked before any is written, so nothing changes then.
+ * Subnormal numbers: a parameter, velocity or moment whose new magnitude is
+ * below DBL_MIN (2.2e-308) is stored as a zero of its sign, on every
+ * platform; on x86-64, mlp_step and mlp_train_batch (so also mlp_fit) run
+ * with the SSE flush-to-zero mode, so any intermediate result below
+ * DBL_MIN is 0 as well. Weights of inputs that are always zero decay
+ * towards 0 and would otherwise make long runs several times slower. The
+ * mode is set in the calling thread only for the call and put back on
+ * return (exception flags raised stay raised): the caller's arithmetic is
+ * never changed. Not set for Adam with an epsilon below DBL_MIN. Results
+ * differ from plain IEEE arithmetic only below DBL_MIN. mlp_predict and
+ * mlp_backprop compute in plain IEEE arithmetic. */
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
@@ -296,7 +307,6 @@ MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
 
 /* ======================================================================== */
 /* Training conveniences: Adam, weight decay, initialisers, the fit loop     */
-/* (issue 4)                                                                 */
 
 /* Selects Adam (Kingma & Ba, with bias correction) as torch.optim.Adam:
  *   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  t <- t + 1;
@@ -361,7 +371,8 @@ typedef struct mlp_fit_progress {
                             0 for the calls between batches */
 } mlp_fit_progress;
 
-/* Called by mlp_fit; returning non-zero stops training (mlp_fit then
+/* Called by mlp_fit (and by mlp_mpi_fit on rank 0 only, its answer
+ * obeyed by every rank); returning non-zero stops training (mlp_fit then
  * returns MLP_OK with result->stop == MLP_FIT_STOPPED_BY_CALLBACK). The
  * progress pointer is valid only during the call. The callback must not
  * use the network being trained. */
@@ -417,21 +428,36 @@ typedef struct mlp_fit_result {
  * and T n x n_L, row-major, caller-owned and only read. Each epoch visits
  * the training samples once, in an order reshuffled from the seed, in
  * mini-batches of options->batch_size, each one an mlp_train_batch. With
- * validation, the held-out cost is computed after each epoch (mlp_predict
- * and the loss) and drives early stopping. options NULL means the
- * defaults; result may be NULL.
+ * validation, the held-out cost is computed after each epoch (forward
+ * pass and loss, in chunks of batch_size rows, as a mean over the held-out
+ * samples, in scaled units like the training cost: see mlp_set_scaling)
+ * and drives early stopping. options NULL means the defaults;
+ * result may be NULL.
  *
- * Memory: mlp_fit allocates its buffers (an index, one batch of X and T,
- * the validation rows, a copy of the best parameters) when it starts and
- * frees them before it returns; nothing is allocated per batch. The same
+ * The order (the same in mlp_mpi_fit, over the global row numbers): one
+ * SplitMix64 stream whose state starts at options->seed; a shuffle of
+ * idx[0..m) is Fisher-Yates, for i = m-1 down to 1 swapping idx[i] with
+ * idx[j], j = r mod (i+1), where r is the stream's next output, outputs
+ * r < 2^64 mod (i+1) being skipped so that j is unbiased. With validation,
+ * idx = 0..n-1 is shuffled once and its first floor(validation * n)
+ * entries are the held-out rows, in that order; the rest is the training
+ * part, shuffled again at the start of every epoch and cut into batches
+ * in order (the last one shorter when batch_size does not divide it).
+ * Without validation only the per-epoch shuffles are drawn.
+ *
+ * Memory: mlp_fit allocates its buffers (n indices, one batch of X and T,
+ * a copy of the best parameters) when it starts and frees them before it
+ * returns; nothing is allocated per batch. The same
  * network, data, options, optimizer state and a single BLAS thread give
  * bitwise the same result. The gradient buffers are unspecified afterwards.
  *
  * Returns MLP_OK when training ends (all epochs, early stop, or the
  * callback); otherwise
  *   MLP_ERR_ARG       net, X or T NULL, n == 0, epochs or batch_size 0,
- *                     validation not in [0, 1), min_delta < 0 or NaN, or a
- *                     split that leaves no training or no validation sample;
+ *                     validation not in [0, 1), min_delta < 0 or NaN, a
+ *                     split that leaves no training or no validation sample,
+ *                     or an n so large that n indices or the n rows of X or
+ *                     T cannot be addressed (a size that overflows size_t);
  *   MLP_ERR_NOMEM     nothing has been trained;
  *   MLP_ERR_NONFINITE a sample is not finite, or the cost or a gradient
  *                     became NaN or Inf: training stops there and the
@@ -579,6 +605,57 @@ MLP_API void mlp_workspace_free(mlp_workspace_t *ws);
  *                     was, still usable). */
 MLP_API mlp_status mlp_predict_ws(const mlp_t *net, mlp_workspace_t *ws,
                                   size_t batch, const double *X, double *Y);
+
+/* Derivatives of the predictions with respect to the inputs
+ * ----------------------------------------------------------
+ * For each sample b of a batch, J_b = dY[b]/dX[b] is the n_L x n_0
+ * Jacobian of the outputs mlp_predict gives for row b of X with respect
+ * to that row: per layer the weights and the activation's derivative
+ * (written from its output as in training: sigmoid A(1-A), tanh 1-A^2,
+ * ReLU 1[A>0], so 0 at a kink; a softmax output layer contributes its
+ * full Jacobian diag(y) - y y^T, not its diagonal). Samples are
+ * independent: J_b holds no cross-sample terms. The network's input and
+ * output scaling (mlp_set_scaling) is included, as in the predictions:
+ * J_b = diag(out_std) J_net diag(1 / in_std), in the caller's units.
+ *
+ *   mlp_jacobian: J is batch x n_L x n_0, J[(b*n_L + i)*n_0 + j] = dy_i/dx_j
+ *   mlp_vjp:      G[b] = V[b]^T J_b   (V: batch x n_L, G: batch x n_0),
+ *                 reverse mode: backpropagation of V carried down to X
+ *   mlp_jvp:      U[b] = J_b D[b]     (D: batch x n_0, U: batch x n_L),
+ *                 forward mode
+ *
+ * mlp_vjp and mlp_jvp cost about one mlp_predict more, whatever the
+ * shape. mlp_jacobian forms every J_b by carrying min(n_0, n_L) directions
+ * per sample through the layers at once (n_L rows in reverse mode when
+ * n_L <= n_0, else n_0 columns in forward mode), one matrix product per
+ * layer for the whole batch; its scratch (2 * batch * min(n_0, n_L) *
+ * max(n_1..n_L) doubles) is allocated in ws on its first call with a
+ * batch larger than before, and kept.
+ *
+ * All three only read net, like mlp_predict_ws: any number of threads may
+ * call them on one network at once, each with its own workspace (made for
+ * net's layer sizes). Arrays are row-major, caller-owned and must not
+ * overlap. Results are deterministic for a given batch (with one BLAS
+ * thread bitwise); a sample's derivatives may differ in the last bits
+ * between a batch of 1 and a larger batch, as mlp_predict's outputs may.
+ * Returns
+ *   MLP_OK;
+ *   MLP_ERR_ARG       net, ws, X or an array argument NULL, ws made for
+ *                     other layer sizes, batch == 0, or a size that
+ *                     overflows (batch * n_l, or for mlp_jacobian
+ *                     batch * n_L * n_0);
+ *   MLP_ERR_NONFINITE X, V or D holds a NaN or Inf, or an activation, a
+ *                     derivative or a result is not finite (the output
+ *                     array is then unspecified);
+ *   MLP_ERR_NOMEM     ws could not grow (ws is as it was, still usable). */
+MLP_API mlp_status mlp_jacobian(const mlp_t *net, mlp_workspace_t *ws,
+                                size_t batch, const double *X, double *J);
+MLP_API mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws,
+                           size_t batch, const double *X, const double *V,
+                           double *G);
+MLP_API mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws,
+                           size_t batch, const double *X, const double *D,
+                           double *U);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include "mlp_internal.h"
 #include "activations.h"
 #include "blas.h"
+#include "fpmode.h"
 #include "losses.h"
 
 #include <math.h>
@@ -165,8 +166,8 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
     return MLP_OK;
 }
 
-mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
-                           const double *T, double *cost)
+static mlp_status train_batch(mlp_t *net, size_t batch, const double *X,
+                              const double *T, double *cost)
 {
     double c = 0.0;
     mlp_status status = checked_deltas(net, batch, &X, T, &c);
@@ -197,4 +198,15 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
     if (cost)
         *cost = c;
     return MLP_OK;
+}
+
+mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
+                           const double *T, double *cost)
+{
+    if (!net)
+        return MLP_ERR_ARG;
+    unsigned mode = mlp__fpmode_begin(net); /* subnormals: fpmode.h */
+    mlp_status status = train_batch(net, batch, X, T, cost);
+    mlp__fpmode_end(mode);
+    return status;
 }

@@ -9,8 +9,9 @@
  * (memcmp). With one BLAS thread (OPENBLAS_NUM_THREADS=1, set by meson)
  * results are bitwise reproducible, so any difference is interference.
  * The second test shares one network between N_THREADS threads, each with
- * its own workspace (mlp_predict_ws): every output must equal the serial
- * run's bitwise, and the network's bytes must be unchanged.
+ * its own workspace (mlp_predict_ws, mlp_jacobian): every output and
+ * Jacobian must equal the serial run's bitwise, and the network's bytes
+ * must be unchanged.
  * Built with -fsanitize=thread by .ci/tsan, the same tests let
  * ThreadSanitizer look for data races. */
 #define _POSIX_C_SOURCE 200809L
@@ -216,6 +217,7 @@ struct shared {
     size_t n_in, n_out;
     const double *X;    /* SHARED_MAX x n_in */
     const double *want; /* per round: the serial outputs */
+    const double *want_J; /* per round: the serial Jacobians */
 };
 
 struct shared_arg {
@@ -234,9 +236,11 @@ static void *shared_main(void *p)
     struct shared_arg *a = p;
     const struct shared *sh = a->sh;
     mlp_workspace_t *ws = NULL;
+    size_t n_J = SHARED_MAX * sh->n_out * sh->n_in;
     double *Y = malloc(SHARED_MAX * sh->n_out * sizeof *Y);
+    double *J = malloc(n_J * sizeof *J);
     pthread_barrier_wait(&start);
-    a->status = Y ? mlp_workspace_create(&ws, sh->net, 1) : MLP_ERR_NOMEM;
+    a->status = Y && J ? mlp_workspace_create(&ws, sh->net, 1) : MLP_ERR_NOMEM;
     a->ok = 1;
     for (int r = 0; r < SHARED_ROUNDS && a->status == MLP_OK; r++) {
         size_t batch = round_batch(r);
@@ -245,9 +249,17 @@ static void *shared_main(void *p)
         if (a->status == MLP_OK &&
             memcmp(Y, want, batch * sh->n_out * sizeof *Y) != 0)
             a->ok = 0;
+        if (a->status == MLP_OK && r % 4 == 3) {
+            a->status = mlp_jacobian(sh->net, ws, batch, sh->X, J);
+            if (a->status == MLP_OK &&
+                memcmp(J, sh->want_J + (size_t)r * n_J,
+                       batch * sh->n_out * sh->n_in * sizeof *J) != 0)
+                a->ok = 0;
+        }
     }
     mlp_workspace_free(ws);
     free(Y);
+    free(J);
     return NULL;
 }
 
@@ -262,17 +274,25 @@ START_TEST(shared_network_predicts_as_serial)
     double *X = malloc(SHARED_MAX * n_in * sizeof *X);
     double *want = malloc(SHARED_ROUNDS * SHARED_MAX * n_out * sizeof *want);
     double *before = malloc(2 * np * sizeof *before);
-    ck_assert(X && want && before);
+    size_t n_J = SHARED_MAX * n_out * n_in;
+    double *want_J = malloc(SHARED_ROUNDS * n_J * sizeof *want_J);
+    mlp_workspace_t *ws = NULL;
+    ck_assert(X && want && before && want_J);
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, SHARED_MAX), MLP_OK);
     fill(X, SHARED_MAX * n_in, 3);
     /* the serial reference, on the network's own workspace */
     for (int r = 0; r < SHARED_ROUNDS; r++)
         ck_assert_int_eq(mlp_predict(net, round_batch(r), X,
                                      want + (size_t)r * SHARED_MAX * n_out),
                          MLP_OK);
+    for (int r = 3; r < SHARED_ROUNDS; r += 4)
+        ck_assert_int_eq(mlp_jacobian(net, ws, round_batch(r), X,
+                                      want_J + (size_t)r * n_J), MLP_OK);
+    mlp_workspace_free(ws);
     memcpy(before, mlp_params(net), np * sizeof *before);
     memcpy(before + np, mlp_grads(net), np * sizeof *before);
 
-    struct shared sh = { net, n_in, n_out, X, want };
+    struct shared sh = { net, n_in, n_out, X, want, want_J };
     pthread_t tid[N_THREADS];
     struct shared_arg args[N_THREADS];
     ck_assert_int_eq(pthread_barrier_init(&start, NULL, N_THREADS), 0);
@@ -294,6 +314,7 @@ START_TEST(shared_network_predicts_as_serial)
     free(X);
     free(want);
     free(before);
+    free(want_J);
     mlp_free(net);
 }
 END_TEST
