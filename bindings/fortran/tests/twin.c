@@ -88,6 +88,24 @@ static int xor_sgd(void)
     bits("xor.b1", mlp_biases(net, 1), 3);
     bits("xor.dW1", mlp_weight_grads(net, 1), 6);
     bits("xor.db2", mlp_bias_grads(net, 2), 1);
+    /* A clone trained further, and the model file in memory. */
+    mlp_t *copy;
+    if (check(mlp_clone(&copy, net), "clone"))
+        return 1;
+    for (int i = 0; i < 10; i++)
+        if (check(mlp_train_batch(copy, 4, X, T, &cost), "train_batch"))
+            return 1;
+    bits("xor.clone.params", mlp_params(copy), mlp_n_params(copy));
+    size_t n_bytes = mlp_saved_size(copy);
+    unsigned char *bytes = malloc(n_bytes);
+    if (!bytes || check(mlp_save_buffer(copy, bytes, n_bytes), "save_buffer"))
+        return 1;
+    printf("xor.saved_size %zu\nxor.saved", n_bytes);
+    for (size_t i = 0; i < n_bytes; i++)
+        printf("%s%02X", i % 32 ? "" : " ", bytes[i]);
+    printf("\n");
+    free(bytes);
+    mlp_free(copy);
     const long long shape[] = { (long long)mlp_n_layers(net),
         (long long)mlp_layer_size(net, 0), (long long)mlp_layer_size(net, 1),
         (long long)mlp_layer_size(net, 2), mlp_layer_activation(net, 1),

@@ -94,7 +94,8 @@ contains
     real(c_double) :: X(2, 4) = reshape([0, 0, 0, 1, 1, 0, 1, 1], [2, 4])
     real(c_double) :: T(1, 4) = reshape([0, 1, 1, 0], [1, 4])
     real(c_double) :: Y(1, 4), cost
-    type(mlp_net) :: net
+    type(mlp_net) :: net, copy
+    integer(c_int8_t), allocatable :: bytes(:)
     integer :: i
     failed = 1
     cost = 0
@@ -114,6 +115,16 @@ contains
     call bits('xor.b1', mlp_biases(net, 1))
     call bits('xor.dW1', reshape(mlp_weight_grads(net, 1), [6]))
     call bits('xor.db2', mlp_bias_grads(net, 2))
+    ! A clone trained further, and the model file in memory.
+    copy = net
+    do i = 1, 10
+      if (fails(mlp_train_batch(copy, X, T, cost), 'train_batch')) return
+    end do
+    call bits('xor.clone.params', mlp_params(copy))
+    allocate (bytes(mlp_saved_size(copy)))
+    if (fails(mlp_save_buffer(copy, bytes), 'save_buffer')) return
+    write (*, '(a, 1x, i0)') 'xor.saved_size', size(bytes)
+    write (*, '(a, *(:, 1x, 32z2.2))') 'xor.saved', bytes
     call ints('xor.shape', [int([mlp_n_layers(net), mlp_layer_size(net, 0), &
         mlp_layer_size(net, 1), mlp_layer_size(net, 2)], c_int64_t), &
         int([mlp_layer_activation(net, 1), mlp_loss_kind(net)], c_int64_t), &
