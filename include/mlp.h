@@ -544,7 +544,8 @@ MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
  * The temporary file: on Linux it is created unnamed (O_TMPFILE) and gets
  * a name, `.mlp-save-XXXXXX` (six random characters) in the target's
  * directory, only once it is complete and flushed, just before the
- * rename; a crash while writing leaves nothing behind. Where O_TMPFILE is
+ * rename (signals that can be blocked wait from naming to renaming); a
+ * crash while writing leaves nothing behind. Where O_TMPFILE is
  * not available (other systems, file systems without it) the file is
  * created under that name from the start, and a crash while saving can
  * leave it behind: `find DIR -name '.mlp-save-*'` lists such leftovers,
