@@ -44,6 +44,9 @@ typedef uint32_t real_ubits;
 #define REAL_MIN_BITS ((real_bits)0x00800000)
 /* Names of the element type, for messages and files. */
 #define REAL_NAME "float32"
+/* libm in the element type. */
+#define real_tanh tanhf
+#define real_sqrt sqrtf
 
 /* The public functions (mlp.h), in the order mlp.h declares them. The
  * precision-free ones (mlp_version, mlp_strerror, mlp_fit_defaults, the
@@ -141,6 +144,8 @@ typedef uint64_t real_ubits;
 #define REAL_INF_BITS ((real_bits)0x7ff0000000000000)
 #define REAL_MIN_BITS ((real_bits)0x0010000000000000)
 #define REAL_NAME "float64"
+#define real_tanh tanh
+#define real_sqrt sqrt
 
 #define mlp__gemm_abt mlp__dgemm_abt
 #define mlp__gemm_atb mlp__dgemm_atb
