@@ -119,6 +119,10 @@ typedef uint32_t real_ubits;
 #define mlp__fit_shuffle mlpf__fit_shuffle
 #define mlp__fit_check mlpf__fit_check
 #define mlp__fit_run mlpf__fit_run
+#define mlp__encode mlpf__encode
+/* The test hooks of modelfile.c: each family's saves have their own. */
+#define mlp__io_fault_inject mlpf__io_fault_inject
+#define mlp__io_force_named_temp mlpf__io_force_named_temp
 
 /* The BLAS shim's generic names (blas.h): blas.c, compiled once, defines
  * the d and s routines. */
