@@ -20,10 +20,15 @@ mlp_status mlp__orthonormalize(size_t m, size_t k, double *A)
         LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, A, M, &dummy, &q_orgqr,
                             -1) != 0)
         return MLP_ERR_ARG;
-    size_t lwork = (size_t)(q_geqrf > q_orgqr ? q_geqrf : q_orgqr);
-    if (lwork < k)
-        lwork = k;
-    double *tau = mlp__malloc((2 * k + lwork) * sizeof *tau);
+    /* The workspace LAPACK asks for must be a lapack_int; checked before
+     * the conversion, which would be undefined for a value out of range. */
+    double query = q_geqrf > q_orgqr ? q_geqrf : q_orgqr;
+    if (!(query <= 2147483647.0))
+        return MLP_ERR_ARG;
+    size_t lwork = query > (double)k ? (size_t)query : k, bytes;
+    if (!mlp__mul_ok(2 * k + lwork, sizeof(double), &bytes))
+        return MLP_ERR_ARG;
+    double *tau = mlp__malloc(bytes);
     if (!tau)
         return MLP_ERR_NOMEM;
     double *sign = tau + k, *work = sign + k;
