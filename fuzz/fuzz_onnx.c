@@ -1,11 +1,15 @@
-/* fuzz_onnx.c - libFuzzer target for mlp_onnx_import_buffer.
+/* fuzz_onnx.c - libFuzzer target for mlp_onnx_import_buffer and its
+ * single-precision twin mlpf_onnx_import_buffer.
  *
  * Each input is imported as an ONNX model (with the loss that pairs with
  * its output, so that a valid graph gets past the loss check). A failure
  * must give a documented status, a NULL network and a one-line reason
  * that fits its buffer. A network that imports must be usable (finite
  * parameters, a predict that returns a status) and must survive an
- * export and a second import with bitwise the same parameters. */
+ * export and a second import with bitwise the same parameters. The float
+ * import must succeed exactly when the double one does, unless a value is
+ * beyond float's range (MLP_ERR_FORMAT), and hold the double parameters
+ * rounded to float. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +57,31 @@ static void round_trip(mlp_t *net)
     free(data);
 }
 
+/* The same for a float network, written with FLOAT tensors. */
+static void round_trip_float(mlpf_t *net)
+{
+    struct mlp__onnx_net d;
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if (mlpf_n_params(net) > (1u << 20) || mlp__onnxf_describe(net, &d) != MLP_OK)
+        return;
+    mlp_status s = mlp__onnx_write(&d, MLP__ONNX_FLOAT, &data, &size);
+    mlp__onnx_net_clear(&d);
+    if (s != MLP_OK)
+        return;
+    mlpf_t *back = NULL;
+    s = mlpf_onnx_import_buffer(&back, data, size, (mlp_loss)mlpf_loss_kind(net),
+                                NULL, 0);
+    REQUIRE(s == MLP_OK || s == MLP_ERR_NOMEM);
+    if (s == MLP_OK) {
+        REQUIRE(mlpf_n_params(back) == mlpf_n_params(net));
+        REQUIRE(memcmp(mlpf_params(back), mlpf_params(net),
+                       mlpf_n_params(net) * sizeof(float)) == 0);
+    }
+    mlpf_free(back);
+    free(data);
+}
+
 static void use(mlp_t *net)
 {
     size_t n = mlp_n_params(net);
@@ -73,6 +102,31 @@ static void use(mlp_t *net)
     }
 }
 
+/* The float import of the same bytes, given the double import's result
+ * (net, or NULL with status s). */
+static void use_float(const uint8_t *data, size_t size, mlp_loss loss, mlp_t *net,
+                      mlp_status s)
+{
+    mlpf_t *netf = (mlpf_t *)&netf;
+    char why[96];
+    mlp_status sf = mlpf_onnx_import_buffer(&netf, data, size, loss, why, sizeof why);
+    if (sf != MLP_OK) {
+        REQUIRE(netf == NULL);
+        check_reason(why, sizeof why);
+        REQUIRE(sf == s || sf == MLP_ERR_NOMEM || s == MLP_ERR_NOMEM ||
+                (s == MLP_OK && sf == MLP_ERR_FORMAT));
+        return;
+    }
+    REQUIRE(s == MLP_OK || s == MLP_ERR_NOMEM);
+    if (s == MLP_OK) {
+        REQUIRE(mlpf_n_params(netf) == mlp_n_params(net));
+        for (size_t i = 0; i < mlp_n_params(net); i++)
+            REQUIRE(mlpf_params(netf)[i] == (float)mlp_params(net)[i]);
+    }
+    round_trip_float(netf);
+    mlpf_free(netf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -83,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char why[96];
         mlp_status s = mlp_onnx_import_buffer(&net, data, size, losses[k], why,
                                               sizeof why);
+        use_float(data, size, losses[k], s == MLP_OK ? net : NULL, s);
         if (s == MLP_OK) {
             check_reason("-", 2);
             REQUIRE(why[0] == '\0');

@@ -322,20 +322,34 @@ static mlp_status write_file(const char *path, const unsigned char *data, size_t
     return ok ? MLP_OK : MLP_ERR_IO;
 }
 
+/* Writes the description (then clears it) with tensors of elem_type. */
+static mlp_status export_described(struct mlp__onnx_net *d, int elem_type,
+                                   const char *path)
+{
+    unsigned char *data = NULL;
+    size_t size = 0;
+    mlp_status s = mlp__onnx_write(d, elem_type, &data, &size);
+    mlp__onnx_net_clear(d);
+    if (s == MLP_OK)
+        s = write_file(path, data, size);
+    free(data);
+    return s;
+}
+
 mlp_status mlp_onnx_export(const mlp_t *net, const char *path)
 {
     if (!net || !path)
         return MLP_ERR_ARG;
     struct mlp__onnx_net d;
     mlp_status s = mlp__onnx_describe(net, &d);
-    if (s != MLP_OK)
-        return s;
-    unsigned char *data = NULL;
-    size_t size = 0;
-    s = mlp__onnx_write(&d, MLP__ONNX_DOUBLE, &data, &size);
-    mlp__onnx_net_clear(&d);
-    if (s == MLP_OK)
-        s = write_file(path, data, size);
-    free(data);
-    return s;
+    return s == MLP_OK ? export_described(&d, MLP__ONNX_DOUBLE, path) : s;
+}
+
+mlp_status mlpf_onnx_export(const mlpf_t *net, const char *path)
+{
+    if (!net || !path)
+        return MLP_ERR_ARG;
+    struct mlp__onnx_net d;
+    mlp_status s = mlp__onnxf_describe(net, &d);
+    return s == MLP_OK ? export_described(&d, MLP__ONNX_FLOAT, path) : s;
 }

@@ -114,25 +114,56 @@ static void why_start(struct mlp__onnx_why *w, char *buf, size_t size)
         buf[0] = '\0';
 }
 
-mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data, size_t size,
-                                  mlp_loss loss, char *why, size_t why_size)
+/* The network an import makes: at most one of the two is set (neither when
+ * the caller passed a NULL network). */
+struct target {
+    mlp_t **net;
+    mlpf_t **netf;
+};
+
+static bool target_start(struct target t)
+{
+    if (t.net)
+        *t.net = NULL;
+    if (t.netf)
+        *t.netf = NULL;
+    return t.net || t.netf;
+}
+
+static mlp_status import_buffer(struct target t, const void *data, size_t size,
+                                mlp_loss loss, char *why, size_t why_size)
 {
     struct mlp__onnx_why w;
     why_start(&w, why, why_size);
-    if (net)
-        *net = NULL;
-    if (!net || (!data && size > 0)) {
-        mlp__onnx_why(&w, "%s is NULL", net ? "data" : "net");
+    bool have_net = target_start(t);
+    if (!have_net || (!data && size > 0)) {
+        mlp__onnx_why(&w, "%s is NULL", have_net ? "data" : "net");
         return MLP_ERR_ARG;
     }
     struct mlp__onnx_net d = {0};
     mlp_status s = mlp__onnx_parse(size ? data : "", size, &d, &w);
-    if (s == MLP_OK)
-        s = mlp__onnx_build(net, &d, loss, &w);
+    if (s == MLP_OK && t.net)
+        s = mlp__onnx_build(t.net, &d, loss, &w);
+    else if (s == MLP_OK)
+        s = mlp__onnxf_build(t.netf, &d, loss, &w);
     mlp__onnx_net_clear(&d);
     if (s == MLP_ERR_NOMEM)
         mlp__onnx_why(&w, "out of memory");
     return s;
+}
+
+mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data, size_t size,
+                                  mlp_loss loss, char *why, size_t why_size)
+{
+    return import_buffer((struct target){net, NULL}, data, size, loss, why,
+                         why_size);
+}
+
+mlp_status mlpf_onnx_import_buffer(mlpf_t **net, const void *data, size_t size,
+                                   mlp_loss loss, char *why, size_t why_size)
+{
+    return import_buffer((struct target){NULL, net}, data, size, loss, why,
+                         why_size);
 }
 
 /* The whole file in a malloc'ed buffer. */
@@ -169,25 +200,36 @@ static mlp_status read_file(const char *path, unsigned char **out, size_t *size,
     return s;
 }
 
-mlp_status mlp_onnx_import(mlp_t **net, const char *path, mlp_loss loss,
-                           char *why, size_t why_size)
+static mlp_status import_file(struct target t, const char *path, mlp_loss loss,
+                              char *why, size_t why_size)
 {
     struct mlp__onnx_why w;
     why_start(&w, why, why_size);
-    if (net)
-        *net = NULL;
-    if (!net || !path) {
-        mlp__onnx_why(&w, "%s is NULL", net ? "path" : "net");
+    bool have_net = target_start(t);
+    if (!have_net || !path) {
+        mlp__onnx_why(&w, "%s is NULL", have_net ? "path" : "net");
         return MLP_ERR_ARG;
     }
     unsigned char *data = NULL;
     size_t size = 0;
     mlp_status s = read_file(path, &data, &size, &w);
     if (s == MLP_OK) {
-        s = mlp_onnx_import_buffer(net, data, size, loss, why, why_size);
+        s = import_buffer(t, data, size, loss, why, why_size);
         free(data);
     } else if (s == MLP_ERR_NOMEM) {
         mlp__onnx_why(&w, "out of memory");
     }
     return s;
+}
+
+mlp_status mlp_onnx_import(mlp_t **net, const char *path, mlp_loss loss,
+                           char *why, size_t why_size)
+{
+    return import_file((struct target){net, NULL}, path, loss, why, why_size);
+}
+
+mlp_status mlpf_onnx_import(mlpf_t **net, const char *path, mlp_loss loss,
+                            char *why, size_t why_size)
+{
+    return import_file((struct target){NULL, net}, path, loss, why, why_size);
 }

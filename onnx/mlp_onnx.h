@@ -12,6 +12,7 @@
  * and may be called from any number of threads at once on distinct
  * networks (mlp_onnx_export only reads its network: several threads may
  * export the same one at once, as long as none changes it meanwhile).
+ * The mlpf_onnx_* twins do the same for the single-precision mlpf_t.
  */
 #ifndef MLP_ONNX_H
 #define MLP_ONNX_H
@@ -101,6 +102,32 @@ MLP_ONNX_API mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data,
  * Returns MLP_OK; MLP_ERR_ARG if net or path is NULL; MLP_ERR_NOMEM;
  * MLP_ERR_IO if the file cannot be written (a partial file is removed). */
 MLP_ONNX_API mlp_status mlp_onnx_export(const mlp_t *net, const char *path);
+
+/* Single precision: the twins of the three functions above for an mlpf_t
+ * (see mlp.h), with the same arguments, statuses and thread-safety.
+ *
+ * mlpf_onnx_import and mlpf_onnx_import_buffer read the same graphs into
+ * a new mlpf_t. Each weight, bias and scaling value is rounded to the
+ * nearest float: exact for a FLOAT model, so that a float32 PyTorch model
+ * keeps its parameters bit for bit. A DOUBLE value whose magnitude rounds
+ * beyond float's range (at or above FLT_MAX plus half its ulp) is
+ * MLP_ERR_FORMAT, with a reason naming its layer or the scaling; so is a
+ * scaling whose std rounds to 0 in float.
+ *
+ * mlpf_onnx_export writes the graph mlp_onnx_export writes, with FLOAT
+ * tensors (input, output and initializers) holding the network's float
+ * parameters and scaling exactly. onnx.checker accepts it, it evaluates to
+ * mlpf_predict's outputs within float rounding, mlpf_onnx_import_buffer
+ * reads it back to bitwise the same parameters and scaling, and
+ * mlp_onnx_import_buffer reads it to their exact double widenings. */
+MLP_ONNX_API mlp_status mlpf_onnx_import(mlpf_t **net, const char *path,
+                                         mlp_loss loss, char *why,
+                                         size_t why_size);
+MLP_ONNX_API mlp_status mlpf_onnx_import_buffer(mlpf_t **net,
+                                                const void *data, size_t size,
+                                                mlp_loss loss, char *why,
+                                                size_t why_size);
+MLP_ONNX_API mlp_status mlpf_onnx_export(const mlpf_t *net, const char *path);
 
 #ifdef __cplusplus
 }

@@ -78,7 +78,7 @@ static const char *act_name(mlp_activation act)
 }
 
 /* The pairing rules of mlp_create, checked here to name the cause. */
-static mlp_status check_loss(const struct mlp__onnx_net *d, mlp_loss loss,
+mlp_status mlp__onnx_check_loss(const struct mlp__onnx_net *d, mlp_loss loss,
                              struct mlp__onnx_why *why)
 {
     mlp_activation out = d->layers[d->n_layers - 1].act;
@@ -109,7 +109,7 @@ mlp_status mlp__onnx_build(mlp_t **net, const struct mlp__onnx_net *d,
                            mlp_loss loss, struct mlp__onnx_why *why)
 {
     *net = NULL;
-    mlp_status s = check_loss(d, loss, why);
+    mlp_status s = mlp__onnx_check_loss(d, loss, why);
     if (s != MLP_OK)
         return s;
     size_t L = d->n_layers;
@@ -171,6 +171,20 @@ static bool is_default(const double *mean, const double *std, size_t n)
     return true;
 }
 
+void mlp__onnx_prune_scaling(struct mlp__onnx_net *d, size_t n0, size_t nL)
+{
+    if (is_default(d->in_mean, d->in_std, n0)) {
+        free(d->in_mean);
+        free(d->in_std);
+        d->in_mean = d->in_std = NULL;
+    }
+    if (is_default(d->out_mean, d->out_std, nL)) {
+        free(d->out_mean);
+        free(d->out_std);
+        d->out_mean = d->out_std = NULL;
+    }
+}
+
 /* The scaling of net, or none where it is the identity. */
 static mlp_status describe_scaling(const mlp_t *net, struct mlp__onnx_net *d)
 {
@@ -185,16 +199,7 @@ static mlp_status describe_scaling(const mlp_t *net, struct mlp__onnx_net *d)
                                    d->out_std);
     if (s != MLP_OK)
         return s;
-    if (is_default(d->in_mean, d->in_std, n0)) {
-        free(d->in_mean);
-        free(d->in_std);
-        d->in_mean = d->in_std = NULL;
-    }
-    if (is_default(d->out_mean, d->out_std, nL)) {
-        free(d->out_mean);
-        free(d->out_std);
-        d->out_mean = d->out_std = NULL;
-    }
+    mlp__onnx_prune_scaling(d, n0, nL);
     return MLP_OK;
 }
 

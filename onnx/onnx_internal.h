@@ -67,6 +67,21 @@ mlp_status mlp__onnx_build(mlp_t **net, const struct mlp__onnx_net *d,
 /* Describes net; the arrays are copies. MLP_ERR_NOMEM. */
 mlp_status mlp__onnx_describe(const mlp_t *net, struct mlp__onnx_net *d);
 
+/* The single-precision ends. mlp__onnxf_build rounds each value to the
+ * nearest float and refuses (MLP_ERR_FORMAT with a reason) one beyond
+ * float's range; otherwise as mlp__onnx_build. mlp__onnxf_describe
+ * widens exactly; otherwise as mlp__onnx_describe. */
+mlp_status mlp__onnxf_build(mlpf_t **net, const struct mlp__onnx_net *d,
+                            mlp_loss loss, struct mlp__onnx_why *why);
+mlp_status mlp__onnxf_describe(const mlpf_t *net, struct mlp__onnx_net *d);
+
+/* Shared by both ends: the loss pairing check of mlp__onnx_build (with its
+ * reasons), and dropping the scaling arrays of the description (n0 and nL
+ * entries, all present) when they are the identity. */
+mlp_status mlp__onnx_check_loss(const struct mlp__onnx_net *d, mlp_loss loss,
+                                struct mlp__onnx_why *why);
+void mlp__onnx_prune_scaling(struct mlp__onnx_net *d, size_t n0, size_t nL);
+
 /* Parses a serialized model into the description. MLP_ERR_FORMAT with a
  * reason, or MLP_ERR_NOMEM. */
 mlp_status mlp__onnx_parse(const void *data, size_t size,

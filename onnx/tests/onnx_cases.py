@@ -10,6 +10,9 @@
                             predictions libmlp wrote beside them
 
 Arrays are raw little-endian float64, row-major [batch, features].
+NAME.bf holds, for each output, a bound on how far a float32 evaluation of
+NAME.onnx can be from the exact one (float_error below): the tolerance of
+the mlpf_ (single-precision) imports and exports.
 
 cases.txt, one case a line:
   ok NAME LOSS TOL        NAME.onnx imports; predictions on NAME.x match
@@ -118,6 +121,9 @@ def write_case(d, lines, name, model, x, dtype, opset, dynamic, loss, kw):
     save(os.path.join(d, name + ".x"), x.numpy())
     save(os.path.join(d, name + ".y"), y)
     save(os.path.join(d, name + ".y64"), y64)
+    import onnx
+    m = onnx.load(os.path.join(d, name + ".onnx"))
+    save(os.path.join(d, name + ".bf"), float_error(m, x.numpy()))
     tol = 1e-12 if dtype == torch.float64 else 1e-5
     lines.append("ok %s %s %g" % (name, loss, tol))
 
@@ -193,6 +199,7 @@ def helper_cases(d, lines):
         save(os.path.join(d, name + ".x"), x)
         save(os.path.join(d, name + ".y"), y)
         save(os.path.join(d, name + ".y64"), y)
+        save(os.path.join(d, name + ".bf"), float_error(m, x))
         lines.append("ok %s mse 1e-12" % name)
 
 
@@ -362,44 +369,134 @@ def evaluate(model, x):
     env = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in g.initializer}
     env[g.input[0].name] = np.asarray(x, dtype=np.float64)
     for n in g.node:
-        a = {at.name: at for at in n.attribute}
-        v = [env[i] for i in n.input if i]
-        op = n.op_type
-        if op == "Gemm":
-            A = v[0].T if a.get("transA") and a["transA"].i else v[0]
-            B = v[1].T if a.get("transB") and a["transB"].i else v[1]
-            alpha = a["alpha"].f if "alpha" in a else 1.0
-            beta = a["beta"].f if "beta" in a else 1.0
-            r = alpha * (A @ B)
-            if len(v) > 2:
-                r = r + beta * v[2]
-        elif op == "MatMul":
-            r = v[0] @ v[1]
-        elif op in ("Add", "Sub", "Mul", "Div"):
-            r = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply,
-                 "Div": np.divide}[op](v[0], v[1])
-        elif op == "Relu":
-            r = np.maximum(v[0], 0)
-        elif op == "Sigmoid":
-            r = 1 / (1 + np.exp(-v[0]))
-        elif op == "Tanh":
-            r = np.tanh(v[0])
-        elif op == "Softmax":
-            axis = a["axis"].i if "axis" in a else -1
-            e = np.exp(v[0] - v[0].max(axis=axis, keepdims=True))
-            r = e / e.sum(axis=axis, keepdims=True)
-        elif op == "Identity":
-            r = v[0]
-        elif op == "Flatten":
-            axis = a["axis"].i if "axis" in a else 1
-            r = v[0].reshape(int(np.prod(v[0].shape[:axis])), -1)
-        elif op == "Transpose":
-            perm = list(a["perm"].ints) if "perm" in a else None
-            r = np.transpose(v[0], perm)
-        else:
-            raise ValueError("the evaluator does not know " + op)
-        env[n.output[0]] = r
+        env[n.output[0]] = evaluate_node(n, [env[i] for i in n.input if i])
     return env[g.output[0].name]
+
+
+def evaluate_node(n, v):
+    """One node's result from its inputs' values v, in float64."""
+    a = {at.name: at for at in n.attribute}
+    op = n.op_type
+    if op == "Gemm":
+        A = v[0].T if a.get("transA") and a["transA"].i else v[0]
+        B = v[1].T if a.get("transB") and a["transB"].i else v[1]
+        alpha = a["alpha"].f if "alpha" in a else 1.0
+        beta = a["beta"].f if "beta" in a else 1.0
+        r = alpha * (A @ B)
+        if len(v) > 2:
+            r = r + beta * v[2]
+    elif op == "MatMul":
+        r = v[0] @ v[1]
+    elif op in ("Add", "Sub", "Mul", "Div"):
+        r = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply,
+             "Div": np.divide}[op](v[0], v[1])
+    elif op == "Relu":
+        r = np.maximum(v[0], 0)
+    elif op == "Sigmoid":
+        r = 1 / (1 + np.exp(-v[0]))
+    elif op == "Tanh":
+        r = np.tanh(v[0])
+    elif op == "Softmax":
+        axis = a["axis"].i if "axis" in a else -1
+        e = np.exp(v[0] - v[0].max(axis=axis, keepdims=True))
+        r = e / e.sum(axis=axis, keepdims=True)
+    elif op == "Identity":
+        r = v[0]
+    elif op == "Flatten":
+        axis = a["axis"].i if "axis" in a else 1
+        r = v[0].reshape(int(np.prod(v[0].shape[:axis])), -1)
+    elif op == "Transpose":
+        perm = list(a["perm"].ints) if "perm" in a else None
+        r = np.transpose(v[0], perm)
+    else:
+        raise ValueError("the evaluator does not know " + op)
+    return r
+
+
+U = 2.0 ** -24  # float's unit roundoff
+
+
+def float_error(model, x):
+    """A first-order bound, entry by entry, on how far an evaluation of the
+    model in float arithmetic (inputs and weights rounded to float, every
+    operation rounded) can be from its exact value on x, by the standard
+    forward error analysis with u = 2^-24: each node gets a value v (in
+    float64) and a bound e on its error. A rounded input or weight is off
+    by u|v|; a dot product of k terms by gamma_(k+1) |A||B| (whatever the
+    summation order, as in any BLAS) plus |A| e_B + e_A |B|; Add, Sub, Mul
+    and Div propagate the errors of their operands plus u|result|; an
+    activation passes its input's error through its Lipschitz constant
+    (1 for Relu and Tanh, 1/4 for Sigmoid; Softmax moves p_i by at most
+    2 p_i max e) and adds 8u|result| for the inaccuracy of expf/tanhf
+    (libm's and PyTorch's are within 4 ulp). Two float evaluations of the
+    same model (libmlp's mlpf_ and PyTorch's float32) are within twice the
+    bound of each other."""
+    from onnx import numpy_helper
+    g = model.graph
+
+    def gamma(k):
+        return k * U / (1 - k * U)
+
+    env = {}
+    for t in g.initializer:
+        v = numpy_helper.to_array(t).astype(np.float64)
+        env[t.name] = (v, U * np.abs(v))
+    x = np.asarray(x, dtype=np.float64)
+    env[g.input[0].name] = (x, U * np.abs(x))
+    for n in g.node:
+        a = {at.name: at for at in n.attribute}
+        args = [env[i] for i in n.input if i]
+        r = evaluate_node(n, [v for v, _ in args])
+        env[n.output[0]] = (r, node_error(n.op_type, a, args, r, gamma))
+    return env[g.output[0].name][1]
+
+
+def node_error(op, a, args, r, gamma):
+    """The error bound of one node's result r (see float_error)."""
+    v = [p[0] for p in args]
+    e = [p[1] for p in args]
+    if op in ("Gemm", "MatMul"):
+        ta = op == "Gemm" and "transA" in a and a["transA"].i
+        tb = op == "Gemm" and "transB" in a and a["transB"].i
+        A, eA = (v[0].T, e[0].T) if ta else (v[0], e[0])
+        B, eB = (v[1].T, e[1].T) if tb else (v[1], e[1])
+        alpha = abs(a["alpha"].f) if "alpha" in a else 1.0
+        beta = abs(a["beta"].f) if "beta" in a else 1.0
+        k = A.shape[-1]
+        # gamma(k + 3): the k products and sums, the rounding of alpha * B
+        # and of beta * C (libmlp folds them into its weights), the bias.
+        err = alpha * (np.abs(A) @ eB + eA @ np.abs(B) +
+                       gamma(k + 3) * (np.abs(A) @ np.abs(B)))
+        if len(v) > 2:
+            err = err + beta * (e[2] + 2 * U * np.abs(v[2]))
+        return err + U * np.abs(r)
+    if op in ("Add", "Sub"):
+        return e[0] + e[1] + U * np.abs(r)
+    if op == "Mul":
+        return np.abs(v[0]) * e[1] + e[0] * np.abs(v[1]) + U * np.abs(r)
+    if op == "Div":
+        # 2u: libmlp may multiply by the rounded reciprocal.
+        return e[0] / np.abs(v[1]) + np.abs(r) * e[1] / np.abs(v[1]) + 2 * U * np.abs(r)
+    if op in ("Relu", "Identity"):
+        return e[0]
+    if op in ("Sigmoid", "Tanh"):
+        lip = 0.25 if op == "Sigmoid" else 1.0
+        return lip * e[0] + 8 * U * np.abs(r)
+    if op == "Softmax":
+        axis = a["axis"].i if "axis" in a else -1
+        width = r.shape[axis]
+        return r * (2 * e[0].max(axis=axis, keepdims=True) + (width + 8) * U)
+    return evaluate_node_shape(op, a, e[0])
+
+
+def evaluate_node_shape(op, a, e):
+    """Flatten and Transpose move the errors with the values."""
+    if op == "Flatten":
+        axis = a["axis"].i if "axis" in a else 1
+        return e.reshape(int(np.prod(e.shape[:axis])), -1)
+    if op == "Transpose":
+        return np.transpose(e, list(a["perm"].ints) if "perm" in a else None)
+    raise ValueError("float_error does not know " + op)
 
 
 def close(got, want, tol):
@@ -408,41 +505,64 @@ def close(got, want, tol):
 
 def check(d):
     """Every model libmlp exported: onnx.checker (with shape inference), the
-    interface the header promises, and the numpy evaluation against
-    mlp_predict's outputs within 1e-12 (both in float64; only the order of
-    the sums differs)."""
+    interface the header promises, and the numpy evaluation against the
+    predictions libmlp wrote. A line "NAME" of exported.txt is a DOUBLE
+    model from mlp_onnx_export: within 1e-12 of mlp_predict (both in
+    float64; only the order of the sums differs). A line "NAME float" is a
+    FLOAT model from mlpf_onnx_export: within float_error's bound of
+    mlpf_predict (the numpy evaluation is exact to first order, mlpf_predict
+    is a float evaluation)."""
     import onnx
-    from onnx import TensorProto
-    failures = 0
-    names = open(os.path.join(d, "exported.txt")).read().split()
-    for name in names:
+    failures, worst = 0, 0.0
+    lines = [l.split() for l in open(os.path.join(d, "exported.txt")) if l.strip()]
+    for fields in lines:
+        name, single = fields[0], fields[1:] == ["float"]
         m = onnx.load(os.path.join(d, name + ".onnx"))
         try:
-            onnx.checker.check_model(m, full_check=True)
-            opset = [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")]
-            assert opset and 13 <= opset[0] <= 17, "opset %s" % opset
-            g = m.graph
-            assert [i.name for i in g.input] == ["input"], "inputs"
-            assert [o.name for o in g.output] == ["output"], "outputs"
-            for vi in (g.input[0], g.output[0]):
-                t = vi.type.tensor_type
-                assert t.elem_type == TensorProto.DOUBLE, "element type"
-                dims = t.shape.dim
-                assert len(dims) == 2 and dims[0].dim_param and dims[1].dim_value > 0
-            for t in g.initializer:
-                assert t.data_type == TensorProto.DOUBLE, "initializer type"
-            n_in = g.input[0].type.tensor_type.shape.dim[1].dim_value
-            x = np.fromfile(os.path.join(d, name + ".x"), "<f8").reshape(-1, n_in)
-            want = np.fromfile(os.path.join(d, name + ".y"), "<f8")
+            x, want = check_interface(m, d, name, single)
             got = evaluate(m, x).ravel()
             assert got.shape == want.shape, "shape"
-            assert close(got, want, 1e-12), "max difference %g" % np.max(np.abs(got - want))
-            print("ok  %s: checker passes, %d nodes, numpy agrees" % (name, len(g.node)))
+            if single:
+                bound = float_error(m, x).ravel()
+                ratio = np.max(np.abs(got - want) / bound)
+                worst = max(worst, ratio)
+                assert ratio <= 1, "max difference / bound %g" % ratio
+            else:
+                assert close(got, want, 1e-12), \
+                    "max difference %g" % np.max(np.abs(got - want))
+            print("ok  %s: checker passes, %d nodes, numpy agrees"
+                  % (name, len(m.graph.node)))
         except Exception as e:  # report every model, then fail
             failures += 1
             print("FAIL %s: %s" % (name, e))
-    print("%d exported models checked, %d failures" % (len(names), failures))
-    return 1 if failures or not names else 0
+    print("%d exported models checked, %d failures" % (len(lines), failures))
+    if worst:
+        print("float models: largest difference %.3g of float_error's bound" % worst)
+    return 1 if failures or not lines else 0
+
+
+def check_interface(m, d, name, single):
+    """onnx.checker and the promised input, output and element type; the
+    inputs and libmlp's predictions written beside the model."""
+    import onnx
+    from onnx import TensorProto
+    elem = TensorProto.FLOAT if single else TensorProto.DOUBLE
+    onnx.checker.check_model(m, full_check=True)
+    opset = [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")]
+    assert opset and 13 <= opset[0] <= 17, "opset %s" % opset
+    g = m.graph
+    assert [i.name for i in g.input] == ["input"], "inputs"
+    assert [o.name for o in g.output] == ["output"], "outputs"
+    for vi in (g.input[0], g.output[0]):
+        t = vi.type.tensor_type
+        assert t.elem_type == elem, "element type"
+        dims = t.shape.dim
+        assert len(dims) == 2 and dims[0].dim_param and dims[1].dim_value > 0
+    for t in g.initializer:
+        assert t.data_type == elem, "initializer type"
+    n_in = g.input[0].type.tensor_type.shape.dim[1].dim_value
+    x = np.fromfile(os.path.join(d, name + ".x"), "<f8").reshape(-1, n_in)
+    return x, np.fromfile(os.path.join(d, name + ".y"), "<f8")
 
 
 def make(d):

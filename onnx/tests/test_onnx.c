@@ -5,12 +5,16 @@
  * exported by torch.onnx.export (PyTorch's own outputs beside them) and
  * models that must be refused; the tests import them. The export tests
  * write models into DIR and have `onnx_cases.py check DIR` judge them with
- * onnx.checker and a numpy evaluator, independent of this library. */
+ * onnx.checker and a numpy evaluator, independent of this library. The
+ * mlpf_onnx_* twins are tested on the same models, with the float error
+ * bounds onnx_cases.py derives for each (NAME.bf). */
 #define _XOPEN_SOURCE 700
 #include <check.h>
 #include <errno.h>
+#include <float.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,6 +490,379 @@ START_TEST(test_budget)
 }
 END_TEST
 
+/* ---- the single-precision twins ---- */
+
+/* The float twin of predict_file: NAME.x rounded to float, predicted by
+ * mlpf_predict, widened back. */
+static double *predictf_file(mlpf_t *net, const char *name, size_t *batch)
+{
+    size_t n_x, n_in = mlpf_layer_size(net, 0);
+    size_t n_out = mlpf_layer_size(net, mlpf_n_layers(net));
+    double *X = doubles(path_of(name, ".x"), &n_x);
+    ck_assert_msg(n_x % n_in == 0, "%s: %zu inputs for width %zu", name, n_x, n_in);
+    *batch = n_x / n_in;
+    float *Xf = malloc(n_x * sizeof *Xf), *Yf = malloc(*batch * n_out * sizeof *Yf);
+    double *Y = malloc(*batch * n_out * sizeof *Y);
+    ck_assert(Xf && Yf && Y);
+    for (size_t i = 0; i < n_x; i++)
+        Xf[i] = (float)X[i];
+    ck_assert_int_eq(mlpf_predict(net, *batch, Xf, Yf), MLP_OK);
+    for (size_t i = 0; i < *batch * n_out; i++)
+        Y[i] = Yf[i];
+    free(X);
+    free(Xf);
+    free(Yf);
+    return Y;
+}
+
+static double worst_f64, worst_f32;
+
+/* |got - want| <= scale * bound entry by entry; returns the largest
+ * |got - want| / bound. */
+static double assert_within(const char *what, const double *got, const double *want,
+                            const double *bound, size_t n, double scale)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs(got[i] - want[i]);
+        ck_assert_msg(d <= scale * bound[i], "%s[%zu]: %.9g, expected %.9g "
+                      "(bound %.3g)", what, i, got[i], want[i], scale * bound[i]);
+        worst = fmax(worst, d / bound[i]);
+    }
+    return worst;
+}
+
+/* mlpf_onnx_import's parameters are those of mlp_onnx_import, rounded to
+ * the nearest float (exactly them for a float32 model). */
+static void assert_rounded_params(const char *name, mlpf_t *netf, mlp_t *net,
+                                  bool exact)
+{
+    ck_assert_uint_eq(mlpf_n_params(netf), mlp_n_params(net));
+    const float *pf = mlpf_params(netf);
+    const double *p = mlp_params(net);
+    for (size_t i = 0; i < mlp_n_params(net); i++) {
+        ck_assert_msg(pf[i] == (float)p[i], "%s: parameter %zu", name, i);
+        ck_assert_msg(!exact || (double)pf[i] == p[i], "%s: parameter %zu is "
+                      "not the model's float", name, i);
+    }
+}
+
+/* One "ok" case imported into an mlpf_t: within the float bound NAME.bf of
+ * the exact evaluation (NAME.y64), and for a float32 model within twice
+ * it of PyTorch's own float32 outputs (NAME.y), two float evaluations. */
+static void check_ok_float(const char *name, mlp_loss loss)
+{
+    char why[256];
+    mlpf_t *netf = NULL;
+    mlp_t *net = NULL;
+    mlp_status s = mlpf_onnx_import(&netf, path_of(name, ".onnx"), loss, why, sizeof why);
+    ck_assert_msg(s == MLP_OK, "%s: status %d: %s", name, (int)s, why);
+    ck_assert_str_eq(why, "");
+    ck_assert_int_eq(mlp_onnx_import(&net, path_of(name, ".onnx"), loss, NULL, 0), MLP_OK);
+    bool f32 = strstr(name, "_f32_") || strstr(name, "float32");
+    assert_rounded_params(name, netf, net, f32);
+    size_t batch, n_y, n_y64, n_b;
+    double *Y = predictf_file(netf, name, &batch);
+    double *want = doubles(path_of(name, ".y"), &n_y);
+    double *want64 = doubles(path_of(name, ".y64"), &n_y64);
+    double *bound = doubles(path_of(name, ".bf"), &n_b);
+    ck_assert_msg(n_y == n_y64 && n_b == n_y &&
+                  n_y == batch * mlpf_layer_size(netf, mlpf_n_layers(netf)),
+                  "%s: output sizes", name);
+    worst_f64 = fmax(worst_f64, assert_within(name, Y, want64, bound, n_y, 1));
+    if (f32)
+        worst_f32 = fmax(worst_f32, assert_within(name, Y, want, bound, n_y, 2));
+    free(Y);
+    free(want);
+    free(want64);
+    free(bound);
+    mlp_free(net);
+    mlpf_free(netf);
+}
+
+/* A refused case is refused by the float import too, for the same reason. */
+static void check_refused_float(const char *name, mlp_loss loss)
+{
+    char why[256], whyf[256];
+    mlp_t *net = NULL;
+    mlpf_t *netf = (mlpf_t *)&netf;
+    mlp_status s = mlp_onnx_import(&net, path_of(name, ".onnx"), loss, why, sizeof why);
+    mlp_status sf = mlpf_onnx_import(&netf, path_of(name, ".onnx"), loss, whyf,
+                                     sizeof whyf);
+    ck_assert_msg(sf == s && netf == NULL, "%s: status %d, double import %d", name,
+                  (int)sf, (int)s);
+    ck_assert_str_eq(whyf, why);
+}
+
+static size_t n_ok_float, n_refused_float;
+
+static void matrix_case_float(char *kind, char *name, char *loss, char *rest)
+{
+    (void)rest;
+    if (strcmp(kind, "ok") == 0) {
+        check_ok_float(name, loss_of(loss));
+        n_ok_float++;
+    } else {
+        check_refused_float(name, loss_of(loss));
+        n_refused_float++;
+    }
+}
+
+START_TEST(test_import_matrix_float)
+{
+    each_case(matrix_case_float);
+    printf("mlpf_onnx_import: %zu cases imported, %zu refused; largest difference "
+           "%.3g of the float bound from the exact outputs, %.3g from PyTorch's "
+           "float32 ones\n", n_ok_float, n_refused_float, worst_f64, worst_f32);
+    ck_assert(n_ok_float >= 96 && n_refused_float >= 30);
+}
+END_TEST
+
+static float *float_scaling(const mlpf_t *net, int which)
+{
+    size_t n0 = mlpf_layer_size(net, 0), nL = mlpf_layer_size(net, mlpf_n_layers(net));
+    float *v[4] = {NULL, NULL, NULL, NULL};
+    v[which] = malloc((which < 2 ? n0 : nL) * sizeof(float));
+    ck_assert(v[which] != NULL);
+    ck_assert_int_eq(mlpf_get_scaling(net, v[0], v[1], v[2], v[3]), MLP_OK);
+    return v[which];
+}
+
+/* The exported float model read by mlp_onnx_import: the exact widenings
+ * of the parameters and of the scaling. */
+static void assert_widened(const char *name, mlpf_t *netf)
+{
+    char why[256];
+    mlp_t *net = NULL;
+    mlp_status s = mlp_onnx_import(&net, path_of(name, ".onnx"),
+                                   (mlp_loss)mlpf_loss_kind(netf), why, sizeof why);
+    ck_assert_msg(s == MLP_OK, "%s: %s", name, why);
+    ck_assert_uint_eq(mlp_n_params(net), mlpf_n_params(netf));
+    for (size_t i = 0; i < mlp_n_params(net); i++)
+        ck_assert_msg(mlp_params(net)[i] == (double)mlpf_params(netf)[i],
+                      "%s: parameter %zu not widened exactly", name, i);
+    size_t n0 = mlp_layer_size(net, 0), nL = mlp_layer_size(net, mlp_n_layers(net));
+    for (int j = 0; j < 4; j++) {
+        size_t n = j < 2 ? n0 : nL;
+        double *d = malloc(n * sizeof *d), *v[4] = {NULL, NULL, NULL, NULL};
+        float *f = float_scaling(netf, j);
+        v[j] = d;
+        ck_assert_int_eq(mlp_get_scaling(net, v[0], v[1], v[2], v[3]), MLP_OK);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(d[i] == (double)f[i], "%s: scaling %d[%zu]", name, j, i);
+        free(d);
+        free(f);
+    }
+    mlp_free(net);
+}
+
+/* mlpf_onnx_import of the exported model: bitwise the same parameters,
+ * scaling and predictions. */
+static void assert_same_float(const char *name, mlpf_t *netf, size_t batch,
+                              const float *X, const float *Y)
+{
+    char why[256];
+    mlpf_t *back = NULL;
+    mlp_status s = mlpf_onnx_import(&back, path_of(name, ".onnx"),
+                                    (mlp_loss)mlpf_loss_kind(netf), why, sizeof why);
+    ck_assert_msg(s == MLP_OK, "%s: %s", name, why);
+    size_t L = mlpf_n_layers(netf), n_out = mlpf_layer_size(netf, L);
+    ck_assert_uint_eq(mlpf_n_layers(back), L);
+    for (size_t l = 1; l <= L; l++)
+        ck_assert_int_eq(mlpf_layer_activation(back, l), mlpf_layer_activation(netf, l));
+    ck_assert_uint_eq(mlpf_n_params(back), mlpf_n_params(netf));
+    ck_assert_msg(memcmp(mlpf_params(back), mlpf_params(netf),
+                         mlpf_n_params(netf) * sizeof(float)) == 0,
+                  "%s: parameters differ after export and import", name);
+    for (int j = 0; j < 4; j++) {
+        float *a = float_scaling(netf, j), *b = float_scaling(back, j);
+        size_t n = j < 2 ? mlpf_layer_size(netf, 0) : n_out;
+        ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "%s: scaling %d", name, j);
+        free(a);
+        free(b);
+    }
+    float *Y2 = malloc(batch * n_out * sizeof *Y2);
+    ck_assert(Y2 != NULL);
+    ck_assert_int_eq(mlpf_predict(back, batch, X, Y2), MLP_OK);
+    ck_assert_msg(memcmp(Y, Y2, batch * n_out * sizeof *Y) == 0,
+                  "%s: predictions differ after export and import", name);
+    free(Y2);
+    mlpf_free(back);
+}
+
+/* Exports netf as NAME.onnx with NAME.x and mlpf_predict's NAME.y (widened)
+ * for the Python check, then reads it back both ways. */
+static void exportf_and_reimport(mlpf_t *netf, const char *name)
+{
+    size_t n_in = mlpf_layer_size(netf, 0);
+    size_t n_out = mlpf_layer_size(netf, mlpf_n_layers(netf)), batch = 9;
+    ck_assert_int_eq(mlpf_onnx_export(netf, path_of(name, ".onnx")), MLP_OK);
+    float *X = malloc(batch * n_in * sizeof *X), *Y = malloc(batch * n_out * sizeof *Y);
+    double *Xd = malloc(batch * n_in * sizeof *Xd), *Yd = malloc(batch * n_out * sizeof *Yd);
+    ck_assert(X && Y && Xd && Yd);
+    for (size_t i = 0; i < batch * n_in; i++)
+        Xd[i] = X[i] = (float)uniform(-3, 3);
+    ck_assert_int_eq(mlpf_predict(netf, batch, X, Y), MLP_OK);
+    for (size_t i = 0; i < batch * n_out; i++)
+        Yd[i] = Y[i];
+    write_doubles(path_of(name, ".x"), Xd, batch * n_in);
+    write_doubles(path_of(name, ".y"), Yd, batch * n_out);
+    fprintf(exported_list, "%s float\n", name);
+    assert_same_float(name, netf, batch, X, Y);
+    assert_widened(name, netf);
+    free(X);
+    free(Y);
+    free(Xd);
+    free(Yd);
+}
+
+static mlpf_t *random_netf(size_t L, const mlp_activation *acts, mlp_loss loss,
+                           uint64_t seed)
+{
+    size_t sizes[8];
+    for (size_t l = 0; l <= L; l++)
+        sizes[l] = 1 + (size_t)uniform(0, 9);
+    mlpf_t *net = NULL;
+    ck_assert_int_eq(mlpf_create(&net, L, sizes, acts, loss, seed), MLP_OK);
+    for (size_t l = 1; l <= L; l++)
+        for (size_t i = 0; i < sizes[l]; i++)
+            mlpf_biases(net, l)[i] = (float)uniform(-1, 1);
+    float v[4][16];
+    for (size_t i = 0; i < 16; i++) {
+        v[0][i] = (float)uniform(-5, 5), v[1][i] = (float)uniform(0.1, 10);
+        v[2][i] = (float)uniform(-5, 5), v[3][i] = (float)uniform(0.1, 10);
+    }
+    ck_assert(sizes[0] <= 16 && sizes[L] <= 16);
+    /* Scaling: none, input only, output only, both. */
+    ck_assert_int_eq(mlpf_set_scaling(net, seed % 4 & 1 ? v[0] : NULL,
+                                      seed % 4 & 1 ? v[1] : NULL,
+                                      seed % 4 & 2 ? v[2] : NULL,
+                                      seed % 4 & 2 ? v[3] : NULL), MLP_OK);
+    return net;
+}
+
+START_TEST(test_export_float)
+{
+    static const mlp_activation outs[] = {MLP_SIGMOID, MLP_TANH, MLP_RELU,
+                                          MLP_IDENTITY, MLP_SOFTMAX};
+    exported_list = fopen(path_of("exported", ".txt"), "w");
+    ck_assert(exported_list != NULL);
+    char name[64];
+    for (size_t k = 0; k < 20; k++) {
+        size_t L = 1 + k % 4;
+        mlp_activation acts[4];
+        for (size_t l = 0; l + 1 < L; l++)
+            acts[l] = outs[(k + l) % 4];
+        acts[L - 1] = outs[k % 5];
+        mlp_loss loss = acts[L - 1] == MLP_SOFTMAX || acts[L - 1] == MLP_SIGMOID
+                            ? MLP_CROSS_ENTROPY : MLP_MSE;
+        mlpf_t *net = random_netf(L, acts, loss, k);
+        snprintf(name, sizeof name, "exportf_%02zu", k);
+        exportf_and_reimport(net, name);
+        mlpf_free(net);
+    }
+    run_check();
+}
+END_TEST
+
+/* A DOUBLE model (written by mlp_onnx_export) whose first weight, first
+ * bias or first output std is v, read by mlpf_onnx_import_buffer. */
+static mlp_status import_with(int which, double v, mlpf_t **netf, char *why,
+                              size_t why_size)
+{
+    static const size_t sizes[] = {2, 3};
+    static const mlp_activation acts[] = {MLP_IDENTITY};
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_MSE, 1), MLP_OK);
+    double std[3] = {1, 1, 1};
+    if (which == 0)
+        mlp_weights(net, 1)[0] = v;
+    else if (which == 1)
+        mlp_biases(net, 1)[0] = v;
+    else
+        std[0] = v;
+    ck_assert_int_eq(mlp_set_scaling(net, NULL, NULL, NULL, std), MLP_OK);
+    ck_assert_int_eq(mlp_onnx_export(net, path_of("range", ".onnx")), MLP_OK);
+    mlp_free(net);
+    size_t size;
+    unsigned char *data = slurp(path_of("range", ".onnx"), &size);
+    mlp_t *back = NULL;
+    /* The double import takes any finite value. */
+    ck_assert_int_eq(mlp_onnx_import_buffer(&back, data, size, MLP_MSE, NULL, 0), MLP_OK);
+    mlp_free(back);
+    *netf = (mlpf_t *)netf;
+    mlp_status s = mlpf_onnx_import_buffer(netf, data, size, MLP_MSE, why, why_size);
+    free(data);
+    return s;
+}
+
+/* Rounding to nearest up to half an ulp above FLT_MAX, refused from there;
+ * underflow rounds to 0 or a subnormal. */
+START_TEST(test_float_range)
+{
+    static const char *const what[] = {"layer 1 has a weight", "layer 1 has a bias",
+                                       "the scaling has a value"};
+    const double below = 0x1.fffffefffffffp127, at = 0x1.ffffffp127;
+    char why[256];
+    mlpf_t *netf = NULL;
+    for (int which = 0; which < 3; which++) {
+        for (int sign = -1; sign <= 1; sign += 2) {
+            double v = which == 2 ? below : sign * below;
+            ck_assert_int_eq(import_with(which, v, &netf, why, sizeof why), MLP_OK);
+            float *std = float_scaling(netf, 3);
+            float got = which == 0 ? mlpf_weights(netf, 1)[0]
+                      : which == 1 ? mlpf_biases(netf, 1)[0] : std[0];
+            free(std);
+            ck_assert_float_eq(got, (float)(which == 2 ? 1 : sign) * FLT_MAX);
+            mlpf_free(netf);
+            v = which == 2 ? at : sign * at;
+            ck_assert_int_eq(import_with(which, v, &netf, why, sizeof why),
+                             MLP_ERR_FORMAT);
+            ck_assert(netf == NULL);
+            ck_assert_msg(strstr(why, what[which]) && strstr(why, "beyond the range "
+                          "of float"), "reason: %s", why);
+        }
+    }
+    /* A weight below float's smallest subnormal rounds to 0; an std that
+     * rounds to 0 is not a scaling. */
+    ck_assert_int_eq(import_with(0, 0x1p-160, &netf, why, sizeof why), MLP_OK);
+    ck_assert(mlpf_weights(netf, 1)[0] == 0.0f);
+    mlpf_free(netf);
+    ck_assert_int_eq(import_with(2, 0x1p-160, &netf, why, sizeof why), MLP_ERR_FORMAT);
+    ck_assert(netf == NULL && strstr(why, "scaling") != NULL);
+}
+END_TEST
+
+START_TEST(test_arguments_float)
+{
+    each_case(find_simple);
+    ck_assert(simple[0]);
+    char model[4096], why[64];
+    snprintf(model, sizeof model, "%s", path_of(simple, ".onnx"));
+    mlpf_t *net = (mlpf_t *)&net;
+    ck_assert_int_eq(mlpf_onnx_import(NULL, model, MLP_MSE, why, sizeof why), MLP_ERR_ARG);
+    ck_assert_str_eq(why, "net is NULL");
+    ck_assert_int_eq(mlpf_onnx_import(&net, NULL, MLP_MSE, why, sizeof why), MLP_ERR_ARG);
+    ck_assert(net == NULL && strstr(why, "path") != NULL);
+    net = (mlpf_t *)&net;
+    ck_assert_int_eq(mlpf_onnx_import_buffer(&net, NULL, 10, MLP_MSE, NULL, 0),
+                     MLP_ERR_ARG);
+    ck_assert(net == NULL);
+    ck_assert_int_eq(mlpf_onnx_import_buffer(NULL, "", 0, MLP_MSE, why, sizeof why),
+                     MLP_ERR_ARG);
+    ck_assert_int_eq(mlpf_onnx_import(&net, path_of("no-such-file", ".onnx"), MLP_MSE,
+                                      why, sizeof why), MLP_ERR_IO);
+    ck_assert_int_eq(mlpf_onnx_import(&net, model, (mlp_loss)7, why, sizeof why),
+                     MLP_ERR_ARG);
+    ck_assert_str_eq(why, "unknown loss 7");
+    ck_assert_int_eq(mlpf_onnx_import(&net, model, MLP_MSE, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlpf_onnx_export(NULL, model), MLP_ERR_ARG);
+    ck_assert_int_eq(mlpf_onnx_export(net, NULL), MLP_ERR_ARG);
+    ck_assert_int_eq(mlpf_onnx_export(net, "/nonexistent-dir/model.onnx"), MLP_ERR_IO);
+    mlpf_free(net);
+}
+END_TEST
+
 static int remove_entry(const char *path, const struct stat *sb, int flag,
                         struct FTW *ftw)
 {
@@ -523,6 +900,10 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_reexport_torch);
     tcase_add_test(tc, test_arguments);
     tcase_add_test(tc, test_budget);
+    tcase_add_test(tc, test_import_matrix_float);
+    tcase_add_test(tc, test_export_float);
+    tcase_add_test(tc, test_float_range);
+    tcase_add_test(tc, test_arguments_float);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

@@ -3,7 +3,7 @@
  * This program links a copy of the library whose malloc, calloc, realloc
  * and free are renamed to the counting functions below (onnx/tests/
  * meson.build). For k = 1, 2, ... the k-th allocation fails: import and
- * export must return MLP_ERR_NOMEM, set no network, leave nothing
+ * export (and their mlpf_ twins) must return MLP_ERR_NOMEM, set no network, leave nothing
  * allocated, and succeed once k is past the last allocation. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -130,6 +130,63 @@ START_TEST(test_import_nomem)
 }
 END_TEST
 
+/* The same network in single precision. */
+static mlpf_t *make_netf(void)
+{
+    const size_t sizes[] = {3, 5, 4, 2};
+    const mlp_activation acts[] = {MLP_TANH, MLP_RELU, MLP_IDENTITY};
+    const float in_mean[] = {1, 2, 3}, in_std[] = {2, 2, 2};
+    const float out_mean[] = {-1, 1}, out_std[] = {3, 4};
+    mlpf_t *net = NULL;
+    ck_assert_int_eq(mlpf_create(&net, 3, sizes, acts, MLP_MSE, 5), MLP_OK);
+    ck_assert_int_eq(mlpf_set_scaling(net, in_mean, in_std, out_mean, out_std), MLP_OK);
+    return net;
+}
+
+START_TEST(test_float_nomem)
+{
+    mlpf_t *net = make_netf();
+    unsigned long k, n_export = 0;
+    for (k = 1;; k++) {
+        fail_at = k, calls = 0, live = 0;
+        unlink(path);
+        mlp_status s = mlpf_onnx_export(net, path);
+        fail_at = 0;
+        if (calls < k) {
+            ck_assert_int_eq(s, MLP_OK);
+            break;
+        }
+        ck_assert_msg(s == MLP_ERR_NOMEM, "allocation %lu failing: status %d", k, (int)s);
+        ck_assert_msg(live == 0, "allocation %lu failing: %ld blocks leaked", k, live);
+        ck_assert(access(path, F_OK) != 0);
+        n_export++;
+    }
+    mlpf_free(net);
+    for (k = 1;; k++) {
+        char why[128];
+        fail_at = k, calls = 0, live = 0;
+        net = (mlpf_t *)&net;
+        mlp_status s = mlpf_onnx_import(&net, path, MLP_MSE, why, sizeof why);
+        fail_at = 0;
+        if (calls < k) {
+            ck_assert_int_eq(s, MLP_OK);
+            mlpf_free(net);
+            break;
+        }
+        ck_assert_msg(s == MLP_ERR_NOMEM, "allocation %lu failing: status %d (%s)",
+                      k, (int)s, why);
+        ck_assert_str_eq(why, "out of memory");
+        ck_assert(net == NULL);
+        ck_assert_msg(live == 0, "allocation %lu failing: %ld blocks leaked", k, live);
+    }
+    printf("float export and import: each of their %lu and %lu allocations "
+           "failing gives MLP_ERR_NOMEM\n", n_export, k - 1);
+    ck_assert_uint_ge(n_export, 5);
+    ck_assert_uint_ge(k, 20);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     int fd = mkstemp(path);
@@ -143,6 +200,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_export_nomem);
     tcase_add_test(tc, test_import_nomem);
+    tcase_add_test(tc, test_float_nomem);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
