@@ -19,6 +19,22 @@ int cli_is_onnx(const char *path)
 }
 
 #ifdef MLP_CLI_ONNX
+/* With --float, through libmlp's float family: each value rounded to
+ * float32, the network then widened exactly. */
+static mlp_status onnx_import(mlp_t **net, const char *path, mlp_loss loss,
+                              char *why, size_t why_size)
+{
+    if (!cli_float)
+        return mlp_onnx_import(net, path, loss, why, why_size);
+    mlpf_t *f = NULL;
+    mlp_status st = mlpf_onnx_import(&f, path, loss, why, why_size);
+    if (st == MLP_OK) {
+        *net = cli_to_double(f);
+        mlpf_free(f);
+    }
+    return st;
+}
+
 /* Imports path with --loss, or by default cross-entropy for a softmax or
  * sigmoid output (the classifiers of this command) and MSE otherwise. */
 static mlp_t *import_onnx(const char *path, const char *loss)
@@ -28,11 +44,11 @@ static mlp_t *import_onnx(const char *path, const char *loss)
     mlp_status st;
     if (loss) {
         int k = lookup("--loss", loss, loss_names, COUNT(loss_names));
-        st = mlp_onnx_import(&net, path, (mlp_loss)k, why, sizeof why);
+        st = onnx_import(&net, path, (mlp_loss)k, why, sizeof why);
     } else {
-        st = mlp_onnx_import(&net, path, MLP_CROSS_ENTROPY, why, sizeof why);
+        st = onnx_import(&net, path, MLP_CROSS_ENTROPY, why, sizeof why);
         if (st == MLP_ERR_ARG)
-            st = mlp_onnx_import(&net, path, MLP_MSE, why, sizeof why);
+            st = onnx_import(&net, path, MLP_MSE, why, sizeof why);
     }
     if (st != MLP_OK)
         die(EXIT_DATA, "%s: %s%s%s", path, mlp_strerror(st), why[0] ? ": " : "",
@@ -104,7 +120,7 @@ static void two_files(const struct config *c, const char *synopsis)
         die(EXIT_USAGE, "expects two files: %s", synopsis);
 }
 
-/* mlp import MODEL.onnx MODEL [--loss NAME] */
+/* mlp import MODEL.onnx MODEL [--loss NAME] [--float] */
 int cmd_import(const struct config *c)
 {
     two_files(c, "mlp import MODEL.onnx MODEL.mlp");
@@ -112,7 +128,9 @@ int cmd_import(const struct config *c)
     mlp_t *net = import_onnx(c->files[0], c->loss);
     if (!c->quiet)
         describe(net, c->files[0]);
-    mlp_status st = cli_save_model(net, c->files[1]);
+    mlp_status st = c->single && !cli_is_onnx(c->files[1])
+                        ? cli_save_float(net, c->files[1])
+                        : cli_save_model(net, c->files[1]);
     mlp_free(net);
     if (st != MLP_OK)
         die(EXIT_DATA, "%s: %s", c->files[1], mlp_strerror(st));
@@ -124,7 +142,7 @@ int cmd_import(const struct config *c)
 #endif
 }
 
-/* mlp export MODEL MODEL.onnx */
+/* mlp export MODEL MODEL.onnx [--float] */
 int cmd_export(const struct config *c)
 {
     two_files(c, "mlp export MODEL.mlp MODEL.onnx");
@@ -132,7 +150,14 @@ int cmd_export(const struct config *c)
     mlp_t *net = cli_load_model(c->files[0], NULL);
     if (!c->quiet)
         describe(net, c->files[0]);
-    mlp_status st = mlp_onnx_export(net, c->files[1]);
+    mlp_status st;
+    if (c->single) {
+        mlpf_t *f = cli_to_float(net);
+        st = mlpf_onnx_export(f, c->files[1]);
+        mlpf_free(f);
+    } else {
+        st = mlp_onnx_export(net, c->files[1]);
+    }
     mlp_free(net);
     if (st != MLP_OK)
         die(EXIT_DATA, "%s: %s", c->files[1], mlp_strerror(st));

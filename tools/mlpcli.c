@@ -20,10 +20,10 @@ static const struct command commands[] = {
       "eval --model FILE --data FILE.csv [--target COLS]" },
     { "predict", cmd_predict, "model data target classes proba quiet float",
       "predict --model FILE --data FILE.csv [--target COLS] [--proba]" },
-    { "import", cmd_import, "FILES loss quiet",
-      "import MODEL.onnx MODEL.mlp [--loss mse|cross-entropy]" },
-    { "export", cmd_export, "FILES quiet",
-      "export MODEL.mlp MODEL.onnx" },
+    { "import", cmd_import, "FILES loss quiet float",
+      "import MODEL.onnx MODEL.mlp [--loss mse|cross-entropy] [--float]" },
+    { "export", cmd_export, "FILES quiet float",
+      "export MODEL.mlp MODEL.onnx [--float]" },
 };
 
 static const char options_help[] =
@@ -72,7 +72,8 @@ static const char options_help[] =
 "  --quiet             no progress output or notes\n"
 "  --float             compute in single precision (libmlp's mlpf_ family):\n"
 "                      train writes a float32 model file; eval and predict\n"
-"                      round the model (and data) to float32\n"
+"                      round the model (and data) to float32; import writes\n"
+"                      a float32 model file, export FLOAT tensors\n"
 "\n"
 "eval prints the cost, and the accuracy and confusion matrix for classes or\n"
 "rmse and r2 for regression, in the data's own units. The class count and\n"

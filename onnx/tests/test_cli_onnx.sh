@@ -50,6 +50,24 @@ echo "ok: train --save c.onnx writes what export writes"
 grep -q "identity output, mse loss" "$tmp/out" || { cat "$tmp/out"; fail "regression import"; }
 echo "ok: a regression model imports with the MSE loss"
 
+# --float: export writes FLOAT tensors of the float32-rounded network,
+# import a float32 model file; all of them predict what predict --float
+# predicts from the double model file, bit for bit.
+"$mlp" export --float "$tmp/a.mlp" "$tmp/af.onnx" --quiet
+"$mlp" import --float "$tmp/af.onnx" "$tmp/bf.mlp" --quiet
+"$mlp" import --float "$tmp/a.onnx" "$tmp/cf.mlp" --quiet
+[ "$(od -An -tu4 -j12 -N4 "$tmp/bf.mlp" | tr -d ' ')" = 1 ] ||
+    fail "import --float did not write a float32 model file"
+[ "$(wc -c <"$tmp/af.onnx")" -lt "$(wc -c <"$tmp/a.onnx")" ] ||
+    fail "export --float is not smaller than the DOUBLE export"
+"$mlp" predict --float --model "$tmp/a.mlp" --data "$data" --proba >"$tmp/pf_mlp"
+for m in af.onnx bf.mlp cf.mlp; do
+    "$mlp" predict --float --model "$tmp/$m" --data "$data" --proba >"$tmp/pf_$m"
+    cmp "$tmp/pf_mlp" "$tmp/pf_$m" || fail "predict --float of $m differs"
+done
+cmp "$tmp/p_mlp" "$tmp/pf_mlp" >/dev/null && fail "--float predicted in double"
+echo "ok: export --float, import --float: the float32 predictions, bit for bit"
+
 printf 'not a model' >"$tmp/bad.onnx"
 expect 1 "not an ONNX model" "$mlp" import "$tmp/bad.onnx" "$tmp/x.mlp"
 expect 1 "not an ONNX model" "$mlp" predict --model "$tmp/bad.onnx" --data "$data"
