@@ -29,6 +29,12 @@
  *   --label TEXT    backend label for the CSV (default: the loaded library)
  *   --memory        instead of timing: train on each case alone and report
  *                   peak RSS growth against the minimum live data
+ *   --digits        the digits demo's configuration instead: ReLU hidden
+ *                   layers, softmax output, cross-entropy, Adam (lr 3e-3,
+ *                   0.9, 0.999, 1e-8) with weight decay 1e-4, one-hot
+ *                   targets; naive runs the same Adam as a plain loop, the
+ *                   roofline is unchanged (the step's GEMMs only), FANN is
+ *                   skipped (it has no softmax)
  */
 #define _GNU_SOURCE
 #include <cblas.h>
@@ -49,6 +55,14 @@
 
 #define MAX_LAYERS 8
 #define LR 0.01
+
+/* The digits demo's optimizer (examples/digits.c), for --digits. */
+#define ADAM_LR 3e-3
+#define ADAM_B1 0.9
+#define ADAM_B2 0.999
+#define ADAM_EPS 1e-8
+#define DECAY 1e-4
+static bool digits_config;
 
 struct shape {
     size_t n_layers;
@@ -129,6 +143,18 @@ static void fill(double *x, size_t n, double lo, double hi)
         x[i] = lo + (hi - lo) * uniform();
 }
 
+/* MSE targets in [0.1, 0.9), or one-hot rows for --digits. */
+static void fill_targets(double *T, size_t rows, size_t n)
+{
+    if (!digits_config) {
+        fill(T, rows * n, 0.1, 0.9);
+        return;
+    }
+    memset(T, 0, rows * n * sizeof *T);
+    for (size_t r = 0; r < rows; r++)
+        T[r * n + (size_t)(uniform() * (double)n) % n] = 1.0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* The implementations. Each has setup, step and teardown.                */
 
@@ -143,7 +169,9 @@ struct ctx {
     double *rA[MAX_LAYERS + 1], *rZ[MAX_LAYERS + 1], *rdZ[MAX_LAYERS + 1],
         *rdA[MAX_LAYERS + 1], *rW[MAX_LAYERS + 1];
     /* naive */
-    double *params, *grads;
+    double *params, *grads, *m, *v;
+    long t;
+    mlp_activation acts[MAX_LAYERS];
 #ifdef HAVE_FANN
     struct fann *ann;
 #endif
@@ -196,14 +224,38 @@ static void step_roof(struct ctx *c)
     }
 }
 
+/* torch.optim.Adam with weight_decay as plain loops (examples/digits.c). */
+static void naive_adam(struct ctx *c)
+{
+    const struct shape *s = c->s;
+    c->t++;
+    double bc1 = 1 - pow(ADAM_B1, (double)c->t);
+    double bc2 = 1 - pow(ADAM_B2, (double)c->t);
+    size_t i = 0;
+    for (size_t l = 1; l <= s->n_layers; l++) {
+        size_t n_w = s->sizes[l] * s->sizes[l - 1], end = i + n_w + s->sizes[l];
+        for (; i < end; i++) {
+            double d = c->grads[i] + (end - i > s->sizes[l] ? DECAY * c->params[i] : 0.0);
+            c->m[i] = ADAM_B1 * c->m[i] + (1 - ADAM_B1) * d;
+            c->v[i] = ADAM_B2 * c->v[i] + (1 - ADAM_B2) * d * d;
+            c->params[i] -= ADAM_LR * (c->m[i] / bc1) / (sqrt(c->v[i] / bc2) + ADAM_EPS);
+        }
+    }
+}
+
 static void step_naive(struct ctx *c)
 {
     const struct shape *s = c->s;
     double cost;
-    if (naive_backprop(s->n_layers, s->sizes, NULL, MLP_MSE, c->params,
+    if (naive_backprop(s->n_layers, s->sizes, digits_config ? c->acts : NULL,
+                       digits_config ? MLP_CROSS_ENTROPY : MLP_MSE, c->params,
                        s->batch, c->X, c->T, c->grads, &cost) != 0) {
         fprintf(stderr, "mlp-bench: naive_backprop failed\n");
         exit(1);
+    }
+    if (digits_config) {
+        naive_adam(c);
+        return;
     }
     size_t n = naive_n_params(s->n_layers, s->sizes);
     for (size_t i = 0; i < n; i++)
@@ -235,10 +287,21 @@ static void ctx_setup(struct ctx *c, const struct shape *s, const bool *on)
     memset(c, 0, sizeof *c);
     c->s = s;
     size_t B = s->batch, L = s->n_layers;
+    for (size_t l = 0; l < L; l++)
+        c->acts[l] = l + 1 < L ? MLP_RELU : MLP_SOFTMAX;
     if (on[IMPL_MLP]) {
-        mlp_status st = mlp_create(&c->net, L, s->sizes, NULL, MLP_MSE, 42);
-        if (st == MLP_OK)
-            st = mlp_set_sgd(c->net, LR, 0.0);
+        mlp_status st;
+        if (digits_config) {
+            st = mlp_create(&c->net, L, s->sizes, c->acts, MLP_CROSS_ENTROPY, 42);
+            if (st == MLP_OK)
+                st = mlp_set_adam(c->net, ADAM_LR, ADAM_B1, ADAM_B2, ADAM_EPS);
+            if (st == MLP_OK)
+                st = mlp_set_weight_decay(c->net, DECAY);
+        } else {
+            st = mlp_create(&c->net, L, s->sizes, NULL, MLP_MSE, 42);
+            if (st == MLP_OK)
+                st = mlp_set_sgd(c->net, LR, 0.0);
+        }
         if (st != MLP_OK) {
             fprintf(stderr, "mlp-bench: mlp_create: %s\n", mlp_strerror(st));
             exit(1);
@@ -263,6 +326,12 @@ static void ctx_setup(struct ctx *c, const struct shape *s, const bool *on)
         size_t n = naive_n_params(L, s->sizes);
         c->params = xmalloc(n * sizeof(double));
         c->grads = xmalloc(n * sizeof(double));
+        c->m = calloc(n, sizeof(double));
+        c->v = calloc(n, sizeof(double));
+        if (!c->m || !c->v) {
+            fprintf(stderr, "mlp-bench: out of memory\n");
+            exit(1);
+        }
         if (c->net)
             memcpy(c->params, mlp_params(c->net), n * sizeof(double));
         else
@@ -301,6 +370,8 @@ static void ctx_teardown(struct ctx *c)
     }
     free(c->params);
     free(c->grads);
+    free(c->m);
+    free(c->v);
 #ifdef HAVE_FANN
     if (c->ann)
         fann_destroy(c->ann);
@@ -525,7 +596,7 @@ static void usage(void)
             "usage: mlp-bench [--preset targets|width|batch|smoke|all] "
             "[--threads N] [--budget MS] [--slow-max GF] [--max-gflop GF]\n"
             "                 [--no-naive] [--csv FILE] [--label TEXT] "
-            "[--memory] [SHAPE:BATCH ...]\n");
+            "[--memory] [--digits] [SHAPE:BATCH ...]\n");
     exit(2);
 }
 
@@ -571,6 +642,8 @@ int main(int argc, char **argv)
             fann = false;
         else if (strcmp(a, "--memory") == 0)
             memory = true;
+        else if (strcmp(a, "--digits") == 0)
+            digits_config = true;
         else if (a[0] != '-' && n_cases < 32) {
             if (parse_shape(a, &cases[n_cases++]) != 0) {
                 fprintf(stderr, "mlp-bench: bad case %s (want e.g. 784-128-10:32)\n", a);
@@ -611,8 +684,10 @@ int main(int argc, char **argv)
     loaded_blas(blas);
     printf("# libmlp %s; BLAS loaded: %s; BLAS threads: %zu, set by %s\n",
            mlp_version(), blas, used_threads, threads ? how : "default");
-    printf("# ms per training step (forward + backward + SGD), median; "
-           "GFLOP/s = 6*B*sum(n_in*n_out) / time\n");
+    printf("# ms per training step (%s), median; "
+           "GFLOP/s = 6*B*sum(n_in*n_out) / time\n",
+           digits_config ? "ReLU/softmax, cross-entropy, Adam + weight decay"
+                         : "sigmoid, MSE, SGD");
     printf("%-22s %5s %3s %10s %10s %10s %10s %8s %8s %8s %8s\n", "shape", "B", "thr",
            "libmlp_ms", "roof_ms", "naive_ms", "fann_ms", "GFLOP/s", "mlp/roof",
            "naive/mlp", "mlp/fann");
@@ -652,10 +727,11 @@ int main(int argc, char **argv)
         double *X = xmalloc(s->batch * n0 * sizeof(double));
         double *T = xmalloc(s->batch * nL * sizeof(double));
         fill(X, s->batch * n0, 0.0, 1.0);
-        fill(T, s->batch * nL, 0.1, 0.9);
+        fill_targets(T, s->batch, nL);
         bool slow_ok = step_flops(s) <= slow_max * 1e9;
         bool on[N_IMPL] = { true, true, naive && slow_ok,
-                            fann && slow_ok && step_fn[IMPL_FANN] != NULL };
+                            fann && slow_ok && !digits_config &&
+                                step_fn[IMPL_FANN] != NULL };
         struct ctx c;
         ctx_setup(&c, s, on);
         c.X = X;

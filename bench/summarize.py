@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Summarises compare-backends' raw CSVs: medians over the repeats, the
-target checks of the bench issue, summary.md, and gnuplot scripts + data.
+performance goals reached or missed, summary.md, and gnuplot scripts + data.
 
 usage: summarize.py OUTDIR
 """
@@ -115,9 +115,9 @@ for shape, batch in cases:
             checks.append("- %s: not measured" % name)
             return
         ok = value >= limit if higher_is_better else value <= limit
-        checks.append("- %s: %.3g (target %s %g) %s" % (
+        checks.append("- %s: %.3g (goal %s %g): %s" % (
             name, value, ">=" if higher_is_better else "<=", limit,
-            "MET" if ok else "NOT MET, gap %.3g" % (
+            "reached" if ok else "missed by %.3g" % (
                 limit - value if higher_is_better else value - limit)))
 
     tag = "%s B=%s" % (shape, batch)
@@ -168,12 +168,12 @@ if os.path.exists(mem):
     try:
         ratio = float(text.rsplit("ratio", 1)[1])
         checks.append("- memory 1024-1024-1024 B=256: peak RSS growth / "
-                      "minimum live data = %.3f (target <= 1.10) %s" % (
-                          ratio, "MET" if ratio <= 1.10 else "NOT MET"))
+                      "minimum live data = %.3f (goal <= 1.10): %s" % (
+                          ratio, "reached" if ratio <= 1.10 else "missed"))
     except (IndexError, ValueError):
         pass
 
-lines += ["", "## Targets of the bench issue", ""] + checks
+lines += ["", "## Performance goals", ""] + checks
 
 # Plots. backends.png: libmlp GFLOP/s, one cluster per shape, one bar per
 # backend and thread count.

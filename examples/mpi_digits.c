@@ -7,8 +7,9 @@
  * testing, the rest is for training. Each rank reads only its own
  * contiguous share of the training rows, as a rank of a real job would
  * read its own file; mlp_mpi_fit then trains one network over all of them,
- * and every rank ends with the same parameters. Rank 0 prints the cost of
- * each epoch and the accuracy on the test rows. */
+ * holding out a tenth for validation and early stopping, and every rank
+ * ends with the same parameters. Rank 0 prints the costs every fifth epoch
+ * and the accuracy on the test rows. */
 #include "mlp_mpi.h"
 
 #include <stdio.h>
@@ -94,6 +95,16 @@ static int keep_share(size_t i, void *ctx)
     return k >= s->first && k < s->first + s->count;
 }
 
+/* Every fifth epoch's costs, and the last. */
+static int print_progress(const mlp_fit_progress *p, void *user)
+{
+    (void)user;
+    if (p->epoch % 5 == 1 || p->epoch == p->epochs)
+        printf("epoch %2zu  train cost %.4f  validation cost %.4f\n",
+               p->epoch, p->train_cost, p->val_cost);
+    return 0;
+}
+
 static int keep_test(size_t i, void *ctx)
 {
     (void)ctx;
@@ -134,8 +145,18 @@ int main(int argc, char **argv)
     mlp_t *net = NULL;
     const size_t sizes[] = { N_PIXELS, 32, N_CLASSES };
     const mlp_activation acts[] = { MLP_TANH, MLP_SOFTMAX };
-    enum { EPOCHS = 30 };
-    double costs[EPOCHS];
+    /* A tenth of the training rows (of all ranks together) held out to
+     * stop when the validation cost no longer falls, and the best epoch's
+     * parameters kept. */
+    mlp_fit_options options;
+    mlp_fit_defaults(&options);
+    options.epochs = 60;
+    options.batch_size = 32;
+    options.seed = 2026;
+    options.validation = 0.1;
+    options.patience = 8;
+    options.callback = print_progress; /* called on rank 0 only */
+    mlp_fit_result result;
     if (st == MLP_OK)
         st = mlp_create(&net, 2, sizes, acts, MLP_CROSS_ENTROPY, 1);
     if (st == MLP_OK)
@@ -143,12 +164,11 @@ int main(int argc, char **argv)
     if (st == MLP_OK)
         st = mlp_mpi_bcast_params(net, 0, MPI_COMM_WORLD);
     if (st == MLP_OK)
-        st = mlp_mpi_fit(net, train.n, train.X, train.T, 32, EPOCHS, 2026,
-                         costs, MPI_COMM_WORLD);
+        st = mlp_mpi_fit(net, train.n, train.X, train.T, &options, &result,
+                         MPI_COMM_WORLD);
     if (st == MLP_OK && rank == 0) {
-        for (int e = 0; e < EPOCHS; e += 5)
-            printf("epoch %2d  cost %.4f\n", e + 1, costs[e]);
-        printf("epoch %2d  cost %.4f\n", EPOCHS, costs[EPOCHS - 1]);
+        printf("%zu epochs, best validation cost %.4f at epoch %zu\n",
+               result.epochs_run, result.best_val_cost, result.best_epoch);
         double *Y = malloc(test.n * N_CLASSES * sizeof *Y);
         st = Y ? mlp_predict(net, test.n, test.X, Y) : MLP_ERR_NOMEM;
         size_t right = 0;

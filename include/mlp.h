@@ -18,8 +18,11 @@
  *   keeps no pointer to them.
  * - The library never prints, never aborts and never exits. It has no global
  *   mutable state: distinct networks may be used from distinct threads at the
- *   same time. One network must not be used by two threads at once without
- *   the caller's own lock.
+ *   same time. Functions that take a const mlp_t * only read the network,
+ *   so any number of threads may call them on one network at once (with
+ *   mlp_predict_ws and its workspaces; see "Sharing one network between
+ *   threads" below); every other use of one network by two threads at once
+ *   needs the caller's own lock.
  * - mlp_predict, mlp_backprop, mlp_step and mlp_train_batch allocate memory
  *   only when a batch larger than every batch seen before arrives (the
  *   workspace grows to the largest batch and stays there).
@@ -88,11 +91,19 @@ typedef enum mlp_activation {
 
 /* Cost of a batch of B samples with targets Y and predictions Y^ = A^(L):
  *   MLP_MSE:           C = (1/B) sum_samples (1/n_L) sum_i (y^_i - y_i)^2
- *   MLP_CROSS_ENTROPY: C = (1/B) sum_samples -sum_i y_i log y^_i
- * Cross-entropy needs outputs that are probabilities, so it is accepted only
- * with a MLP_SOFTMAX or MLP_SIGMOID output layer. log y^ is clamped at
- * log(DBL_MIN) (about -708) so that a saturated output gives a large finite
- * cost rather than Inf; terms with y_i == 0 contribute nothing. */
+ *   MLP_CROSS_ENTROPY with an MLP_SOFTMAX output (one class per sample):
+ *                      C = (1/B) sum_samples -sum_i y_i log y^_i
+ *   MLP_CROSS_ENTROPY with an MLP_SIGMOID output (binary cross-entropy,
+ *   each output an independent yes/no probability, multi-label):
+ *                      C = (1/B) sum_samples
+ *                          sum_i -[y_i log y^_i + (1 - y_i) log(1 - y^_i)]
+ * Both cross-entropies give dC/dZ^(L) = (Y^ - Y)/B (softmax: for targets
+ * whose rows sum to 1). Cross-entropy needs outputs that are
+ * probabilities, so it is accepted only with a MLP_SOFTMAX or MLP_SIGMOID
+ * output layer; targets are expected in [0, 1]. Each log is clamped at
+ * log(DBL_MIN) (about -708) so that a saturated output gives a large
+ * finite cost rather than Inf; a term whose weight (y_i, or 1 - y_i) is 0
+ * contributes nothing. */
 typedef enum mlp_loss {
     MLP_MSE = 0,
     MLP_CROSS_ENTROPY
@@ -191,26 +202,79 @@ MLP_API double *mlp_grads(mlp_t *net);
 /* ------------------------------------------------------------------------ */
 /* Forward and backward                                                     */
 
-/* Forward pass: Y = A^(L) for the inputs X.
+/* Forward pass: Y = A^(L) for the inputs X, with the network's scaling
+ * applied (see mlp_set_scaling: X is in the caller's units, Y too).
  * X is batch x n_0 and Y is batch x n_L, row-major, caller-owned; they must
  * not overlap. Returns
  *   MLP_OK;
  *   MLP_ERR_ARG       net, X or Y NULL, batch == 0, or batch * n_l overflows;
- *   MLP_ERR_NONFINITE X holds a NaN or Inf, or the outputs are not finite
- *                     (Y is then unspecified);
+ *   MLP_ERR_NONFINITE X holds a NaN or Inf (or a value that overflows when
+ *                     scaled), or the outputs are not finite (Y is then
+ *                     unspecified);
  *   MLP_ERR_NOMEM     the workspace for a larger batch could not be had. */
 MLP_API mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X,
                                double *Y);
 
 /* Forward and backward pass over one batch: sets every gradient to dC/dθ of
  * the batch cost C (see mlp_loss) and stores C in *cost unless cost is NULL.
- * X is batch x n_0 and T (the targets) batch x n_L, row-major. Statuses as
+ * X is batch x n_0 and T (the targets) batch x n_L, row-major, in the
+ * caller's units; with scaling (mlp_set_scaling) C is the cost of the
+ * scaled targets against the network's scaled outputs. Statuses as
  * mlp_predict, plus MLP_ERR_NONFINITE when T, the cost or a gradient is not
  * finite, or a gradient could overflow (|dC/dz * a| summed over the batch
  * near DBL_MAX; checked from bounds before any gradient is written). On any
  * failure the parameters, the gradients and *cost are left as they were. */
 MLP_API mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                                 const double *T, double *cost);
+
+/* ------------------------------------------------------------------------ */
+/* Input and output scaling                                                 */
+
+/* Fixed affine maps around the network, stored in it: predictions are
+ *   Y = net((X - in_mean) / in_std) * out_std + out_mean
+ * (column by column), and mlp_backprop, mlp_train_batch and mlp_fit scale
+ * X the same way and the targets as T_scaled = (T - out_mean) / out_std
+ * before use, so the cost and the gradients are in scaled units. Each
+ * call sets all four arrays: a NULL mean means mean 0 and a NULL std
+ * means std 1 for every column, also when an earlier call had set them
+ * (all four NULL = no scaling, the state of a new network). in_mean and
+ * in_std have n_0 entries, out_mean and out_std n_L; they are copied.
+ * Every std must be finite and > 0 and every mean finite. Saved in model
+ * files, copied by mlp_clone. Scaling changes no parameter: a network
+ * trained without scaling keeps predicting what it did only while the
+ * scaling stays the identity.
+ * Returns MLP_OK, or MLP_ERR_ARG (net NULL, a mean not finite, a std not
+ * finite or <= 0) with nothing changed. Allocates nothing. */
+MLP_API mlp_status mlp_set_scaling(mlp_t *net, const double *in_mean,
+                                   const double *in_std,
+                                   const double *out_mean,
+                                   const double *out_std);
+
+/* Sets the scaling to the mean and standard deviation of each column of
+ * X (n x n_0) and, unless T is NULL, of T (n x n_L), with the population
+ * standard deviation (divide by n); a column whose values are all equal
+ * (or whose spread is too small to square, below ~1e-154 of its largest
+ * value) gets std 1. Output scaling is only set for MLP_IDENTITY output
+ * layers (regression); other outputs, and every output when T is NULL,
+ * get mean 0 and std 1. X and T are only read. Returns
+ *   MLP_OK;
+ *   MLP_ERR_ARG       net or X NULL, n == 0, or n * n_0 or n * n_L
+ *                     overflows;
+ *   MLP_ERR_NONFINITE a value of X (or of T, when output scaling is set)
+ *                     is NaN or Inf, or a column's standard deviation
+ *                     overflows;
+ *   MLP_ERR_NOMEM     a scratch array of 2 (n_0 + n_L) doubles could not
+ *                     be had.
+ * On failure the scaling is unchanged. */
+MLP_API mlp_status mlp_fit_scaling(mlp_t *net, size_t n, const double *X,
+                                   const double *T);
+
+/* Copies the current scaling into each array that is not NULL: in_mean
+ * and in_std get n_0 entries, out_mean and out_std n_L (mean 0 and std 1
+ * where unset). Returns MLP_OK, or MLP_ERR_ARG if net is NULL. */
+MLP_API mlp_status mlp_get_scaling(const mlp_t *net, double *in_mean,
+                                   double *in_std, double *out_mean,
+                                   double *out_std);
 
 /* ------------------------------------------------------------------------ */
 /* Optimizers                                                               */
@@ -228,7 +292,18 @@ MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
 /* Applies one optimizer update to mlp_params from mlp_grads. Allocates
  * nothing. MLP_ERR_ARG if net is NULL; MLP_ERR_NONFINITE if a gradient, an
  * updated parameter or optimizer state would not be finite: every new value
- * is checked before any is written, so nothing changes then. */
+ * is checked before any is written, so nothing changes then.
+ * Subnormal numbers: a parameter, velocity or moment whose new magnitude is
+ * below DBL_MIN (2.2e-308) is stored as a zero of its sign, on every
+ * platform; on x86-64, mlp_step and mlp_train_batch (so also mlp_fit) run
+ * with the SSE flush-to-zero mode, so any intermediate result below
+ * DBL_MIN is 0 as well. Weights of inputs that are always zero decay
+ * towards 0 and would otherwise make long runs several times slower. The
+ * mode is set in the calling thread only for the call and put back on
+ * return (exception flags raised stay raised): the caller's arithmetic is
+ * never changed. Not set for Adam with an epsilon below DBL_MIN. Results
+ * differ from plain IEEE arithmetic only below DBL_MIN. mlp_predict and
+ * mlp_backprop compute in plain IEEE arithmetic. */
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
@@ -243,7 +318,6 @@ MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
 
 /* ======================================================================== */
 /* Training conveniences: Adam, weight decay, initialisers, the fit loop     */
-/* (issue 4)                                                                 */
 
 /* Selects Adam (Kingma & Ba, with bias correction) as torch.optim.Adam:
  *   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  t <- t + 1;
@@ -308,7 +382,8 @@ typedef struct mlp_fit_progress {
                             0 for the calls between batches */
 } mlp_fit_progress;
 
-/* Called by mlp_fit; returning non-zero stops training (mlp_fit then
+/* Called by mlp_fit (and by mlp_mpi_fit on rank 0 only, its answer
+ * obeyed by every rank); returning non-zero stops training (mlp_fit then
  * returns MLP_OK with result->stop == MLP_FIT_STOPPED_BY_CALLBACK). The
  * progress pointer is valid only during the call. The callback must not
  * use the network being trained. */
@@ -364,21 +439,36 @@ typedef struct mlp_fit_result {
  * and T n x n_L, row-major, caller-owned and only read. Each epoch visits
  * the training samples once, in an order reshuffled from the seed, in
  * mini-batches of options->batch_size, each one an mlp_train_batch. With
- * validation, the held-out cost is computed after each epoch (mlp_predict
- * and the loss) and drives early stopping. options NULL means the
- * defaults; result may be NULL.
+ * validation, the held-out cost is computed after each epoch (forward
+ * pass and loss, in chunks of batch_size rows, as a mean over the held-out
+ * samples, in scaled units like the training cost: see mlp_set_scaling)
+ * and drives early stopping. options NULL means the defaults;
+ * result may be NULL.
  *
- * Memory: mlp_fit allocates its buffers (an index, one batch of X and T,
- * the validation rows, a copy of the best parameters) when it starts and
- * frees them before it returns; nothing is allocated per batch. The same
+ * The order (the same in mlp_mpi_fit, over the global row numbers): one
+ * SplitMix64 stream whose state starts at options->seed; a shuffle of
+ * idx[0..m) is Fisher-Yates, for i = m-1 down to 1 swapping idx[i] with
+ * idx[j], j = r mod (i+1), where r is the stream's next output, outputs
+ * r < 2^64 mod (i+1) being skipped so that j is unbiased. With validation,
+ * idx = 0..n-1 is shuffled once and its first floor(validation * n)
+ * entries are the held-out rows, in that order; the rest is the training
+ * part, shuffled again at the start of every epoch and cut into batches
+ * in order (the last one shorter when batch_size does not divide it).
+ * Without validation only the per-epoch shuffles are drawn.
+ *
+ * Memory: mlp_fit allocates its buffers (n indices, one batch of X and T,
+ * a copy of the best parameters) when it starts and frees them before it
+ * returns; nothing is allocated per batch. The same
  * network, data, options, optimizer state and a single BLAS thread give
  * bitwise the same result. The gradient buffers are unspecified afterwards.
  *
  * Returns MLP_OK when training ends (all epochs, early stop, or the
  * callback); otherwise
  *   MLP_ERR_ARG       net, X or T NULL, n == 0, epochs or batch_size 0,
- *                     validation not in [0, 1), min_delta < 0 or NaN, or a
- *                     split that leaves no training or no validation sample;
+ *                     validation not in [0, 1), min_delta < 0 or NaN, a
+ *                     split that leaves no training or no validation sample,
+ *                     or an n so large that n indices or the n rows of X or
+ *                     T cannot be addressed (a size that overflows size_t);
  *   MLP_ERR_NOMEM     nothing has been trained;
  *   MLP_ERR_NONFINITE a sample is not finite, or the cost or a gradient
  *                     became NaN or Inf: training stops there and the
@@ -471,6 +561,112 @@ MLP_API mlp_status mlp_load(mlp_t **net, const char *path);
  * Nothing leaks on any path. */
 MLP_API mlp_status mlp_load_buffer(mlp_t **net, const void *data,
                                    size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Sharing one network between threads                                      */
+
+/* Which functions only read the network
+ * ---------------------------------------
+ * Every function that takes a const mlp_t * never writes to that network,
+ * so any number of threads may call these on one network at the same time,
+ * as long as no thread changes the network meanwhile (nothing that takes a non-const
+ * mlp_t *: training, optimizer settings, mlp_init, writing through
+ * mlp_params or mlp_weights, mlp_free):
+ *   mlp_predict_ws, mlp_jacobian, mlp_vjp, mlp_jvp (each thread with its
+ *   own workspace), mlp_workspace_create, mlp_save, mlp_n_layers,
+ *   mlp_layer_size, mlp_layer_activation, mlp_loss_kind, mlp_n_params.
+ * mlp_predict, mlp_backprop, mlp_step and mlp_train_batch write the
+ * network (its own workspace, gradients or parameters): one thread at a
+ * time per network. */
+
+/* Per-thread scratch for the functions above: the activations and
+ * deltas of one batch. Opaque. */
+typedef struct mlp_workspace mlp_workspace_t;
+
+/* Creates a workspace for networks of net's layer sizes (net is only
+ * read, for its sizes), ready for batches of up to max_batch rows: the
+ * read-only passes on a batch no larger allocate nothing. A larger batch
+ * makes the workspace grow, as the network's own does. mlp_jacobian needs
+ * more scratch (2 * batch * min(n_0, n_L) * max(n_1..n_L) doubles), which
+ * it allocates on its first call with a batch larger than before.
+ * Any network of the same layer sizes may use the workspace; one
+ * workspace must not be used by two threads at once. Returns MLP_OK and
+ * sets *ws, or sets *ws to NULL (when ws is not NULL) and returns
+ *   MLP_ERR_ARG   ws or net NULL, max_batch == 0, or max_batch * n_l
+ *                 overflows or exceeds the BLAS index type (int);
+ *   MLP_ERR_NOMEM an allocation failed.
+ * Release it with mlp_workspace_free. */
+MLP_API mlp_status mlp_workspace_create(mlp_workspace_t **ws, const mlp_t *net,
+                                        size_t max_batch);
+
+/* Releases a workspace. NULL is a no-op. */
+MLP_API void mlp_workspace_free(mlp_workspace_t *ws);
+
+/* As mlp_predict (the same outputs, bitwise, for the same network and
+ * inputs), with the scratch in ws instead of the network, which is only
+ * read: any number of threads may predict with one network at once, each
+ * with its own workspace. X is batch x n_0, Y batch x n_L, caller-owned,
+ * not overlapping. Returns
+ *   MLP_OK;
+ *   MLP_ERR_ARG       net, ws, X or Y NULL, ws made for other layer sizes,
+ *                     batch == 0, or batch * n_l overflows;
+ *   MLP_ERR_NONFINITE X holds a NaN or Inf, or the outputs are not finite
+ *                     (Y is then unspecified);
+ *   MLP_ERR_NOMEM     ws could not grow to a larger batch (ws is as it
+ *                     was, still usable). */
+MLP_API mlp_status mlp_predict_ws(const mlp_t *net, mlp_workspace_t *ws,
+                                  size_t batch, const double *X, double *Y);
+
+/* Derivatives of the predictions with respect to the inputs
+ * ----------------------------------------------------------
+ * For each sample b of a batch, J_b = dY[b]/dX[b] is the n_L x n_0
+ * Jacobian of the outputs mlp_predict gives for row b of X with respect
+ * to that row: per layer the weights and the activation's derivative
+ * (written from its output as in training: sigmoid A(1-A), tanh 1-A^2,
+ * ReLU 1[A>0], so 0 at a kink; a softmax output layer contributes its
+ * full Jacobian diag(y) - y y^T, not its diagonal). Samples are
+ * independent: J_b holds no cross-sample terms. The network's input and
+ * output scaling (mlp_set_scaling) is included, as in the predictions:
+ * J_b = diag(out_std) J_net diag(1 / in_std), in the caller's units.
+ *
+ *   mlp_jacobian: J is batch x n_L x n_0, J[(b*n_L + i)*n_0 + j] = dy_i/dx_j
+ *   mlp_vjp:      G[b] = V[b]^T J_b   (V: batch x n_L, G: batch x n_0),
+ *                 reverse mode: backpropagation of V carried down to X
+ *   mlp_jvp:      U[b] = J_b D[b]     (D: batch x n_0, U: batch x n_L),
+ *                 forward mode
+ *
+ * mlp_vjp and mlp_jvp cost about one mlp_predict more, whatever the
+ * shape. mlp_jacobian forms every J_b by carrying min(n_0, n_L) directions
+ * per sample through the layers at once (n_L rows in reverse mode when
+ * n_L <= n_0, else n_0 columns in forward mode), one matrix product per
+ * layer for the whole batch; its scratch (2 * batch * min(n_0, n_L) *
+ * max(n_1..n_L) doubles) is allocated in ws on its first call with a
+ * batch larger than before, and kept.
+ *
+ * All three only read net, like mlp_predict_ws: any number of threads may
+ * call them on one network at once, each with its own workspace (made for
+ * net's layer sizes). Arrays are row-major, caller-owned and must not
+ * overlap. Results are deterministic for a given batch (with one BLAS
+ * thread bitwise); a sample's derivatives may differ in the last bits
+ * between a batch of 1 and a larger batch, as mlp_predict's outputs may.
+ * Returns
+ *   MLP_OK;
+ *   MLP_ERR_ARG       net, ws, X or an array argument NULL, ws made for
+ *                     other layer sizes, batch == 0, or a size that
+ *                     overflows (batch * n_l, or for mlp_jacobian
+ *                     batch * n_L * n_0);
+ *   MLP_ERR_NONFINITE X, V or D holds a NaN or Inf, or an activation, a
+ *                     derivative or a result is not finite (the output
+ *                     array is then unspecified);
+ *   MLP_ERR_NOMEM     ws could not grow (ws is as it was, still usable). */
+MLP_API mlp_status mlp_jacobian(const mlp_t *net, mlp_workspace_t *ws,
+                                size_t batch, const double *X, double *J);
+MLP_API mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws,
+                           size_t batch, const double *X, const double *V,
+                           double *G);
+MLP_API mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws,
+                           size_t batch, const double *X, const double *D,
+                           double *U);
 
 #ifdef __cplusplus
 }

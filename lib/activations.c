@@ -1,6 +1,7 @@
 /* activations.c - sigmoid, tanh, ReLU, identity, softmax and derivatives. */
 #include "activations.h"
 #include "mlp_internal.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -67,28 +68,6 @@ static inline double sigmoid(double z)
     return t / (1.0 + e);
 }
 
-/* The activation loops, cloned for AVX2 where GCC can make ifunc clones:
- * the elementwise passes are where small shapes spend their time beyond
- * the GEMMs. Plain AVX2, not FMA, so every clone rounds identically. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__ELF__) && !defined(__SANITIZE_ADDRESS__)
-#define MLP_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define MLP_CLONES
-#endif
-
-/* |x| as an integer: with the sign bit cleared, the integer order of the
- * bits is the order of |x|, and Inf and NaN lie above every finite value. So
- * one integer max tells both the largest magnitude and whether anything
- * was not finite; unlike a floating-point max or sum it vectorises without
- * -ffast-math and reorders nothing. */
-static inline int64_t magnitude_bits(double x)
-{
-    int64_t b;
-    memcpy(&b, &x, sizeof b);
-    return b & INT64_MAX;
-}
-
 static double bits_to_bound(int64_t max)
 {
     const int64_t inf = 0x7ff0000000000000;
@@ -113,48 +92,131 @@ static bool sigmoid_pass(size_t n, double *Z)
     return bad == 0;
 }
 
+/* Lanes of independent running maxima: one integer max per element
+ * would otherwise wait on the previous one (compare and blend, ~5 cycles
+ * per vector with AVX2), and the passes are too short to hide that. */
+enum { MAX_LANES = 16 };
+
+static int64_t lanes_max(const int64_t *acc)
+{
+    int64_t max = 0;
+    for (int k = 0; k < MAX_LANES; k++)
+        max = acc[k] > max ? acc[k] : max;
+    return max;
+}
+
+/* The passes below fold the largest magnitude into the elementwise work:
+ * MAX_LANES elements per iteration, each lane with its own running max,
+ * then the elements that are left. */
+#define LANES_LOOP(n, body)                                          \
+    int64_t acc[MAX_LANES] = { 0 };                                 \
+    size_t i = 0;                                                   \
+    for (; i + MAX_LANES <= (n); i += MAX_LANES)                    \
+        _Pragma("GCC unroll 16")                                    \
+        for (int k = 0; k < MAX_LANES; k++) {                       \
+            size_t j = i + (size_t)k;                               \
+            int64_t mag = body;                                     \
+            acc[k] = mag > acc[k] ? mag : acc[k];                   \
+        }                                                           \
+    for (; i < (n); i++) {                                          \
+        size_t j = i;                                               \
+        int64_t mag = body;                                         \
+        acc[0] = mag > acc[0] ? mag : acc[0];                       \
+    }
+
+/* dA <- dA * σ'(A) = dA * A (1 - A); returns the magnitude bits. */
+static inline int64_t sigmoid_backward_one(const double *A, double *dA)
+{
+    double d = *dA * (*A * (1.0 - *A));
+    *dA = d;
+    return mlp__magnitude_bits(d);
+}
+
 MLP_CLONES
 static double sigmoid_backward_pass(size_t n, const double *A, double *dA)
 {
-    int64_t max = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = dA[i] * (A[i] * (1.0 - A[i]));
-        int64_t m = magnitude_bits(d);
-        max = m > max ? m : max;
-        dA[i] = d;
-    }
-    return bits_to_bound(max);
+    LANES_LOOP(n, sigmoid_backward_one(A + j, dA + j))
+    return bits_to_bound(lanes_max(acc));
+}
+
+/* z <- max(z, 0), decided on the bits (a double's bits, read as a signed
+ * integer, are > 0 exactly when it is > 0 or a positive NaN: no
+ * floating-point comparison, which GCC would not vectorise); returns |z|'s
+ * magnitude bits before the map, so NaN and Inf are seen. */
+static inline int64_t relu_one(double *z)
+{
+    int64_t b;
+    memcpy(&b, z, sizeof b);
+    int64_t kept = b & -(int64_t)(b > 0);
+    memcpy(z, &kept, sizeof kept);
+    return b & INT64_MAX;
+}
+
+MLP_CLONES
+static double relu_pass(size_t n, double *Z)
+{
+    LANES_LOOP(n, relu_one(Z + j))
+    return bits_to_bound(lanes_max(acc));
+}
+
+/* dA <- dA * 1[A > 0]: A is a ReLU output, >= 0, so its bits are > 0
+ * exactly when A > 0. Returns the result's magnitude bits. */
+static inline int64_t relu_backward_one(const double *A, double *dA)
+{
+    int64_t a, d;
+    memcpy(&a, A, sizeof a);
+    memcpy(&d, dA, sizeof d);
+    d &= -(int64_t)(a > 0);
+    memcpy(dA, &d, sizeof d);
+    return d & INT64_MAX;
+}
+
+MLP_CLONES
+static double relu_backward_pass(size_t n, const double *A, double *dA)
+{
+    LANES_LOOP(n, relu_backward_one(A + j, dA + j))
+    return bits_to_bound(lanes_max(acc));
+}
+
+/* e^x for x <= 0 with x capped at -1416 (e^-1416 is 0 anyway) by comparing
+ * |x|'s bits as an integer, which also maps NaN to 0 (the caller's finite
+ * check reports it). */
+static inline double exp_capped(double x)
+{
+    const uint64_t cap = 0x4096200000000000u; /* 1416.0 */
+    uint64_t b;
+    double ax;
+    memcpy(&b, &x, sizeof b);
+    b &= ~((uint64_t)1 << 63);
+    b = b < cap ? b : cap;
+    memcpy(&ax, &b, sizeof ax);
+    return exp_nonpositive(-ax);
 }
 
 /* Softmax of one row, minus the row maximum first so exp cannot overflow
- * and the largest term is exactly e^0 = 1 (the sum is >= 1). */
+ * and the largest term is exactly e^0 = 1 (the sum is >= 1). The exp is
+ * the vectorisable one above, within ~1 ulp of libm's. */
 static void softmax_row(size_t n, double *z)
 {
     double max = z[0];
     for (size_t j = 1; j < n; j++)
         if (z[j] > max)
             max = z[j];
+    for (size_t j = 0; j < n; j++)
+        z[j] = exp_capped(z[j] - max);
     double sum = 0.0;
-    for (size_t j = 0; j < n; j++) {
-        z[j] = exp(z[j] - max);
+    for (size_t j = 0; j < n; j++)
         sum += z[j];
-    }
     double inv = 1.0 / sum;
     for (size_t j = 0; j < n; j++)
         z[j] *= inv;
 }
 
-/* Static, because GCC exports the ifunc of a cloned external function
- * whatever its visibility. */
 MLP_CLONES
 static double max_abs_pass(const double *x, size_t n)
 {
-    int64_t max = 0;
-    for (size_t i = 0; i < n; i++) {
-        int64_t m = magnitude_bits(x[i]);
-        max = m > max ? m : max;
-    }
-    return bits_to_bound(max);
+    LANES_LOOP(n, mlp__magnitude_bits(x[j]))
+    return bits_to_bound(lanes_max(acc));
 }
 
 double mlp__max_abs(const double *x, size_t n) { return max_abs_pass(x, n); }
@@ -168,6 +230,8 @@ double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
     size_t n = rows * cols;
     if (act == MLP_SIGMOID) /* the seed's case: check and map in one pass */
         return sigmoid_pass(n, Z) ? 1.0 : INFINITY;
+    if (act == MLP_RELU) /* bound and map in one pass too */
+        return relu_pass(n, Z);
     double max_z = mlp__max_abs(Z, n);
     double bound = act == MLP_RELU || act == MLP_IDENTITY || isinf(max_z)
                        ? max_z : 1.0;
@@ -179,9 +243,6 @@ double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
             Z[i] = tanh(Z[i]);
         break;
     case MLP_RELU:
-        for (size_t i = 0; i < n; i++)
-            Z[i] = Z[i] > 0.0 ? Z[i] : 0.0;
-        break;
     case MLP_IDENTITY:
         break;
     case MLP_SOFTMAX:
@@ -203,9 +264,7 @@ double mlp__activation_backward(mlp_activation act, size_t n, const double *A,
             dA[i] *= 1.0 - A[i] * A[i];
         break;
     case MLP_RELU: /* 1[Z > 0], and Z > 0 exactly when A > 0 */
-        for (size_t i = 0; i < n; i++)
-            dA[i] = A[i] > 0.0 ? dA[i] : 0.0;
-        break;
+        return relu_backward_pass(n, A, dA);
     case MLP_IDENTITY:
     case MLP_SOFTMAX: /* folded into the loss; never reached for hidden layers */
         break;

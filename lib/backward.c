@@ -11,45 +11,52 @@
 #include "mlp_internal.h"
 #include "activations.h"
 #include "blas.h"
+#include "fpmode.h"
 #include "losses.h"
 
 #include <math.h>
 #include <string.h>
 
+mlp_status mlp__backward_deltas(const struct mlp *net, struct mlp_workspace *ws,
+                                size_t batch)
+{
+    for (size_t l = net->n_layers; l >= 2; l--) {
+        size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
+        const double *W = mlp__W(net, l);
+        /* Seed §6: dA^(l-1) = dZ^(l) W^(l)   (B x n_(l-1)); for one
+         * sample, da = W^T dz. */
+        if (batch == 1)
+            mlp__gemv_atx(n_out, n_in, 1.0, W, ws->delta[l], 0.0,
+                          ws->delta[l - 1]);
+        else
+            mlp__gemm_ab(batch, n_in, n_out, 1.0, ws->delta[l], W, 0.0,
+                         ws->delta[l - 1]);
+        /* Seed §7: dZ^(l-1) = dA^(l-1) ⊙ act'(A^(l-1)), elementwise. */
+        ws->dz_bound[l - 1] = mlp__activation_backward(
+            net->acts[l - 2], batch * n_in, ws->act[l - 1], ws->delta[l - 1]);
+        if (isinf(ws->dz_bound[l - 1]))
+            return MLP_ERR_NONFINITE;
+    }
+    return MLP_OK;
+}
+
 static mlp_status compute_deltas(struct mlp *net, size_t batch,
                                  const double *X, const double *T,
                                  double *cost)
 {
-    mlp_status status = mlp__forward(net, batch, X);
+    struct mlp_workspace *ws = &net->ws;
+    mlp_status status = mlp__forward(net, ws, batch, X);
     if (status != MLP_OK)
         return status;
 
     size_t L = net->n_layers;
     /* Seed §2 and §3 (corrected in losses.c): dZ^(L) from the cost. */
     *cost = mlp__output_delta(net->loss, net->acts[L - 1], batch,
-                              net->sizes[L], net->act[L], T, net->delta[L]);
-    net->dz_bound[L] = mlp__max_abs(net->delta[L], batch * net->sizes[L]);
-    if (!isfinite(*cost) || isinf(net->dz_bound[L]))
+                              net->sizes[L], ws->act[L], T, ws->delta[L]);
+    ws->dz_bound[L] = mlp__max_abs(ws->delta[L], batch * net->sizes[L]);
+    if (!isfinite(*cost) || isinf(ws->dz_bound[L]))
         return MLP_ERR_NONFINITE;
-
-    for (size_t l = L; l >= 2; l--) {
-        size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
-        const double *W = mlp__W(net, l);
-        /* Seed §6: dA^(l-1) = dZ^(l) W^(l)   (B x n_(l-1)); for one
-         * sample, da = W^T dz. */
-        if (batch == 1)
-            mlp__gemv_atx(n_out, n_in, 1.0, W, net->delta[l], 0.0,
-                          net->delta[l - 1]);
-        else
-            mlp__gemm_ab(batch, n_in, n_out, 1.0, net->delta[l], W, 0.0,
-                         net->delta[l - 1]);
-        /* Seed §7: dZ^(l-1) = dA^(l-1) ⊙ act'(A^(l-1)), elementwise. */
-        net->dz_bound[l - 1] = mlp__activation_backward(
-            net->acts[l - 2], batch * n_in, net->act[l - 1], net->delta[l - 1]);
-        if (isinf(net->dz_bound[l - 1]))
-            return MLP_ERR_NONFINITE;
-    }
-    return MLP_OK;
+    return mlp__backward_deltas(net, ws, batch);
 }
 
 /* For every layer, into the block `target` laid out as mlp_params:
@@ -62,10 +69,11 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
                          double *target, double alpha, double beta_w,
                          double beta_b)
 {
+    const struct mlp_workspace *ws = &net->ws;
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
-        const double *A_prev = l == 1 ? X : net->act[l - 1];
-        const double *dZ = net->delta[l];
+        const double *A_prev = l == 1 ? X : ws->act[l - 1];
+        const double *dZ = ws->delta[l];
         double *dW = target + net->offsets[l - 1];
         double *db = dW + n_out * n_in;
         if (batch == 1) {
@@ -83,7 +91,7 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
             /* Seed §4/§8: dW^(l) = dZ^(l)^T A^(l-1)   (n_l x n_(l-1)). */
             mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta_w, dW);
             /* Seed §5/§9, summed over the batch: db^(l) = dZ^(l)^T 1. */
-            mlp__gemv_atx(batch, n_out, alpha, dZ, net->ones, beta_b, db);
+            mlp__gemv_atx(batch, n_out, alpha, dZ, ws->ones, beta_b, db);
         }
     }
 }
@@ -96,14 +104,15 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
  * step takes the checked path through mlp_step. */
 static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
 {
+    const struct mlp_workspace *ws = &net->ws;
     double lr = net->opt.learning_rate;
     /* Weight decay scales W by 1 - lr*lambda in the GEMM: with
      * lr*lambda <= 1 that factor is in [0, 1] and cannot grow W. */
     if (!(lr * net->weight_decay <= 1.0))
         return false;
     for (size_t l = 1; l <= net->n_layers; l++) {
-        double a = net->a_bound[l - 1] > 1.0 ? net->a_bound[l - 1] : 1.0;
-        double bound = lr * (double)batch * net->dz_bound[l] * a;
+        double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
+        double bound = lr * (double)batch * ws->dz_bound[l] * a;
         if (!(bound <= 0x1p996))
             return false;
     }
@@ -118,32 +127,35 @@ static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
  * activations near 1e300 do multiply to Inf (found by fuzz_train). */
 static bool gradients_are_bounded(const struct mlp *net, size_t batch)
 {
+    const struct mlp_workspace *ws = &net->ws;
     for (size_t l = 1; l <= net->n_layers; l++) {
-        double a = net->a_bound[l - 1] > 1.0 ? net->a_bound[l - 1] : 1.0;
-        if (!((double)batch * net->dz_bound[l] * a <= 0x1p1022))
+        double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
+        if (!((double)batch * ws->dz_bound[l] * a <= 0x1p1022))
             return false;
     }
     return true;
 }
 
-/* Phase 1 with its argument checks, shared by backprop and train_batch. */
+/* Phase 1 with its argument checks, shared by backprop and train_batch.
+ * *X becomes the batch as the network sees it (scaled, when the network
+ * has input scaling), which phase 2 uses as A^(0). */
 static mlp_status checked_deltas(struct mlp *net, size_t batch,
-                                 const double *X, const double *T,
+                                 const double **X, const double *T,
                                  double *cost)
 {
-    if (!net || !X || !T)
+    if (!net || !*X || !T)
         return MLP_ERR_ARG;
-    mlp_status status = mlp__check_batch(net, batch, X, T);
+    mlp_status status = mlp__check_batch(net, &net->ws, batch, X, &T);
     if (status != MLP_OK)
         return status;
-    return compute_deltas(net, batch, X, T, cost);
+    return compute_deltas(net, batch, *X, T, cost);
 }
 
 mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
                         const double *T, double *cost)
 {
     double c = 0.0;
-    mlp_status status = checked_deltas(net, batch, X, T, &c);
+    mlp_status status = checked_deltas(net, batch, &X, T, &c);
     if (status != MLP_OK)
         return status;
     if (!gradients_are_bounded(net, batch))
@@ -154,11 +166,11 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
     return MLP_OK;
 }
 
-mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
-                           const double *T, double *cost)
+static mlp_status train_batch(mlp_t *net, size_t batch, const double *X,
+                              const double *T, double *cost)
 {
     double c = 0.0;
-    mlp_status status = checked_deltas(net, batch, X, T, &c);
+    mlp_status status = checked_deltas(net, batch, &X, T, &c);
     if (status != MLP_OK)
         return status;
 
@@ -186,4 +198,15 @@ mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
     if (cost)
         *cost = c;
     return MLP_OK;
+}
+
+mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
+                           const double *T, double *cost)
+{
+    if (!net)
+        return MLP_ERR_ARG;
+    unsigned mode = mlp__fpmode_begin(net); /* subnormals: fpmode.h */
+    mlp_status status = train_batch(net, batch, X, T, cost);
+    mlp__fpmode_end(mode);
+    return status;
 }

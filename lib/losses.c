@@ -1,4 +1,5 @@
-/* losses.c - MSE and cross-entropy: the cost and dC/dZ at the output. */
+/* losses.c - MSE, cross-entropy and binary cross-entropy: the cost and
+ * dC/dZ at the output. */
 #include "losses.h"
 #include "activations.h"
 
@@ -11,22 +12,52 @@ static double clamped_log(double p)
     return log(p > DBL_MIN ? p : DBL_MIN);
 }
 
-double mlp__cost(mlp_loss loss, size_t batch, size_t n, const double *A,
-                 const double *T)
+static double mse_sum(size_t count, const double *A, const double *T)
 {
-    size_t count = batch * n;
     double sum = 0.0;
-    if (loss == MLP_MSE) {
-        for (size_t i = 0; i < count; i++) {
-            double e = A[i] - T[i];
-            sum += e * e;
-        }
-        return sum / ((double)batch * (double)n);
+    for (size_t i = 0; i < count; i++) {
+        double e = A[i] - T[i];
+        sum += e * e;
     }
+    return sum;
+}
+
+/* -sum y log y^; terms with y == 0 are skipped (0 log 0 = 0). */
+static double cross_entropy_sum(size_t count, const double *A,
+                                const double *T)
+{
+    double sum = 0.0;
     for (size_t i = 0; i < count; i++)
         if (T[i] != 0.0)
             sum -= T[i] * clamped_log(A[i]);
-    return sum / (double)batch;
+    return sum;
+}
+
+/* -sum [y log y^ + (1 - y) log(1 - y^)], each output a Bernoulli
+ * probability; a term whose weight (y or 1 - y) is 0 is skipped. */
+static double binary_cross_entropy_sum(size_t count, const double *A,
+                                       const double *T)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        double y = T[i], q = 1.0 - y;
+        if (y != 0.0)
+            sum -= y * clamped_log(A[i]);
+        if (q != 0.0)
+            sum -= q * clamped_log(1.0 - A[i]);
+    }
+    return sum;
+}
+
+double mlp__loss_cost(mlp_loss loss, mlp_activation act, size_t batch,
+                      size_t n, const double *A, const double *T)
+{
+    size_t count = batch * n;
+    if (loss == MLP_MSE)
+        return mse_sum(count, A, T) / ((double)batch * (double)n);
+    if (act == MLP_SOFTMAX)
+        return cross_entropy_sum(count, A, T) / (double)batch;
+    return binary_cross_entropy_sum(count, A, T) / (double)batch;
 }
 
 double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
@@ -34,7 +65,7 @@ double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
                          double *dZ)
 {
     size_t count = batch * n;
-    double cost = mlp__cost(loss, batch, n, A, T);
+    double cost = mlp__loss_cost(loss, act, batch, n, A, T);
 
     if (loss == MLP_MSE) {
         /* Seed §2, corrected: elementwise, no sum over outputs, and the
@@ -62,11 +93,10 @@ double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
                 dz[j] = (a[j] * s - t[j]) * inv_batch;
         }
     } else {
-        /* Sigmoid with cross-entropy C = -(1/B) sum y log y^:
-         * dA = -y/(B y^) and sigma' = y^(1 - y^), so dZ = -y(1 - y^)/B,
-         * written without the division so y^ = 0 is harmless. */
+        /* Sigmoid with binary cross-entropy: dA = (y^ - y) / (B y^(1 - y^))
+         * and sigma' = y^(1 - y^), so dZ = (Y^ - Y)/B, with no division. */
         for (size_t i = 0; i < count; i++)
-            dZ[i] = -T[i] * (1.0 - A[i]) * inv_batch;
+            dZ[i] = (A[i] - T[i]) * inv_batch;
     }
     return cost;
 }

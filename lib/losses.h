@@ -14,8 +14,9 @@ double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
                          size_t n, const double *A, const double *T,
                          double *dZ);
 
-/* The batch cost alone (no gradient). */
-double mlp__cost(mlp_loss loss, size_t batch, size_t n, const double *A,
-                 const double *T);
+/* The batch cost alone (no gradient), as mlp.h's mlp_loss defines it for
+ * an output layer with activation `act`. */
+double mlp__loss_cost(mlp_loss loss, mlp_activation act, size_t batch,
+                      size_t n, const double *A, const double *T);
 
 #endif

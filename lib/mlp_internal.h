@@ -21,6 +21,42 @@ struct mlp_optimizer {
     double *v;                 /* Adam second moment; NULL if unused */
 };
 
+/* The scratch of one pass over a batch (workspace.c). The network keeps
+ * one; mlp_workspace_create makes more, one per thread, so that any number
+ * of threads can read one network at once. */
+struct mlp_workspace {
+    size_t n_layers;           /* L, and the layer sizes n_0 .. n_L it was */
+    size_t *sizes;             /* made for (any network of these sizes) */
+    size_t max_width;          /* max n_l over l = 1..L */
+
+    /* For batches of up to `capacity` samples, one block. act[l]
+     * (l = 1..L) holds A^(l), batch x n_l; act[0] is unused (the caller's
+     * X, or xs, plays A^(0)). delta[l] holds dZ^(l), batch x n_l, and
+     * before that dA^(l). xs (batch x n_0) holds the inputs after the
+     * network's input scaling, or a scaled direction for mlp_jvp; ts
+     * (batch x n_L) the targets after the output scaling. ones is a
+     * vector of `capacity` ones for db. */
+    size_t capacity;
+    double *work;
+    double *xs;
+    double *ts;
+    double **act;
+    double **delta;
+    double *ones;
+
+    /* Filled by the last forward/backward pass, for l = 0..L:
+     * a_bound[l] >= max |A^(l)| (A^(0) = X), dz_bound[l] = max |dZ^(l)|.
+     * They let mlp_train_batch prove that an update made inside the GEMM
+     * cannot overflow. One block of 2 (L + 1) doubles. */
+    double *a_bound;
+    double *dz_bound;
+
+    /* mlp_jacobian's scratch: two blocks of deriv_rows x max_width, grown
+     * on its first use (rows = batch * min(n_0, n_L)). */
+    size_t deriv_rows;
+    double *deriv;
+};
+
 struct mlp {
     size_t n_layers;           /* L */
     size_t *sizes;             /* n_0 .. n_L */
@@ -37,22 +73,17 @@ struct mlp {
      * of its own that survives a change of optimizer. 0 = off. */
     double weight_decay;
 
-    /* Workspace for batches of up to `capacity` samples, one block.
-     * act[l] (l = 1..L) holds A^(l), batch x n_l; act[0] is unused (the
-     * caller's X plays A^(0)). delta[l] holds dZ^(l), batch x n_l, and
-     * before that dA^(l). ones is a vector of `capacity` ones for db. */
-    size_t capacity;
-    double *work;
-    double **act;
-    double **delta;
-    double *ones;
+    /* Input and output scaling (scaling.c), one block of 2 (n_0 + n_L)
+     * doubles: in_mean, in_std (n_0 each), out_mean, out_std (n_L each);
+     * mean 0 and std 1 where unset. in_scaled / out_scaled say whether
+     * the input / output map differs from the identity, so that the
+     * passes skip it when it does not. */
+    double *scaling;
+    bool in_scaled, out_scaled;
 
-    /* Filled by the last forward/backward pass, for l = 0..L:
-     * a_bound[l] >= max |A^(l)| (A^(0) = X), dz_bound[l] = max |dZ^(l)|.
-     * They let mlp_train_batch prove that an update made inside the GEMM
-     * cannot overflow. One block of 2 (L + 1) doubles. */
-    double *a_bound;
-    double *dz_bound;
+    /* The network's own workspace, for mlp_predict, mlp_backprop and
+     * mlp_train_batch. */
+    struct mlp_workspace ws;
 };
 
 /* Layer l's parameters (l = 1..L). */
@@ -65,20 +96,87 @@ static inline double *mlp__b(const struct mlp *net, size_t l)
     return mlp__W(net, l) + net->sizes[l] * net->sizes[l - 1];
 }
 
+static inline double *mlp__in_mean(const struct mlp *net)
+{
+    return net->scaling;
+}
+static inline double *mlp__in_std(const struct mlp *net)
+{
+    return net->scaling + net->sizes[0];
+}
+static inline double *mlp__out_mean(const struct mlp *net)
+{
+    return net->scaling + 2 * net->sizes[0];
+}
+static inline double *mlp__out_std(const struct mlp *net)
+{
+    return mlp__out_mean(net) + net->sizes[net->n_layers];
+}
+
+/* The number of parameters of a network of these sizes in *n_params, or
+ * false when n_layers or a size is 0 or beyond the BLAS index type, or
+ * when 2 n_params doubles (parameters and gradients) would overflow
+ * size_t. The one place that count is checked. (lifecycle.c) */
+bool mlp__count_params(size_t n_layers, const size_t *sizes,
+                       size_t *n_params);
+
+/* Sets up an empty workspace for these layer sizes (workspace.c);
+ * MLP_ERR_NOMEM leaves nothing to release. */
+mlp_status mlp__ws_init(struct mlp_workspace *ws, size_t n_layers,
+                        const size_t *sizes);
+/* Frees what the workspace holds (not ws itself); it is then empty. */
+void mlp__ws_release(struct mlp_workspace *ws);
+/* Whether ws was made for net's layer sizes. */
+bool mlp__ws_fits(const struct mlp_workspace *ws, const struct mlp *net);
 /* Grows the workspace to hold `batch` samples; MLP_ERR_NOMEM leaves the old
  * one in place. MLP_ERR_ARG when batch * n_l overflows or exceeds the BLAS
- * index type. (lifecycle.c) */
+ * index type. */
+mlp_status mlp__ws_reserve(struct mlp_workspace *ws, size_t batch);
+/* Grows the derivative scratch to `rows` rows; statuses as above. */
+mlp_status mlp__ws_reserve_deriv(struct mlp_workspace *ws, size_t rows);
+/* mlp__ws_reserve on the network's own workspace. */
 mlp_status mlp__reserve(struct mlp *net, size_t batch);
 
-/* Forward pass of `batch` rows of X into net->act[1..L].
- * MLP_ERR_NONFINITE when an activation is not finite. (forward.c) */
-mlp_status mlp__forward(struct mlp *net, size_t batch, const double *X);
+/* Checks the common arguments of a pass and prepares the batch as the
+ * network sees it: reserves the workspace, replaces *X (and *T unless T
+ * is NULL) by the scaled copies ws->xs (ws->ts) when the network has
+ * input (output) scaling, and checks that what the pass will read is
+ * finite, recording its max |X| in ws->a_bound[0]. ws must fit net. */
+mlp_status mlp__check_batch(const struct mlp *net, struct mlp_workspace *ws,
+                            size_t batch, const double **X, const double **T);
 
-/* Checks the common arguments of predict/backprop: batch, and that X (and T
- * unless NULL) are finite, recording max |X| in a_bound[0]; reserves the
- * workspace. */
-mlp_status mlp__check_batch(struct mlp *net, size_t batch, const double *X,
-                            const double *T);
+/* dst = (src - mean) / std and dst = src * std + mean, column by column,
+ * for batch rows of n. src and dst may be the same array. (scaling.c) */
+void mlp__scale_rows(size_t batch, size_t n, const double *mean,
+                     const double *std, const double *src, double *dst);
+void mlp__unscale_rows(size_t batch, size_t n, const double *mean,
+                       const double *std, const double *src, double *dst);
+
+/* Replaces *X by the scaled copy ws->xs and *T (unless T is NULL) by
+ * ws->ts when the network scales them; ws must hold the batch.
+ * (scaling.c) */
+void mlp__scale_batch(const struct mlp *net, struct mlp_workspace *ws,
+                      size_t batch, const double **X, const double **T);
+
+/* The cost of a batch in scaled units (X and T in the caller's units,
+ * scaled as training scales them): forward pass and loss in the
+ * network's own workspace, no gradients; parameters and gradients are
+ * untouched. Statuses as mlp_backprop. For validation in the fit loop.
+ * (scaling.c) */
+mlp_status mlp__cost(struct mlp *net, size_t batch, const double *X,
+                     const double *T, double *cost);
+
+/* Forward pass of `batch` rows of X into ws->act[1..L], reading net only.
+ * MLP_ERR_NONFINITE when an activation is not finite. (forward.c) */
+mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
+                        size_t batch, const double *X);
+
+/* Backpropagates ws->delta[L] (dZ^(L), batch x n_L) down to ws->delta[1]
+ * (dZ^(1)) through the activations of the last forward pass into ws,
+ * recording ws->dz_bound[1..L-1]. MLP_ERR_NONFINITE when a delta is not
+ * finite. (backward.c) */
+mlp_status mlp__backward_deltas(const struct mlp *net, struct mlp_workspace *ws,
+                                size_t batch);
 
 /* max |x_i| over n values, or +Inf when one is NaN or infinite.
  * (activations.c) */

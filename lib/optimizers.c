@@ -3,6 +3,8 @@
 #include "mlp_internal.h"
 #include "alloc.h"
 #include "blas.h"
+#include "fpmode.h"
+#include "simd.h"
 
 #include <math.h>
 #include <string.h>
@@ -86,12 +88,58 @@ struct step {
  *         θ <- θ - (lr / (1-b1^t)) m / (sqrt(v) / sqrt(1-b2^t) + eps)
  *         (torch.optim.Adam's arrangement; the division by sqrt(1-b2^t)
  *         is a multiplication here).
- * With write false nothing is stored; the return value is 0 when every
- * new value is finite (x - x is 0 for finite x, NaN otherwise), so a first
- * pass can prove a step safe before a second pass makes it. */
-static double update(const struct step *c, double lambda, size_t n,
-                     const double *restrict g, double *restrict theta,
-                     double *restrict m, double *restrict v, bool write)
+ * Each kernel is one pass that reads every stream once and writes every
+ * new value once, with nothing between them but arithmetic, so that it
+ * vectorises; every stored value goes through mlp__flush_subnormal. The
+ * operations and their order are the same in check_update below, which
+ * only reports whether every new value is finite. */
+MLP_CLONES
+static void adam_pass(const struct step *c, double lambda, size_t n,
+                      const double *restrict g, double *restrict theta,
+                      double *restrict m, double *restrict v)
+{
+    const double b1 = c->b1, a1 = 1.0 - c->b1, b2 = c->b2, a2 = 1.0 - c->b2;
+    const double step_size = c->step_size, inv = c->inv_bc2_sqrt;
+    const double eps = c->eps;
+    for (size_t i = 0; i < n; i++) {
+        double d = g[i] + lambda * theta[i];
+        double mi = b1 * m[i] + a1 * d;
+        double vi = b2 * v[i] + a2 * d * d;
+        double ti = theta[i] - step_size * mi / (sqrt(vi) * inv + eps);
+        m[i] = mlp__flush_subnormal(mi);
+        v[i] = mlp__flush_subnormal(vi);
+        theta[i] = mlp__flush_subnormal(ti);
+    }
+}
+
+MLP_CLONES
+static void momentum_pass(const struct step *c, double lambda, size_t n,
+                          const double *restrict g, double *restrict theta,
+                          double *restrict m)
+{
+    const double lr = c->lr, mu = c->mu;
+    for (size_t i = 0; i < n; i++) {
+        double mi = mu * m[i] + (g[i] + lambda * theta[i]);
+        m[i] = mlp__flush_subnormal(mi);
+        theta[i] = mlp__flush_subnormal(theta[i] - lr * mi);
+    }
+}
+
+MLP_CLONES
+static void sgd_pass(const struct step *c, double lambda, size_t n,
+                     const double *restrict g, double *restrict theta)
+{
+    const double lr = c->lr;
+    for (size_t i = 0; i < n; i++)
+        theta[i] = mlp__flush_subnormal(theta[i] - lr * (g[i] + lambda * theta[i]));
+}
+
+/* The exact check for when the bounds below prove nothing: the same
+ * arithmetic as the passes above, nothing stored; 0 when every new value
+ * is finite (x - x is 0 for finite x, NaN otherwise). */
+static double check_update(const struct step *c, double lambda, size_t n,
+                           const double *g, const double *theta,
+                           const double *m, const double *v)
 {
     double nonfinite = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -106,21 +154,15 @@ static double update(const struct step *c, double lambda, size_t n,
                 mi = c->mu * m[i] + d;
             ti = theta[i] - c->lr * mi;
         }
-        if (write) {
-            if (m)
-                m[i] = mi;
-            if (v)
-                v[i] = vi;
-            theta[i] = ti;
-        } else {
-            nonfinite += (mi - mi) + (vi - vi) + (ti - ti);
-        }
+        nonfinite += (mi - mi) + (vi - vi) + (ti - ti);
     }
     return nonfinite;
 }
 
-/* One pass over every layer: the weights decay, the biases do not. */
-static double update_all(struct mlp *net, const struct step *c, bool write)
+/* One pass over every layer, weights then biases: the weights decay, the
+ * biases do not. With check set nothing is written and the return value
+ * is check_update's verdict; otherwise the update is made. */
+static double update_all(struct mlp *net, const struct step *c, bool check)
 {
     const struct mlp_optimizer *opt = &net->opt;
     double nonfinite = 0.0;
@@ -130,45 +172,71 @@ static double update_all(struct mlp *net, const struct step *c, bool write)
         size_t start[2] = { off, off + n_w }, count[2] = { n_w, n_b };
         double lambda[2] = { net->weight_decay, 0.0 };
         for (int part = 0; part < 2; part++) {
-            size_t s = start[part];
-            nonfinite += update(c, lambda[part], count[part], net->grads + s,
-                                net->params + s, opt->m ? opt->m + s : NULL,
-                                opt->v ? opt->v + s : NULL, write);
+            size_t s = start[part], n = count[part];
+            const double *g = net->grads + s;
+            double *theta = net->params + s;
+            double *m = opt->m ? opt->m + s : NULL;
+            double *v = opt->v ? opt->v + s : NULL;
+            if (check)
+                nonfinite += check_update(c, lambda[part], n, g, theta, m, v);
+            else if (c->kind == MLP_OPT_ADAM)
+                adam_pass(c, lambda[part], n, g, theta, m, v);
+            else if (m)
+                momentum_pass(c, lambda[part], n, g, theta, m);
+            else
+                sgd_pass(c, lambda[part], n, g, theta);
         }
     }
     return nonfinite;
 }
 
-/* A cheap proof that an Adam step stays finite, without the square roots
- * and divisions of the exact check (they cost as much as the step). With
- * |g + lambda θ| <= 1e150 the squares and so m and v stay finite; the
- * denominator is at least eps, so |Δθ| <= step_size * max|m| / eps; and if
- * that and |θ| are at most 1e300, θ - Δθ is finite. False means "not
- * proven", and the exact check decides. */
-static bool adam_step_is_bounded(const struct mlp *net, const struct step *c)
+/* Whether some |x_i| exceeds limit (or is NaN or infinite): magnitude
+ * bits against the limit's bits, OR-ed, which vectorises with no chain of
+ * maxima. */
+MLP_CLONES
+static bool any_above(const double *x, size_t n, double limit)
+{
+    int64_t lim = mlp__magnitude_bits(limit);
+    int64_t above = 0; /* 64-bit like the compares: no narrowing shuffles */
+    for (size_t i = 0; i < n; i++)
+        above |= -(int64_t)(mlp__magnitude_bits(x[i]) > lim);
+    return above != 0;
+}
+
+/* A cheap proof that the step stays finite: every gradient, parameter and
+ * state value checked against a limit (one read-only pass each). With
+ * |g| <= K/2 and lambda |θ| <= K/2, |d| = |g + lambda θ| <= K.
+ *   Adam, K <= 1e150: the squares, and so m and v, stay finite; with
+ *   |m| <= K too the new |m| is at most K; the denominator is at least
+ *   eps, so |Δθ| <= step_size K / eps <= 1e300, and with |θ| <= 1e300,
+ *   θ - Δθ is finite. step_size * m is bounded too: the pass forms that
+ *   product before it divides (fuzz_train found lr 4.5e279, weight decay
+ *   2.4e35, eps 2.4e35, where it overflows while the quotient would not).
+ *   SGD: the new |v| is at most |v| + |d| <= 2K, and |Δθ| <= lr 2K.
+ * False means "not proven": the exact check then decides. The margins
+ * (1e300 against DBL_MAX = 1.8e308) absorb every rounding error here. */
+static bool step_is_bounded(const struct mlp *net, const struct step *c)
 {
     const struct mlp_optimizer *opt = &net->opt;
-    double nonfinite = 0.0, max_d = 0.0, max_m = 0.0, max_theta = 0.0;
-    for (size_t l = 1; l <= net->n_layers; l++) {
-        size_t off = net->offsets[l - 1];
-        size_t n_w = net->sizes[l] * net->sizes[l - 1], n_b = net->sizes[l];
-        for (size_t i = off; i < off + n_w + n_b; i++) {
-            double lambda = i < off + n_w ? net->weight_decay : 0.0;
-            double theta = net->params[i];
-            double d = net->grads[i] + lambda * theta;
-            double m = c->b1 * opt->m[i] + (1.0 - c->b1) * d;
-            nonfinite += (d - d) + (m - m) + (theta - theta);
-            max_d = fabs(d) > max_d ? fabs(d) : max_d;
-            max_m = fabs(m) > max_m ? fabs(m) : max_m;
-            max_theta = fabs(theta) > max_theta ? fabs(theta) : max_theta;
-        }
+    size_t n = net->n_params;
+    double k;
+    if (c->kind == MLP_OPT_ADAM) {
+        k = 1e300 / c->step_size;
+        k = k < 1e300 * (c->eps / c->step_size) ? k : 1e300 * (c->eps / c->step_size);
+        k = k < 1e150 ? k : 1e150;
+    } else {
+        k = 0.5e300 / c->lr;
+        k = k < 1e299 ? k : 1e299;
     }
-    /* step_size * m is also bounded: update() forms that product before
-     * it divides, and fuzz_train found (lr 4.5e279, weight decay 2.4e35,
-     * eps 2.4e35) that it can overflow while the quotient would not. */
-    return nonfinite == 0.0 && max_d <= 1e150 && max_theta <= 1e300 &&
-           c->step_size * (max_m / c->eps) <= 1e300 &&
-           c->step_size * max_m <= 1e300;
+    double lambda = net->weight_decay;
+    double p_limit = lambda > 0.0 && 0.5 * k / lambda < 1e300 ? 0.5 * k / lambda
+                                                               : 1e300;
+    if (!(k >= 1.0)) /* also NaN: prove nothing for absurd settings */
+        return false;
+    return !any_above(net->grads, n, 0.5 * k) &&
+           !any_above(net->params, n, p_limit) &&
+           !(opt->m && any_above(opt->m, n, k)) &&
+           !(opt->v && any_above(opt->v, n, 1e300));
 }
 
 mlp_status mlp_step(mlp_t *net)
@@ -186,10 +254,11 @@ mlp_status mlp_step(mlp_t *net)
     }
     /* First prove every new value finite, then write: a failed step
      * changes nothing (also not the step count). */
-    bool proven = opt->kind == MLP_OPT_ADAM && adam_step_is_bounded(net, &c);
-    if (!proven && update_all(net, &c, false) != 0.0)
+    if (!step_is_bounded(net, &c) && update_all(net, &c, true) != 0.0)
         return MLP_ERR_NONFINITE;
-    update_all(net, &c, true);
+    unsigned mode = mlp__fpmode_begin(net); /* subnormals: fpmode.h */
+    update_all(net, &c, false);
+    mlp__fpmode_end(mode);
     net->opt.t++;
     return MLP_OK;
 }

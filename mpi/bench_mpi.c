@@ -13,6 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum mode { MODE_MPI, MODE_SINGLE, MODE_FUSED };
+static const char *const mode_names[] = { "mpi", "single", "fused" };
+
+struct bench {
+    int rank, ranks;
+    enum mode mode;
+    long steps;
+    size_t batch, rows; /* global batch, this rank's rows */
+    size_t n_layers, *sizes;
+    double *X, *T;
+    mlp_t *net;
+};
+
 static double uniform(uint64_t *s)
 {
     uint64_t z = (*s += 0x9E3779B97F4A7C15u);
@@ -21,102 +34,129 @@ static double uniform(uint64_t *s)
     return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
 }
 
+/* The options and the shape; 0 on success. */
+static int parse_args(struct bench *b, int argc, char **argv)
+{
+    int a = 1;
+    b->steps = 20;
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (!strcmp(argv[a], "--single"))
+            b->mode = MODE_SINGLE;
+        else if (!strcmp(argv[a], "--fused"))
+            b->mode = MODE_FUSED;
+        else if (!strcmp(argv[a], "--steps") && a + 1 < argc)
+            b->steps = atol(argv[++a]);
+    }
+    if (argc - a < 3 || b->steps < 1)
+        return -1;
+    b->batch = strtoul(argv[a++], NULL, 10);
+    b->n_layers = (size_t)(argc - a) - 1;
+    b->sizes = malloc((b->n_layers + 1) * sizeof *b->sizes);
+    if (!b->sizes)
+        return -1;
+    for (size_t l = 0; l <= b->n_layers; l++)
+        b->sizes[l] = strtoul(argv[a + (int)l], NULL, 10);
+    return 0;
+}
+
+/* This rank's rows of an even split, random inputs and targets, and the
+ * network; returns a status. */
+static mlp_status set_up(struct bench *b)
+{
+    b->rows = b->batch;
+    if (b->mode == MODE_MPI)
+        b->rows = b->batch / (size_t)b->ranks +
+                  ((size_t)b->rank < b->batch % (size_t)b->ranks);
+    size_t n_in = b->sizes[0], n_out = b->sizes[b->n_layers];
+    b->X = malloc((b->rows * n_in + 1) * sizeof *b->X);
+    b->T = malloc((b->rows * n_out + 1) * sizeof *b->T);
+    if (!b->X || !b->T)
+        return MLP_ERR_NOMEM;
+    uint64_t s = 1 + (uint64_t)b->rank;
+    for (size_t i = 0; i < b->rows * n_in; i++)
+        b->X[i] = 2.0 * uniform(&s) - 1.0;
+    for (size_t i = 0; i < b->rows * n_out; i++)
+        b->T[i] = uniform(&s);
+    mlp_status st = mlp_create(&b->net, b->n_layers, b->sizes, NULL, MLP_MSE,
+                               7);
+    if (st == MLP_OK)
+        st = mlp_set_sgd(b->net, 0.01, 0.0);
+    if (st == MLP_OK && b->mode == MODE_MPI)
+        st = mlp_mpi_bcast_params(b->net, 0, MPI_COMM_WORLD);
+    return st;
+}
+
+static mlp_status step(struct bench *b)
+{
+    if (b->mode == MODE_MPI)
+        return mlp_mpi_train_batch(b->net, b->rows, b->X, b->T, NULL,
+                                   MPI_COMM_WORLD);
+    if (b->mode == MODE_SINGLE) {
+        mlp_status st = mlp_backprop(b->net, b->rows, b->X, b->T, NULL);
+        return st == MLP_OK ? mlp_step(b->net) : st;
+    }
+    return mlp_train_batch(b->net, b->rows, b->X, b->T, NULL);
+}
+
+/* Seconds for b->steps steps after 2 warm-up steps, the slowest rank's. */
+static mlp_status time_steps(struct bench *b, double *elapsed)
+{
+    mlp_status st = MLP_OK;
+    for (long i = -2; st == MLP_OK && i < b->steps; i++) {
+        if (i == 0) {
+            MPI_Barrier(MPI_COMM_WORLD);
+            *elapsed = MPI_Wtime();
+        }
+        st = step(b);
+    }
+    *elapsed = MPI_Wtime() - *elapsed;
+    MPI_Allreduce(MPI_IN_PLACE, elapsed, 1, MPI_DOUBLE, MPI_MAX,
+                  MPI_COMM_WORLD);
+    return st;
+}
+
+/* Milliseconds of the gradient's Allreduce alone, for the comparison. */
+static double time_allreduce(struct bench *b)
+{
+    size_t n = mlp_n_params(b->net);
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    for (int i = 0; i < 5; i++)
+        MPI_Allreduce(MPI_IN_PLACE, mlp_grads(b->net), (int)n, MPI_DOUBLE,
+                      MPI_SUM, MPI_COMM_WORLD);
+    return (MPI_Wtime() - t0) / 5 * 1e3;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
-    int rank, ranks;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-
-    enum { MODE_MPI, MODE_SINGLE, MODE_FUSED } mode = MODE_MPI;
-    long steps = 20;
-    int a = 1;
-    for (; a < argc && argv[a][0] == '-'; a++) {
-        if (!strcmp(argv[a], "--single"))
-            mode = MODE_SINGLE;
-        else if (!strcmp(argv[a], "--fused"))
-            mode = MODE_FUSED;
-        else if (!strcmp(argv[a], "--steps") && a + 1 < argc)
-            steps = atol(argv[++a]);
-    }
-    if (argc - a < 3 || steps < 1) {
-        if (rank == 0)
+    struct bench b = { .mode = MODE_MPI };
+    MPI_Comm_rank(MPI_COMM_WORLD, &b.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &b.ranks);
+    if (parse_args(&b, argc, argv) != 0) {
+        if (b.rank == 0)
             fprintf(stderr, "usage: %s [--single|--fused] [--steps N] "
                             "B n_0 n_1 ... n_L\n", argv[0]);
         MPI_Finalize();
         return 2;
     }
-    size_t batch = strtoul(argv[a++], NULL, 10);
-    size_t n_layers = (size_t)(argc - a) - 1;
-    size_t *sizes = malloc((n_layers + 1) * sizeof *sizes);
-    for (size_t l = 0; l <= n_layers; l++)
-        sizes[l] = strtoul(argv[a + (int)l], NULL, 10);
-
-    /* This rank's rows of an even split. */
-    size_t rows = batch;
-    if (mode == MODE_MPI)
-        rows = batch / (size_t)ranks + ((size_t)rank < batch % (size_t)ranks);
-    size_t n_in = sizes[0], n_out = sizes[n_layers];
-    double *X = malloc(rows * n_in * sizeof *X);
-    double *T = malloc(rows * n_out * sizeof *T);
-    uint64_t s = 1 + (uint64_t)rank;
-    for (size_t i = 0; i < rows * n_in; i++)
-        X[i] = 2.0 * uniform(&s) - 1.0;
-    for (size_t i = 0; i < rows * n_out; i++)
-        T[i] = uniform(&s);
-
-    mlp_t *net = NULL;
-    mlp_status st = mlp_create(&net, n_layers, sizes, NULL, MLP_MSE, 7);
+    double elapsed = 0.0, reduce_ms = 0.0;
+    mlp_status st = set_up(&b);
     if (st == MLP_OK)
-        st = mlp_set_sgd(net, 0.01, 0.0);
-    if (st == MLP_OK && mode == MODE_MPI)
-        st = mlp_mpi_bcast_params(net, 0, MPI_COMM_WORLD);
-
-    double elapsed = 0.0;
-    for (long i = -2; st == MLP_OK && i < steps; i++) { /* 2 warm-up steps */
-        if (i == 0) {
-            MPI_Barrier(MPI_COMM_WORLD);
-            elapsed = MPI_Wtime();
-        }
-        if (mode == MODE_MPI)
-            st = mlp_mpi_train_batch(net, rows, X, T, NULL, MPI_COMM_WORLD);
-        else if (mode == MODE_SINGLE)
-            st = mlp_backprop(net, rows, X, T, NULL) == MLP_OK
-                     ? mlp_step(net) : MLP_ERR_NONFINITE;
-        else
-            st = mlp_train_batch(net, rows, X, T, NULL);
-    }
-    elapsed = MPI_Wtime() - elapsed;
-    MPI_Allreduce(MPI_IN_PLACE, &elapsed, 1, MPI_DOUBLE, MPI_MAX,
-                  MPI_COMM_WORLD);
-
-    /* The cost of the gradient's Allreduce alone, for the comparison. */
-    double reduce_ms = 0.0;
-    if (st == MLP_OK && mode == MODE_MPI && ranks > 1) {
-        size_t n = mlp_n_params(net);
-        MPI_Barrier(MPI_COMM_WORLD);
-        double t0 = MPI_Wtime();
-        for (int i = 0; i < 5; i++)
-            MPI_Allreduce(MPI_IN_PLACE, mlp_grads(net), (int)n, MPI_DOUBLE,
-                          MPI_SUM, MPI_COMM_WORLD);
-        reduce_ms = (MPI_Wtime() - t0) / 5 * 1e3;
-    }
-
-    if (rank == 0) {
-        if (st != MLP_OK)
-            fprintf(stderr, "bench_mpi: %s\n", mlp_strerror(st));
-        else
-            printf("%-7s ranks=%d B=%zu steps=%ld  %.2f steps/s  %.1f ms/step"
-                   "  allreduce %.1f ms\n",
-                   mode == MODE_MPI ? "mpi" : mode == MODE_SINGLE ? "single"
-                                                                 : "fused",
-                   ranks, batch, steps, (double)steps / elapsed,
-                   elapsed / (double)steps * 1e3, reduce_ms);
-    }
-    mlp_free(net);
-    free(sizes);
-    free(X);
-    free(T);
+        st = time_steps(&b, &elapsed);
+    if (st == MLP_OK && b.mode == MODE_MPI && b.ranks > 1)
+        reduce_ms = time_allreduce(&b);
+    if (b.rank == 0 && st != MLP_OK)
+        fprintf(stderr, "bench_mpi: %s\n", mlp_strerror(st));
+    else if (b.rank == 0)
+        printf("%-7s ranks=%d B=%zu steps=%ld  %.2f steps/s  %.1f ms/step"
+               "  allreduce %.1f ms\n", mode_names[b.mode], b.ranks, b.batch,
+               b.steps, (double)b.steps / elapsed,
+               elapsed / (double)b.steps * 1e3, reduce_ms);
+    mlp_free(b.net);
+    free(b.sizes);
+    free(b.X);
+    free(b.T);
     MPI_Finalize();
     return st == MLP_OK ? 0 : 1;
 }

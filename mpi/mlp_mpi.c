@@ -1,16 +1,12 @@
-/* mlp_mpi.c - data-parallel training over MPI on top of libmlp's public API.
+/* mlp_mpi.c - the collectives behind libmlp_mpi, mlp_mpi_bcast_params and
+ * mlp_mpi_train_batch, on top of libmlp's public API.
  *
  * Every collective decision (go on or stop, and with which status) is taken
  * from values every rank has reduced together, never from a rank's own
  * state alone: that is what keeps ranks from parting ways and one of them
- * waiting forever in a collective call the others never make.
- *
- * The core's mlp__malloc is internal to libmlp, so this library uses
- * malloc/free directly, in mlp_mpi_fit only. */
-#include "mlp_mpi.h"
+ * waiting forever in a collective call the others never make. */
+#include "mpi_internal.h"
 
-#include <limits.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,47 +17,87 @@
  * MLP_ERR_ARG, the code for "used wrongly". */
 #define STATUS_SLOTS 16
 
-/* What the ranks learn from one another before a step: the total rows,
- * the sum of rows * cost, and the lowest failing status of any rank. */
-struct tally {
-    double rows;
-    double cost_sum;
-    mlp_status status;
-};
+/* The check word travels as 8 bytes c_k, each as c_k and c_k^2: the ranks
+ * passed the same byte iff P * sum(c^2) == (sum c)^2 (Cauchy-Schwarz), a
+ * test every rank evaluates on the same reduced bits. The sums are exact
+ * integers in doubles while P^2 * 255^2 < 2^53, i.e. below 2^18 ranks;
+ * larger communicators skip the check. */
+#define CHECK_BYTES 8
+#define CHECK_MAX_RANKS (1 << 18)
 
-/* One small MPI_Allreduce of [rows, rows*cost, count of each status].
- * Counts rather than codes because MPI_SUM must serve the sums too. */
-static int share(MPI_Comm comm, mlp_status status, double rows,
-                 double cost_sum, struct tally *out)
+enum { V_ROWS, V_VALUE, V_STATUS, V_CHECK = V_STATUS + STATUS_SLOTS,
+       V_CHECK_SQ = V_CHECK + CHECK_BYTES, V_LEN = V_CHECK_SQ + CHECK_BYTES };
+
+static bool check_differs(const double *v, int n_ranks)
 {
-    double v[2 + STATUS_SLOTS] = { rows, cost_sum };
+    if (n_ranks >= CHECK_MAX_RANKS)
+        return false;
+    for (int k = 0; k < CHECK_BYTES; k++) {
+        double s = v[V_CHECK + k], sq = v[V_CHECK_SQ + k];
+        if ((double)n_ranks * sq != s * s)
+            return true;
+    }
+    return false;
+}
+
+int mlp__mpi_share(MPI_Comm comm, mlp_status status, double rows,
+                   double value, uint64_t check, struct mlp__tally *out)
+{
+    int n_ranks;
+    int rc = MPI_Comm_size(comm, &n_ranks);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    double v[V_LEN] = { [V_ROWS] = rows, [V_VALUE] = value };
     int code = (int)status;
     if (code < 0 || code >= STATUS_SLOTS)
         code = MLP_ERR_ARG;
-    v[2 + code] = 1.0;
-    int rc = MPI_Allreduce(MPI_IN_PLACE, v, 2 + STATUS_SLOTS, MPI_DOUBLE,
-                           MPI_SUM, comm);
+    v[V_STATUS + code] = 1.0;
+    for (int k = 0; k < CHECK_BYTES; k++) {
+        double c = (double)((check >> (8 * k)) & 0xff);
+        v[V_CHECK + k] = c;
+        v[V_CHECK_SQ + k] = c * c;
+    }
+    rc = MPI_Allreduce(MPI_IN_PLACE, v, V_LEN, MPI_DOUBLE, MPI_SUM, comm);
     if (rc != MPI_SUCCESS)
         return rc;
-    out->rows = v[0];
-    out->cost_sum = v[1];
+    out->rows = v[V_ROWS];
+    out->value = v[V_VALUE];
     out->status = MLP_OK;
     for (int c = 1; c < STATUS_SLOTS; c++) {
-        if (v[2 + c] > 0.0) {
+        if (v[V_STATUS + c] > 0.0) {
             out->status = (mlp_status)c;
             break;
         }
     }
+    out->mismatch = check_differs(v, n_ranks);
     return MPI_SUCCESS;
 }
 
-/* Agrees on a status alone. */
-static mlp_status agree(MPI_Comm comm, mlp_status status)
+uint64_t mlp__mpi_hash(uint64_t h, const uint64_t *words, size_t n)
 {
-    struct tally t;
-    if (share(comm, status, 0.0, 0.0, &t) != MPI_SUCCESS)
-        return MLP_ERR_IO;
-    return t.status;
+    for (size_t i = 0; i < n; i++) {
+        for (int b = 0; b < 8; b++) {
+            h ^= (words[i] >> (8 * b)) & 0xff;
+            h *= 0x100000001b3u;
+        }
+    }
+    return h;
+}
+
+uint64_t mlp__mpi_shape_hash(const mlp_t *net)
+{
+    if (!net)
+        return 0;
+    size_t L = mlp_n_layers(net);
+    uint64_t w[2] = { L, mlp_n_params(net) };
+    uint64_t h = mlp__mpi_hash(MLP__HASH_START, w, 2);
+    for (size_t l = 0; l <= L; l++) {
+        w[0] = mlp_layer_size(net, l);
+        w[1] = l > 0 ? (uint64_t)mlp_layer_activation(net, l) : 0;
+        h = mlp__mpi_hash(h, w, 2);
+    }
+    w[0] = (uint64_t)mlp_loss_kind(net);
+    return mlp__mpi_hash(h, w, 1);
 }
 
 static int allreduce_sum(double *x, size_t n, MPI_Comm comm)
@@ -94,16 +130,38 @@ static int bcast_doubles(double *x, size_t n, int root, MPI_Comm comm)
 /* ------------------------------------------------------------------------ */
 /* Broadcast                                                                */
 
-/* Entry i of a network's description: n_0 .. n_L, then the L activations,
- * then the loss; 2L + 2 entries in all. */
-static uint64_t describe(const mlp_t *net, size_t i)
+/* The scaling in one block: in_mean, in_std (n_0 each), out_mean, out_std
+ * (n_L each). */
+struct scaling {
+    double *block;
+    size_t n0, nL;
+};
+
+static mlp_status scaling_alloc(const mlp_t *net, struct scaling *sc)
 {
-    size_t L = mlp_n_layers(net);
-    if (i <= L)
-        return mlp_layer_size(net, i);
-    if (i <= 2 * L)
-        return (uint64_t)mlp_layer_activation(net, i - L);
-    return (uint64_t)mlp_loss_kind(net);
+    sc->n0 = mlp_layer_size(net, 0);
+    sc->nL = mlp_layer_size(net, mlp_n_layers(net));
+    sc->block = malloc(2 * (sc->n0 + sc->nL) * sizeof *sc->block);
+    return sc->block ? MLP_OK : MLP_ERR_NOMEM;
+}
+
+static mlp_status bcast_scaling(mlp_t *net, struct scaling *sc, int root,
+                                MPI_Comm comm)
+{
+    double *in_mean = sc->block, *in_std = in_mean + sc->n0,
+           *out_mean = in_std + sc->n0, *out_std = out_mean + sc->nL;
+    int rank;
+    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
+        return MLP_ERR_IO;
+    if (rank == root)
+        mlp_get_scaling(net, in_mean, in_std, out_mean, out_std);
+    if (bcast_doubles(sc->block, 2 * (sc->n0 + sc->nL), root, comm) !=
+        MPI_SUCCESS)
+        return MLP_ERR_IO;
+    /* Root's values passed its own checks, so they pass here too. */
+    return rank == root ? MLP_OK
+                        : mlp_set_scaling(net, in_mean, in_std, out_mean,
+                                          out_std);
 }
 
 mlp_status mlp_mpi_bcast_params(mlp_t *net, int root, MPI_Comm comm)
@@ -112,43 +170,51 @@ mlp_status mlp_mpi_bcast_params(mlp_t *net, int root, MPI_Comm comm)
     if (MPI_Comm_size(comm, &n_ranks) != MPI_SUCCESS)
         return MLP_ERR_IO;
     mlp_status status = MLP_OK;
+    struct scaling sc = { NULL, 0, 0 };
     if (!net || root < 0 || root >= n_ranks)
         status = MLP_ERR_ARG;
-    status = agree(comm, status);
-    if (status != MLP_OK)
-        return status;
-
-    /* Root's description, in pieces through a fixed buffer so that nothing
-     * is allocated: an allocation failing on one rank would need one more
-     * round of agreement before the broadcast could go on. */
-    uint64_t head[2] = { mlp_n_layers(net), mlp_n_params(net) };
-    uint64_t mine[2] = { head[0], head[1] };
-    if (MPI_Bcast(head, 2, MPI_UINT64_T, root, comm) != MPI_SUCCESS)
-        return MLP_ERR_IO;
-    bool same = head[0] == mine[0] && head[1] == mine[1];
-    uint64_t length = 2 * head[0] + 2;
-    uint64_t piece[64];
-    for (uint64_t start = 0; start < length; start += 64) {
-        uint64_t k = length - start < 64 ? length - start : 64;
-        for (uint64_t i = 0; i < k; i++)
-            piece[i] = describe(net, start + i);
-        if (MPI_Bcast(piece, (int)k, MPI_UINT64_T, root, comm) != MPI_SUCCESS)
-            return MLP_ERR_IO;
-        for (uint64_t i = 0; same && i < k; i++)
-            same = piece[i] == describe(net, start + i);
-    }
-    status = agree(comm, same ? MLP_OK : MLP_ERR_ARG);
-    if (status != MLP_OK)
-        return status;
-
-    if (bcast_doubles(mlp_params(net), mlp_n_params(net), root, comm) !=
-        MPI_SUCCESS)
-        return MLP_ERR_IO;
-    return MLP_OK;
+    else
+        status = scaling_alloc(net, &sc);
+    /* One round settles it all: every rank's status, the same root
+     * everywhere, and the same shape as every other rank. */
+    uint64_t word[2] = { mlp__mpi_shape_hash(net), (uint64_t)root };
+    struct mlp__tally t;
+    if (mlp__mpi_share(comm, status, 0.0, 0.0,
+                       mlp__mpi_hash(MLP__HASH_START, word, 2),
+                       &t) != MPI_SUCCESS)
+        status = MLP_ERR_IO;
+    else if (t.status != MLP_OK)
+        status = t.status;
+    else if (t.mismatch)
+        status = MLP_ERR_ARG;
+    else if (bcast_doubles(mlp_params(net), mlp_n_params(net), root, comm) !=
+             MPI_SUCCESS)
+        status = MLP_ERR_IO;
+    else
+        status = bcast_scaling(net, &sc, root, comm);
+    free(sc.block);
+    return status;
 }
 
 /* ------------------------------------------------------------------------ */
 /* One step                                                                 */
+
+/* Rank r's gradient is the mean over its b_r rows; weighted by b_r / B
+ * the sum over ranks is the mean over all B rows. */
+static int reduce_gradient(mlp_t *net, size_t batch, double total,
+                           MPI_Comm comm)
+{
+    double *g = mlp_grads(net);
+    size_t n = mlp_n_params(net);
+    if (batch == 0) {
+        memset(g, 0, n * sizeof *g);
+    } else if ((double)batch != total) {
+        double w = (double)batch / total;
+        for (size_t i = 0; i < n; i++)
+            g[i] *= w;
+    }
+    return allreduce_sum(g, n, comm);
+}
 
 mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const double *X,
                                const double *T, double *cost, MPI_Comm comm)
@@ -161,159 +227,28 @@ mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const double *X,
         status = mlp_backprop(net, batch, X, T, &local_cost);
 
     /* Before any rank changes anything: the total batch, the total cost,
-     * and whether every rank's backprop succeeded. */
-    struct tally t;
-    if (share(comm, status, (double)batch, (double)batch * local_cost, &t) !=
-        MPI_SUCCESS)
+     * whether every rank's backprop succeeded, and whether every rank's
+     * network has the same shape (networks of different sizes would
+     * otherwise meet in an MPI_Allreduce of different lengths). */
+    struct mlp__tally t;
+    if (mlp__mpi_share(comm, status, (double)batch,
+                       (double)batch * local_cost, mlp__mpi_shape_hash(net),
+                       &t) != MPI_SUCCESS)
         return MLP_ERR_IO;
+    if (t.mismatch)
+        return MLP_ERR_ARG;
     if (t.status != MLP_OK)
         return t.status;
     if (t.rows == 0.0)
         return MLP_ERR_ARG;
 
-    /* Rank r's gradient is the mean over its b_r rows; weighted by b_r / B
-     * the sum over ranks is the mean over all B rows. */
-    double *g = mlp_grads(net);
-    size_t n = mlp_n_params(net);
-    if (batch == 0) {
-        memset(g, 0, n * sizeof *g);
-    } else if ((double)batch != t.rows) {
-        double w = (double)batch / t.rows;
-        for (size_t i = 0; i < n; i++)
-            g[i] *= w;
-    }
-    if (allreduce_sum(g, n, comm) != MPI_SUCCESS)
+    if (reduce_gradient(net, batch, t.rows, comm) != MPI_SUCCESS)
         return MLP_ERR_IO;
 
     /* Every rank holds the same bits in g now, so every rank's mlp_step
      * makes the same update or finds the same non-finite value. */
     status = mlp_step(net);
     if (status == MLP_OK && cost)
-        *cost = t.cost_sum / t.rows;
-    return status;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The fit loop                                                             */
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, bound): outputs below 2^64 mod bound are skipped so that
- * every remainder is equally likely. */
-static uint64_t draw_below(uint64_t *state, uint64_t bound)
-{
-    uint64_t skip = (0 - bound) % bound;
-    uint64_t r;
-    do
-        r = splitmix64(state);
-    while (r < skip);
-    return r % bound;
-}
-
-static void shuffle(size_t *order, size_t n, uint64_t *state)
-{
-    for (size_t i = n - 1; i >= 1; i--) {
-        size_t j = (size_t)draw_below(state, (uint64_t)i + 1);
-        size_t tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-    }
-}
-
-mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local, const double *X,
-                       const double *T, size_t batch_size, size_t epochs,
-                       uint64_t seed, double *epoch_costs, MPI_Comm comm)
-{
-    mlp_status status = MLP_OK;
-    if (!net || batch_size == 0 || epochs == 0 ||
-        (n_local > 0 && (!X || !T)))
-        status = MLP_ERR_ARG;
-    /* Ranks that disagreed on these would take different numbers of steps
-     * and wait for one another forever: compare them with rank 0's. */
-    uint64_t settings[3] = { batch_size, epochs, seed };
-    uint64_t mine[3] = { batch_size, epochs, seed };
-    if (MPI_Bcast(settings, 3, MPI_UINT64_T, 0, comm) != MPI_SUCCESS)
-        return MLP_ERR_IO;
-    if (memcmp(settings, mine, sizeof mine) != 0)
-        status = MLP_ERR_ARG;
-    struct tally t;
-    if (share(comm, status, (double)n_local, 0.0, &t) != MPI_SUCCESS)
-        return MLP_ERR_IO;
-    if (t.status != MLP_OK)
-        return t.status;
-    /* Row counts travel as doubles, exact below 2^53. */
-    if (t.rows == 0.0 || t.rows > 9007199254740992.0 ||
-        t.rows >= (double)(SIZE_MAX / sizeof(size_t)))
-        return MLP_ERR_ARG;
-    size_t n_total = (size_t)t.rows;
-
-    /* This rank holds the global rows first .. first + n_local - 1. */
-    uint64_t local = n_local, before = 0;
-    if (MPI_Exscan(&local, &before, 1, MPI_UINT64_T, MPI_SUM, comm) !=
-        MPI_SUCCESS)
-        return MLP_ERR_IO;
-    int rank;
-    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
-        return MLP_ERR_IO;
-    /* MPI_Exscan leaves rank 0's result undefined. */
-    size_t first = rank == 0 ? 0 : (size_t)before;
-
-    size_t n_in = mlp_layer_size(net, 0);
-    size_t n_out = mlp_layer_size(net, mlp_n_layers(net));
-    size_t cap = batch_size < n_local ? batch_size : n_local;
-    size_t *order = malloc(n_total * sizeof *order);
-    double *bx = NULL, *bt = NULL;
-    status = order ? MLP_OK : MLP_ERR_NOMEM;
-    if (status == MLP_OK && cap > 0) {
-        if (cap > SIZE_MAX / sizeof(double) / n_in ||
-            cap > SIZE_MAX / sizeof(double) / n_out)
-            status = MLP_ERR_ARG;
-        else if (!(bx = malloc(cap * n_in * sizeof *bx)) ||
-                 !(bt = malloc(cap * n_out * sizeof *bt)))
-            status = MLP_ERR_NOMEM;
-    }
-    status = agree(comm, status);
-    if (status != MLP_OK)
-        goto done;
-
-    for (size_t i = 0; i < n_total; i++)
-        order[i] = i;
-    uint64_t rng = seed;
-    for (size_t e = 0; e < epochs; e++) {
-        shuffle(order, n_total, &rng);
-        double epoch_cost = 0.0;
-        for (size_t start = 0; start < n_total; start += batch_size) {
-            size_t len = n_total - start < batch_size ? n_total - start
-                                                      : batch_size;
-            size_t k = 0;
-            for (size_t i = start; i < start + len; i++) {
-                size_t row = order[i];
-                if (row < first || row - first >= n_local)
-                    continue;
-                row -= first;
-                memcpy(bx + k * n_in, X + row * n_in, n_in * sizeof *bx);
-                memcpy(bt + k * n_out, T + row * n_out, n_out * sizeof *bt);
-                k++;
-            }
-            double cost;
-            status = mlp_mpi_train_batch(net, k, bx, bt, &cost, comm);
-            if (status != MLP_OK)
-                goto done;
-            epoch_cost += cost * (double)len;
-        }
-        if (epoch_costs)
-            epoch_costs[e] = epoch_cost / (double)n_total;
-    }
-
-done:
-    free(order);
-    free(bx);
-    free(bt);
+        *cost = t.value / t.rows;
     return status;
 }

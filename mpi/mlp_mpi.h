@@ -20,8 +20,8 @@
  * Rules every function here keeps
  * -------------------------------
  * - Every function is collective: every rank of `comm` must call it, in the
- *   same order, with the same `root`/`batch_size`/`epochs`/`seed` where the
- *   description says so. Arguments that may differ per rank say so.
+ *   same order, with the same `root` or options where the description
+ *   says so. Arguments that may differ per rank say so.
  * - Every rank returns the same status. An error seen by one rank (a bad
  *   argument, a failed allocation, a NaN in its shard) is shared with the
  *   others before anything is changed, so no rank is left waiting in a
@@ -41,6 +41,25 @@
  *   MPI_SUM on MPI_DOUBLE (the tests check it). With an MPI that did not,
  *   ranks could drift apart by rounding; mlp_mpi_bcast_params now and then
  *   would bring them back together.
+ * - Mistakes that are cheap to see are refused on every rank with
+ *   MLP_ERR_ARG instead of a hang or a crash: networks of different shapes
+ *   (every function), different roots (mlp_mpi_bcast_params), different
+ *   fit options (mlp_mpi_fit). Each is one more pair of numbers in a small
+ *   MPI_Allreduce the function makes anyway (communicators of 2^18 ranks
+ *   or more skip the comparison, whose sums would no longer be exact).
+ *
+ * What cannot be detected
+ * -----------------------
+ * - A rank that never calls, calls another function, or has died: the
+ *   others wait in the collective call. MPI's error handler decides what
+ *   happens; with Open MPI's default a process that ends abnormally ends
+ *   the job, while under `mpirun --enable-recovery` (or with ULFM) the
+ *   survivors are not told by libmlp_mpi and may wait forever. Put a
+ *   time limit around the job (`timeout`, the batch system's).
+ * - Networks of the same shape with different parameters or optimizer
+ *   settings on different ranks (call mlp_mpi_bcast_params, and set the
+ *   same optimizer everywhere), or a different comm on some rank.
+ * - Two shapes whose 64-bit hashes collide (chance about 2^-64).
  */
 #ifndef MLP_MPI_H
 #define MLP_MPI_H
@@ -62,19 +81,24 @@ extern "C" {
 #define MLP_MPI_API
 #endif
 
-/* Copies the parameters of `root`'s network to the network of every other
- * rank, so that all ranks start identical. Call it once after mlp_create
- * (or mlp_load on the root) and before training. The optimizer and its
- * state are not copied: set the same optimizer on every rank.
+/* Copies the parameters and the scaling (mlp_set_scaling) of `root`'s
+ * network to the network of every other rank, so that all ranks start
+ * identical. Call it once after mlp_create (or mlp_load on the root) and
+ * before training. The optimizer and its state are not copied: set the
+ * same optimizer on every rank.
  *
- * It first checks that every rank's network has the layer sizes, the
- * activations and the loss of root's. Returns on every rank
+ * It first checks, in one small MPI_Allreduce, that every rank passed the
+ * same root and that every rank's network has the layer sizes, the
+ * activations, the loss and the parameter count of the others (compared
+ * as a 64-bit hash). Returns on every rank
  *   MLP_OK;
- *   MLP_ERR_ARG  net is NULL on some rank, root is not a rank of comm, or
- *                some rank's network differs in shape, activations or loss
- *                (nothing is copied then);
- *   MLP_ERR_IO   an MPI call failed (see above).
- * It allocates nothing. */
+ *   MLP_ERR_ARG    net is NULL on some rank, root is not a rank of comm or
+ *                  not the same on every rank, or some rank's network
+ *                  differs in shape, activations or loss (nothing is
+ *                  copied then);
+ *   MLP_ERR_NOMEM  some rank could not allocate the 2 (n_0 + n_L) doubles
+ *                  that carry the scaling (nothing is copied);
+ *   MLP_ERR_IO     an MPI call failed (see above). */
 MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
                                             MPI_Comm comm);
 
@@ -86,8 +110,11 @@ MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
  * (batch x n_L), row-major; batch, X and T may differ from rank to rank,
  * and batch may be 0 on some ranks (X and T may then be NULL), but not on
  * all. Every rank's network must have the same shape, parameters and
- * optimizer settings (see mlp_mpi_bcast_params); this is not checked on
- * each step, and networks of different sizes make the MPI_Allreduce fail.
+ * optimizer settings (see mlp_mpi_bcast_params). The shape (layer sizes,
+ * activations, loss, parameter count, as a 64-bit hash) is compared in
+ * the small MPI_Allreduce every step makes anyway, before the gradients
+ * are reduced, and a difference is MLP_ERR_ARG on every rank; parameters
+ * and optimizer settings are not compared (see "What cannot be detected").
  *
  * On success every rank's gradients (mlp_grads) hold the gradient of the
  * whole batch's cost, its parameters have been updated by mlp_step, and
@@ -101,8 +128,9 @@ MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
  * Returns on every rank
  *   MLP_OK;
  *   MLP_ERR_ARG        net NULL, a rank with batch > 0 and X or T NULL, the
- *                      batch of every rank is 0, or a status mlp_backprop
- *                      gave for that reason on some rank;
+ *                      batch of every rank is 0, networks of different
+ *                      shapes, or a status mlp_backprop gave for that
+ *                      reason on some rank;
  *   MLP_ERR_NONFINITE  a NaN or Inf in some rank's X or T, cost or
  *                      gradients, or in the reduced gradient or the updated
  *                      parameters;
@@ -114,48 +142,63 @@ MLP_MPI_API mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch,
                                            const double *X, const double *T,
                                            double *cost, MPI_Comm comm);
 
-/* Data-parallel training for `epochs` passes over a data set that is split
- * across the ranks: each rank passes only the n_local rows (X: n_local x n_0,
- * T: n_local x n_L) it has read, and n_local may differ between ranks (and
- * be 0, with X and T NULL). The whole data set is the ranks' rows in rank
- * order, N = sum of n_local rows; no row is ever sent between ranks.
+/* Data-parallel mlp_fit: the same options, result, loop and shuffle as
+ * mlp_fit (mlp.h), over a data set that is split across the ranks. Each
+ * rank passes only the n_local rows (X: n_local x n_0, T: n_local x n_L)
+ * it holds; n_local may differ between ranks and be 0 (X and T may then
+ * be NULL). The whole data set is the ranks' rows in rank order,
+ * N = sum of n_local rows, and the fit is mlp_fit's on those N rows: the
+ * validation split, the order of every epoch and the batches are drawn
+ * over the N global row numbers from options->seed exactly as mlp_fit
+ * draws them over its n rows. No row is ever sent between ranks: for each
+ * batch every rank gathers the rows of it that it holds and the ranks
+ * take one mlp_mpi_train_batch step; the validation cost is each rank's
+ * sum over the validation rows it holds, added over the ranks.
  *
- * Every epoch visits the N rows in an order that every rank computes alike
- * from `seed`: the order starts as 0 .. N-1 and, at the start of each
- * epoch, is shuffled in place by Fisher-Yates (for i = N-1 down to 1, swap
- * i with j = r mod (i+1)), where r is the next output of one SplitMix64
- * stream whose state starts at `seed`, outputs r < 2^64 mod (i+1) being
- * skipped so that j is unbiased. Consecutive runs of batch_size rows of
- * this order (the last one shorter when batch_size does not divide N) are
- * the batches; for each, every rank gathers the rows of it that it holds
- * and calls mlp_mpi_train_batch. The result is the one of a single process
- * running mlp_backprop and mlp_step over the same batches, to rounding.
+ * On one rank it gives bitwise the parameters and result of mlp_fit on
+ * the same data (each step is then mlp_train_batch itself). On N ranks
+ * it gives the same to rounding (the tests find 1e-12 relative): the
+ * gradient and cost sums are added in another order, and plain SGD takes
+ * mlp_backprop + mlp_step where mlp_train_batch may fold the update into
+ * its GEMMs. The parameters stay bitwise identical across ranks, and every
+ * rank gets the same *result.
  *
- * epoch_costs, unless NULL, receives `epochs` values: for each epoch, the
- * mean cost over its N rows, as measured by each batch before its update.
- * batch_size, epochs and seed must be the same on every rank; they are
- * compared with rank 0's before anything else, and a rank that differs
- * makes every rank return MLP_ERR_ARG.
+ * The options (NULL = mlp_fit_defaults) must be the same on every rank,
+ * except callback and user: the callback is called on rank 0 only, with
+ * progress that every rank shares (elapsed is rank 0's clock), and its
+ * answer is broadcast, so that every rank stops where rank 0's callback
+ * says; the other ranks' callbacks are never called. The options and every
+ * rank's network shape are compared (as a 64-bit hash) in the first
+ * collective call, and any difference makes every rank return
+ * MLP_ERR_ARG before anything is allocated or trained.
  *
- * Memory: N indices (size_t) for the order, and up to batch_size rows of X
- * and T for the gathered shard, on every rank, allocated once per call.
+ * Memory, on every rank, allocated when the call starts and freed before
+ * it returns: N indices (size_t), up to batch_size of its rows of X and T,
+ * and with validation and restore_best a copy of the parameters. The
+ * validation cost is computed by mlp_backprop in chunks of batch_size
+ * rows, so a rank's workspace grows to its largest share of a batch.
  *
- * Returns on every rank
- *   MLP_OK;
- *   MLP_ERR_ARG        net NULL, batch_size or epochs 0, X or T NULL on a
- *                      rank with n_local > 0, batch_size, epochs or seed
- *                      not the same on every rank, N == 0, or N too large;
- *   MLP_ERR_NOMEM      some rank's buffers could not be allocated;
- *   MLP_ERR_NONFINITE  as mlp_mpi_train_batch: training stops at the
- *                      failing batch, whose update is not applied (earlier
- *                      batches' updates stay; parameters stay identical
- *                      across ranks);
+ * Cost per batch: as mlp_mpi_train_batch. Per epoch with validation: one
+ * more small MPI_Allreduce; with a callback, one MPI_Bcast of an int per
+ * call.
+ *
+ * Returns on every rank (and fills *result, unless NULL, as mlp_fit does)
+ *   MLP_OK             training ended (all epochs, early stop, callback);
+ *   MLP_ERR_ARG        net NULL, X or T NULL on a rank with n_local > 0,
+ *                      N == 0, options mlp_fit refuses for N rows, options
+ *                      or network shape not the same on every rank, or N
+ *                      too large (2^53 rows, or N indices overflow size_t);
+ *   MLP_ERR_NOMEM      some rank's buffers or workspace could not be
+ *                      allocated;
+ *   MLP_ERR_NONFINITE  as mlp_fit: training stops at the failing batch or
+ *                      validation, whose update is not applied (earlier
+ *                      updates stay; parameters stay identical across
+ *                      ranks);
  *   MLP_ERR_IO         an MPI call failed. */
 MLP_MPI_API mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local,
                                    const double *X, const double *T,
-                                   size_t batch_size, size_t epochs,
-                                   uint64_t seed, double *epoch_costs,
-                                   MPI_Comm comm);
+                                   const mlp_fit_options *options,
+                                   mlp_fit_result *result, MPI_Comm comm);
 
 #ifdef __cplusplus
 }

@@ -1,20 +1,38 @@
 /* csv.c - see csv.h. */
-#define _POSIX_C_SOURCE 200809L /* getline, popen */
+#define _POSIX_C_SOURCE 200809L /* getline, fileno */
 
 #include "csv.h"
+#include "child.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-static int fail(char *err, size_t size, const char *fmt, ...)
+/* The state of one read. */
+struct reader {
+    const char *name;
+    csv_table *t;
+    char *err;
+    size_t err_size;
+    char **fields;
+    size_t fields_cap, cap_rows, lineno;
+    size_t first_line;               /* the line that fixed the column count */
+    int progress, drawn;
+    double total, done, start, last; /* bytes; seconds */
+};
+
+static int fail(struct reader *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
+    vsnprintf(r->err, r->err_size, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -30,24 +48,24 @@ static char *trim(char *s)
     return s;
 }
 
-/* Splits `line` in place at commas; returns the number of fields, each
- * trimmed, in fields[0..] (grown as needed). */
-static size_t split(char *line, char ***fields, size_t *cap)
+/* Splits `line` in place at commas into r->fields (grown as needed), each
+ * trimmed; returns the number of fields, or 0 when out of memory. */
+static size_t split(struct reader *r, char *line)
 {
     size_t n = 0;
     for (char *p = line;;) {
         char *comma = strchr(p, ',');
         if (comma)
             *comma = '\0';
-        if (n == *cap) {
-            size_t c = *cap ? 2 * *cap : 16;
-            char **f = realloc(*fields, c * sizeof *f);
+        if (n == r->fields_cap) {
+            size_t c = r->fields_cap ? 2 * r->fields_cap : 16;
+            char **f = realloc(r->fields, c * sizeof *f);
             if (!f)
-                return (size_t)-1;
-            *fields = f;
-            *cap = c;
+                return 0;
+            r->fields = f;
+            r->fields_cap = c;
         }
-        (*fields)[n++] = trim(p);
+        r->fields[n++] = trim(p);
         if (!comma)
             return n;
         p = comma + 1;
@@ -59,12 +77,18 @@ static int parse_number(const char *s, double *out)
     if (*s == '\0')
         return -1;
     char *end;
-    errno = 0;
     double v = strtod(s, &end);
     if (*end != '\0' || !isfinite(v))
         return -1;
     *out = v;
     return 0;
+}
+
+/* A hint for a line that has one field but looks like it has several. */
+static const char *comma_hint(size_t n_fields, const char *field)
+{
+    return n_fields == 1 && strpbrk(field, "; \t|:")
+        ? " (this line has one field: fields must be separated by commas)" : "";
 }
 
 void csv_free(csv_table *t)
@@ -78,126 +102,182 @@ void csv_free(csv_table *t)
     memset(t, 0, sizeof *t);
 }
 
-static FILE *open_input(const char *path, int *piped)
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* After half a second of reading, a line on stderr redrawn ten times a
+ * second: how far, in percent when the size is known. */
+static void show_progress(struct reader *r)
+{
+    double t = now();
+    if (t - r->start < 0.5 || t - r->last < 0.1)
+        return;
+    r->last = t;
+    r->drawn = 1;
+    if (r->total > 0)
+        fprintf(stderr, "\r\033[Kreading %s: %3.0f%% (%.1f of %.1f MB)", r->name,
+                100.0 * r->done / r->total, r->done / 1e6, r->total / 1e6);
+    else
+        fprintf(stderr, "\r\033[Kreading %s: %.1f MB", r->name, r->done / 1e6);
+    fflush(stderr);
+}
+
+static int take_header(struct reader *r, size_t n)
+{
+    csv_table *t = r->t;
+    t->header_line = r->lineno;
+    t->names = calloc(n, sizeof *t->names);
+    if (!t->names)
+        return fail(r, "%s: out of memory", r->name);
+    for (size_t c = 0; c < n; c++)
+        if (!(t->names[c] = strdup(r->fields[c])))
+            return fail(r, "%s: out of memory", r->name);
+    return 0;
+}
+
+static int grow_rows(struct reader *r)
+{
+    csv_table *t = r->t;
+    size_t c = r->cap_rows ? 2 * r->cap_rows : 256;
+    if (c > ((size_t)-1 / sizeof *t->values) / t->cols)
+        return fail(r, "%s: too many values", r->name);
+    double *v = realloc(t->values, c * t->cols * sizeof *v);
+    if (v)
+        t->values = v;
+    size_t *l = realloc(t->line, c * sizeof *l);
+    if (l)
+        t->line = l;
+    if (!v || !l)
+        return fail(r, "%s: out of memory", r->name);
+    r->cap_rows = c;
+    return 0;
+}
+
+static int add_row(struct reader *r, size_t n)
+{
+    csv_table *t = r->t;
+    if (n != t->cols)
+        return fail(r, "%s line %zu: %zu field%s, but line %zu has %zu%s", r->name,
+                    r->lineno, n, n == 1 ? "" : "s", r->first_line, t->cols,
+                    comma_hint(n == 1 ? 1 : t->cols, n == 1 ? r->fields[0]
+                               : t->names ? t->names[0] : ""));
+    if (t->rows == r->cap_rows && grow_rows(r) != 0)
+        return -1;
+    for (size_t c = 0; c < n; c++)
+        if (parse_number(r->fields[c], &t->values[t->rows * t->cols + c]) != 0)
+            return fail(r, "%s line %zu, column %zu: \"%.40s\" is not a finite "
+                        "number%s", r->name, r->lineno, c + 1, r->fields[c],
+                        comma_hint(n, r->fields[c]));
+    t->line[t->rows++] = r->lineno;
+    return 0;
+}
+
+static int take_line(struct reader *r, char *buf, size_t len)
+{
+    r->lineno++;
+    r->done += (double)len;
+    if (r->progress && r->lineno % 4096 == 0)
+        show_progress(r);
+    if (strlen(buf) != len)
+        return fail(r, "%s line %zu: contains a NUL byte (binary file?)",
+                    r->name, r->lineno);
+    char *s = trim(buf);
+    if (*s == '\0')
+        return 0;
+    size_t n = split(r, s);
+    if (n == 0)
+        return fail(r, "%s: out of memory", r->name);
+    if (r->t->cols == 0) {
+        double v;
+        r->t->cols = n;
+        r->first_line = r->lineno;
+        for (size_t c = 0; c < n; c++)
+            if (parse_number(r->fields[c], &v) != 0)
+                return take_header(r, n);
+    }
+    return add_row(r, n);
+}
+
+int csv_parse(FILE *f, const char *name, const csv_options *o, csv_table *t,
+              char *err, size_t size)
+{
+    struct reader r = { .name = name, .t = t, .err = err, .err_size = size,
+                        .progress = o && o->progress, .start = now() };
+    struct stat st;
+    if (r.progress && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+        r.total = (double)st.st_size;
+    memset(t, 0, sizeof *t);
+    char *buf = NULL;
+    size_t buf_cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&buf, &buf_cap, f)) >= 0)
+        rc = take_line(&r, buf, (size_t)len);
+    if (rc == 0 && ferror(f))
+        rc = fail(&r, "%s: read error: %s", name, strerror(errno));
+    if (rc == 0 && t->rows == 0)
+        rc = fail(&r, "%s: no data rows (the file is empty%s)", name,
+                  t->names ? " but for a header line" : " or blank");
+    if (r.drawn)
+        fputs("\r\033[K", stderr);
+    free(buf);
+    free(r.fields);
+    if (rc)
+        csv_free(t);
+    return rc;
+}
+
+/* Opens path for reading: "-" is stdin, ".gz" goes through gzip. */
+static FILE *open_input(const char *path, pid_t *gzip)
 {
     size_t n = strlen(path);
-    *piped = n > 3 && strcmp(path + n - 3, ".gz") == 0;
-    if (!*piped)
-        return fopen(path, "r");
-    /* Check that it opens first, for a clear message; then decompress
-     * through gzip with the path as one single-quoted shell word. */
-    FILE *probe = fopen(path, "r");
-    if (!probe)
-        return NULL;
-    fclose(probe);
-    size_t cap = 64 + 4 * n; /* each quote becomes 4 bytes */
-    char *cmd = malloc(cap), *q = cmd;
-    if (!cmd)
-        return NULL;
-    q += sprintf(q, "exec 2>/dev/null; gzip -dc -- '");
-    for (const char *p = path; *p; p++) {
-        if (*p == '\'')
-            q += sprintf(q, "'\\''");
-        else
-            *q++ = *p;
+    *gzip = -1;
+    if (strcmp(path, "-") == 0)
+        return stdin;
+    FILE *f = fopen(path, "r");
+    if (!f || n <= 3 || strcmp(path + n - 3, ".gz") != 0)
+        return f;
+    char *argv[] = { "gzip", "-dc", NULL };
+    FILE *out = NULL;
+    *gzip = child_start(argv, fileno(f), -1, -1, &out);
+    int saved = errno;
+    fclose(f);
+    errno = saved;
+    return *gzip < 0 ? NULL : out;
+}
+
+int csv_load(const char *path, const csv_options *o, csv_table *t,
+             char *err, size_t size)
+{
+    pid_t gzip;
+    FILE *f = open_input(path, &gzip);
+    if (!f) {
+        memset(t, 0, sizeof *t);
+        snprintf(err, size, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     }
-    strcpy(q, "'");
-    FILE *f = popen(cmd, "r");
-    free(cmd);
-    return f;
+    int rc = csv_parse(f, path, o, t, err, size);
+    if (gzip >= 0) {
+        char drain[4096];
+        while (rc != 0 && fread(drain, 1, sizeof drain, f) > 0)
+            continue;   /* so that gzip's status is about the data alone */
+        fclose(f);
+        if (child_wait(gzip) != 0) {
+            csv_free(t);
+            snprintf(err, size, "%s: gzip could not decompress it", path);
+            rc = -1;
+        }
+    } else if (f != stdin) {
+        fclose(f);
+    }
+    return rc;
 }
 
 int csv_read(const char *path, csv_table *t, char *err, size_t size)
 {
-    memset(t, 0, sizeof *t);
-    int piped;
-    FILE *f = open_input(path, &piped);
-    if (!f)
-        return fail(err, size, "%s: cannot open: %s", path, strerror(errno));
-
-    char *buf = NULL, **fields = NULL;
-    size_t buf_cap = 0, fields_cap = 0, cap_rows = 0, lineno = 0;
-    int rc = 0;
-    size_t first_line = 0;
-    ssize_t len;
-    while ((len = getline(&buf, &buf_cap, f)) >= 0) {
-        lineno++;
-        if (strlen(buf) != (size_t)len) {
-            rc = fail(err, size, "%s line %zu: contains a NUL byte (binary file?)",
-                      path, lineno);
-            break;
-        }
-        char *s = trim(buf);
-        if (*s == '\0')
-            continue;
-        size_t n = split(s, &fields, &fields_cap);
-        if (n == (size_t)-1) {
-            rc = fail(err, size, "%s: out of memory", path);
-            break;
-        }
-        if (t->cols == 0) {
-            t->cols = n;
-            first_line = lineno;
-            int header = 0;
-            double v;
-            for (size_t c = 0; c < n; c++)
-                if (parse_number(fields[c], &v) != 0)
-                    header = 1;
-            if (header) {
-                t->names = calloc(n, sizeof *t->names);
-                if (!t->names) {
-                    rc = fail(err, size, "%s: out of memory", path);
-                    break;
-                }
-                for (size_t c = 0; c < n; c++)
-                    if (!(t->names[c] = strdup(fields[c]))) {
-                        rc = fail(err, size, "%s: out of memory", path);
-                        break;
-                    }
-                if (rc)
-                    break;
-                continue;
-            }
-        }
-        if (n != t->cols) {
-            rc = fail(err, size, "%s line %zu: %zu fields, but line %zu has %zu",
-                      path, lineno, n, first_line, t->cols);
-            break;
-        }
-        if (t->rows == cap_rows) {
-            size_t c = cap_rows ? 2 * cap_rows : 256;
-            double *v = realloc(t->values, c * t->cols * sizeof *v);
-            if (v)
-                t->values = v;
-            size_t *l = realloc(t->line, c * sizeof *l);
-            if (l)
-                t->line = l;
-            if (!v || !l) {
-                rc = fail(err, size, "%s: out of memory", path);
-                break;
-            }
-            cap_rows = c;
-        }
-        for (size_t c = 0; c < n && rc == 0; c++)
-            if (parse_number(fields[c], &t->values[t->rows * t->cols + c]) != 0)
-                rc = fail(err, size,
-                          "%s line %zu, column %zu: \"%.40s\" is not a finite number",
-                          path, lineno, c + 1, fields[c]);
-        if (rc)
-            break;
-        t->line[t->rows++] = lineno;
-    }
-    if (rc == 0 && ferror(f))
-        rc = fail(err, size, "%s: read error: %s", path, strerror(errno));
-    int status = piped ? pclose(f) : fclose(f);
-    if (rc == 0 && piped && status != 0)
-        rc = fail(err, size, "%s: gzip could not decompress it", path);
-    if (rc == 0 && t->rows == 0)
-        rc = fail(err, size, "%s: no data rows (the file is empty%s)", path,
-                  t->names ? " but for a header line" : " or blank");
-    free(buf);
-    free(fields);
-    if (rc)
-        csv_free(t);
-    return rc;
+    return csv_load(path, NULL, t, err, size);
 }

@@ -1,13 +1,18 @@
-/* plot.c - see plot.h. */
-#define _POSIX_C_SOURCE 200809L /* popen */
+/* plot.c - see plot.h. gnuplot writes the PNG to its standard output,
+ * which is the file this process opened: the file name never reaches
+ * gnuplot or a shell, so no name can run a command, and a path that cannot
+ * be written fails here with the system's reason. */
+#define _POSIX_C_SOURCE 200809L
 
 #include "plot.h"
+#include "child.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 int plot_have_gnuplot(void)
@@ -31,37 +36,23 @@ int plot_have_gnuplot(void)
     return 0;
 }
 
-/* A gnuplot single-quoted string: a quote inside is written twice. */
+/* A gnuplot single-quoted string: a quote inside is written twice, and a
+ * line break (which would end the command) becomes a space. */
 static void put_quoted(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (; *s; s++) {
         if (*s == '\'')
             fputc('\'', f);
-        fputc(*s, f);
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
     }
     fputc('\'', f);
 }
 
-int plot_learning_curve(const char *png, const char *title,
-                        const double *train, const double *val, size_t n,
-                        char *err, size_t size)
+static void write_script(FILE *g, const char *title, const double *train,
+                         const double *val, size_t n)
 {
-    if (!plot_have_gnuplot()) {
-        snprintf(err, size, "cannot write %s: gnuplot is not installed "
-                 "(on Debian: apt-get install gnuplot-nox)", png);
-        return -1;
-    }
-    FILE *g = popen("gnuplot", "w");
-    if (!g) {
-        snprintf(err, size, "cannot write %s: could not start gnuplot", png);
-        return -1;
-    }
-    /* Remove a stale picture so that success means a new file. */
-    remove(png);
-    fputs("set terminal png size 900,560\nset output ", g);
-    put_quoted(g, png);
-    fputs("\nset title ", g);
+    fputs("set terminal png size 900,560\nset title ", g);
     put_quoted(g, title);
     fputs("\nset xlabel 'epoch'\nset ylabel 'cost (log scale)'\n"
           "set logscale y\nset grid\nset key top right\n$curve << EOD\n", g);
@@ -74,16 +65,46 @@ int plot_learning_curve(const char *png, const char *title,
         fputs(", $curve using 1:3 with linespoints pt 7 ps 0.5 "
               "title 'validation cost'", g);
     fputs("\n", g);
-    int status = pclose(g);
-    FILE *check = fopen(png, "rb");
+}
+
+static int is_png(int fd)
+{
     unsigned char sig[8] = { 0 };
-    int ok = check && fread(sig, 1, 8, check) == 8 &&
-             memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0;
-    if (check)
-        fclose(check);
-    if (status != 0 || !ok) {
+    return lseek(fd, 0, SEEK_SET) == 0 && read(fd, sig, 8) == 8 &&
+           memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0;
+}
+
+int plot_learning_curve(const char *png, const char *title,
+                        const double *train, const double *val, size_t n,
+                        char *err, size_t size)
+{
+    if (!plot_have_gnuplot()) {
+        snprintf(err, size, "cannot write %s: gnuplot is not installed "
+                 "(on Debian: apt-get install gnuplot-nox)", png);
+        return -1;
+    }
+    int fd = open(png, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
+        return -1;
+    }
+    char *argv[] = { "gnuplot", NULL };
+    FILE *g = NULL;
+    pid_t pid = child_start(argv, -1, fd, STDERR_FILENO, &g);
+    if (pid < 0) {
+        snprintf(err, size, "cannot write %s: could not start gnuplot: %s", png,
+                 strerror(errno));
+        close(fd);
+        remove(png);
+        return -1;
+    }
+    write_script(g, title, train, val, n);
+    int closed = fclose(g), status = child_wait(pid), ok = is_png(fd);
+    close(fd);
+    if (closed != 0 || status != 0 || !ok) {
         snprintf(err, size, "cannot write %s: gnuplot failed (exit status %d)",
-                 png, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                 png, status);
+        remove(png);
         return -1;
     }
     return 0;

@@ -3,7 +3,8 @@
  * Check forks a process per test, which MPI forbids after MPI_Init, so
  * these tests count failures themselves: every rank checks its own
  * results, and at the end the counts are summed so that every rank exits
- * with the same code (mpirun then reports failure if any rank failed). */
+ * with the same code (mpirun then reports failure if any rank failed), and
+ * every rank says so on a line of its own (run-ranks.sh counts them). */
 #ifndef MLP_MPI_TEST_HARNESS_H
 #define MLP_MPI_TEST_HARNESS_H
 
@@ -52,8 +53,12 @@ static inline int test_finish(const char *name)
     if (test_rank == 0)
         printf("%s on %d rank(s): %ld checks, %ld failed\n", name, test_ranks,
                counts[1], counts[0]);
+    int code = counts[0] == 0 ? 0 : 1;
+    printf("rank %d of %d exits with status %d\n", test_rank, test_ranks,
+           code);
+    fflush(stdout);
     MPI_Finalize();
-    return counts[0] == 0 ? 0 : 1;
+    return code;
 }
 
 /* The tests' own generator (not the library's), for data. */

@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 
 meson setup "$work/build" "$src" --prefix="$prefix" --libdir=lib \
-    -Dtests=false -Dbench=false >"$work/setup.log" 2>&1 ||
+    -Dtests=disabled -Dbench=false >"$work/setup.log" 2>&1 ||
     { cat "$work/setup.log"; exit 1; }
 meson compile -C "$work/build" >"$work/compile.log" 2>&1 ||
     { cat "$work/compile.log"; exit 1; }

@@ -11,7 +11,7 @@ ln -s "$(cd "$src" && pwd)" "$work/parent/subprojects/mlp"
 cp "$consumer" "$work/parent/consumer.c"
 cat > "$work/parent/meson.build" <<'MESON'
 project('parent', 'c', default_options: ['c_std=c11'])
-mlp = dependency('mlp', fallback: ['mlp'], default_options: ['tests=false', 'bench=false'])
+mlp = dependency('mlp', fallback: ['mlp'], default_options: ['tests=disabled', 'bench=false'])
 executable('consumer', 'consumer.c', dependencies: mlp)
 MESON
 meson setup "$work/build" "$work/parent" >"$work/setup.log" 2>&1 ||

@@ -1,4 +1,4 @@
-/* A program outside the library: trains the seed's 2-2-1 sigmoid network
+/* A program outside the library: trains a 2-4-1 sigmoid network
  * on XOR through the installed libmlp and checks that it learned. */
 #include <mlp.h>
 

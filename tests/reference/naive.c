@@ -178,10 +178,20 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
             for (size_t i = 0; i < nL; i++)
                 c += (yhat[i] - y[i]) * (yhat[i] - y[i]);
             cost_sum += c / (double)nL;
-        } else {
+        } else if (out_act == MLP_SOFTMAX) {
             for (size_t i = 0; i < nL; i++)
                 if (y[i] != 0)
                     cost_sum -= y[i] * fmax(log(yhat[i]), log(DBL_MIN));
+        } else {
+            /* binary cross-entropy, one Bernoulli per output:
+             * -[y log ŷ + (1 - y) log(1 - ŷ)], zero-weight terms skipped */
+            for (size_t i = 0; i < nL; i++) {
+                if (y[i] != 0)
+                    cost_sum -= y[i] * fmax(log(yhat[i]), log(DBL_MIN));
+                if (y[i] != 1)
+                    cost_sum -= (1 - y[i]) *
+                                fmax(log(1 - yhat[i]), log(DBL_MIN));
+            }
         }
 
         /* Output delta dz = dC/dZ^(L) for this sample. */
@@ -196,9 +206,12 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
                 /* softmax + cross-entropy: dz = (ŷ - y)/B (Σ y = 1). */
                 dz[i] = (yhat[i] - y[i]) / B;
             } else {
-                /* sigmoid + cross-entropy -Σ y log ŷ:
-                 * dz = -y/ŷ · ŷ(1 - ŷ) / B = -y(1 - ŷ)/B. */
-                dz[i] = -y[i] * (1 - yhat[i]) / B;
+                /* sigmoid + binary cross-entropy, the chain rule term by
+                 * term: dA_i = -(y/ŷ - (1 - y)/(1 - ŷ)) / B times §3's
+                 * σ' = ŷ(1 - ŷ), each quotient multiplied out so that
+                 * ŷ = 0 or 1 divides by nothing (lib/losses.c writes the
+                 * simplified (ŷ - y)/B instead). */
+                dz[i] = -(y[i] * (1 - yhat[i]) - (1 - y[i]) * yhat[i]) / B;
             }
         }
 

@@ -1,4 +1,5 @@
-/* test_threads.c - several threads, each training its own network at once.
+/* test_threads.c - several threads at once: each training its own network,
+ * and many predicting with one shared network.
  *
  * mlp.h promises no global mutable state: distinct networks may be used
  * from distinct threads at the same time. Each job below is first run
@@ -7,7 +8,11 @@
  * parameters, cost and saved model must equal the reference bitwise
  * (memcmp). With one BLAS thread (OPENBLAS_NUM_THREADS=1, set by meson)
  * results are bitwise reproducible, so any difference is interference.
- * Built with -fsanitize=thread by .ci/tsan, the same test lets
+ * The second test shares one network between N_THREADS threads, each with
+ * its own workspace (mlp_predict_ws, mlp_jacobian): every output and
+ * Jacobian must equal the serial run's bitwise, and the network's bytes
+ * must be unchanged.
+ * Built with -fsanitize=thread by .ci/tsan, the same tests let
  * ThreadSanitizer look for data races. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -203,12 +208,124 @@ START_TEST(threads_match_single_thread)
 }
 END_TEST
 
+/* One network read by every thread at once. Batches of 1 to SHARED_MAX
+ * rows, starting small so that each workspace grows while others read. */
+enum { SHARED_ROUNDS = 40, SHARED_MAX = 24 };
+
+struct shared {
+    const mlp_t *net;
+    size_t n_in, n_out;
+    const double *X;    /* SHARED_MAX x n_in */
+    const double *want; /* per round: the serial outputs */
+    const double *want_J; /* per round: the serial Jacobians */
+};
+
+struct shared_arg {
+    const struct shared *sh;
+    int ok;
+    mlp_status status;
+};
+
+static size_t round_batch(int round)
+{
+    return round < 8 ? (size_t)round + 1 : 1 + (size_t)(round * 7) % SHARED_MAX;
+}
+
+static void *shared_main(void *p)
+{
+    struct shared_arg *a = p;
+    const struct shared *sh = a->sh;
+    mlp_workspace_t *ws = NULL;
+    size_t n_J = SHARED_MAX * sh->n_out * sh->n_in;
+    double *Y = malloc(SHARED_MAX * sh->n_out * sizeof *Y);
+    double *J = malloc(n_J * sizeof *J);
+    pthread_barrier_wait(&start);
+    a->status = Y && J ? mlp_workspace_create(&ws, sh->net, 1) : MLP_ERR_NOMEM;
+    a->ok = 1;
+    for (int r = 0; r < SHARED_ROUNDS && a->status == MLP_OK; r++) {
+        size_t batch = round_batch(r);
+        a->status = mlp_predict_ws(sh->net, ws, batch, sh->X, Y);
+        const double *want = sh->want + (size_t)r * SHARED_MAX * sh->n_out;
+        if (a->status == MLP_OK &&
+            memcmp(Y, want, batch * sh->n_out * sizeof *Y) != 0)
+            a->ok = 0;
+        if (a->status == MLP_OK && r % 4 == 3) {
+            a->status = mlp_jacobian(sh->net, ws, batch, sh->X, J);
+            if (a->status == MLP_OK &&
+                memcmp(J, sh->want_J + (size_t)r * n_J,
+                       batch * sh->n_out * sh->n_in * sizeof *J) != 0)
+                a->ok = 0;
+        }
+    }
+    mlp_workspace_free(ws);
+    free(Y);
+    free(J);
+    return NULL;
+}
+
+START_TEST(shared_network_predicts_as_serial)
+{
+    size_t sizes[] = { 12, 32, 16, 5 };
+    mlp_activation acts[] = { MLP_TANH, MLP_RELU, MLP_SOFTMAX };
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, 3, sizes, acts, MLP_CROSS_ENTROPY, 77),
+                     MLP_OK);
+    size_t n_in = sizes[0], n_out = sizes[3], np = mlp_n_params(net);
+    double *X = malloc(SHARED_MAX * n_in * sizeof *X);
+    double *want = malloc(SHARED_ROUNDS * SHARED_MAX * n_out * sizeof *want);
+    double *before = malloc(2 * np * sizeof *before);
+    size_t n_J = SHARED_MAX * n_out * n_in;
+    double *want_J = malloc(SHARED_ROUNDS * n_J * sizeof *want_J);
+    mlp_workspace_t *ws = NULL;
+    ck_assert(X && want && before && want_J);
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, SHARED_MAX), MLP_OK);
+    fill(X, SHARED_MAX * n_in, 3);
+    /* the serial reference, on the network's own workspace */
+    for (int r = 0; r < SHARED_ROUNDS; r++)
+        ck_assert_int_eq(mlp_predict(net, round_batch(r), X,
+                                     want + (size_t)r * SHARED_MAX * n_out),
+                         MLP_OK);
+    for (int r = 3; r < SHARED_ROUNDS; r += 4)
+        ck_assert_int_eq(mlp_jacobian(net, ws, round_batch(r), X,
+                                      want_J + (size_t)r * n_J), MLP_OK);
+    mlp_workspace_free(ws);
+    memcpy(before, mlp_params(net), np * sizeof *before);
+    memcpy(before + np, mlp_grads(net), np * sizeof *before);
+
+    struct shared sh = { net, n_in, n_out, X, want, want_J };
+    pthread_t tid[N_THREADS];
+    struct shared_arg args[N_THREADS];
+    ck_assert_int_eq(pthread_barrier_init(&start, NULL, N_THREADS), 0);
+    for (int t = 0; t < N_THREADS; t++) {
+        args[t] = (struct shared_arg){ &sh, 0, MLP_OK };
+        ck_assert_int_eq(pthread_create(&tid[t], NULL, shared_main, &args[t]), 0);
+    }
+    for (int t = 0; t < N_THREADS; t++)
+        ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+    pthread_barrier_destroy(&start);
+    for (int t = 0; t < N_THREADS; t++) {
+        ck_assert_msg(args[t].status == MLP_OK, "thread %d: %s", t,
+                      mlp_strerror(args[t].status));
+        ck_assert_msg(args[t].ok, "thread %d: outputs differ from the serial "
+                      "run", t);
+    }
+    ck_assert(memcmp(before, mlp_params(net), np * sizeof *before) == 0);
+    ck_assert(memcmp(before + np, mlp_grads(net), np * sizeof *before) == 0);
+    free(X);
+    free(want);
+    free(before);
+    free(want_J);
+    mlp_free(net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("threads");
     TCase *tc = tcase_create("concurrent training");
     tcase_set_timeout(tc, 300); /* ThreadSanitizer and valgrind are slow */
     tcase_add_test(tc, threads_match_single_thread);
+    tcase_add_test(tc, shared_network_predicts_as_serial);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

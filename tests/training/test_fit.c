@@ -3,6 +3,7 @@
  * epoch, and stopping on a non-finite cost with the last good parameters. */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,6 +274,134 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* Sizes no array can have: n indices of size_t, or n rows of X, overflow
+ * size_t. mlp_fit must refuse them before touching X or allocating
+ * (a wrapped product once allocated 16 bytes and wrote past them). */
+START_TEST(test_overflowing_n)
+{
+    mlp_t *net = make();
+    double *before = malloc(bytes(net));
+    memcpy(before, mlp_params(net), bytes(net));
+    mlp_fit_options o;
+    mlp_fit_defaults(&o);
+    const size_t huge[] = {
+        SIZE_MAX,
+        SIZE_MAX / sizeof(size_t) + 1,       /* the index array wraps */
+        SIZE_MAX / (NI * sizeof(double)) + 1 /* n x n_0 doubles wrap */
+    };
+    long live = mlp__live_allocations();
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        mlp_fit_result r;
+        ck_assert_int_eq(mlp_fit(net, huge[i], X, T, &o, &r), MLP_ERR_ARG);
+        ck_assert_int_eq(r.stop, MLP_FIT_FAILED);
+        o.validation = 0.5;
+        ck_assert_int_eq(mlp_fit(net, huge[i], X, T, &o, &r), MLP_ERR_ARG);
+        o.validation = 0.0;
+    }
+    ck_assert_int_eq(mlp__live_allocations(), live);
+    ck_assert_mem_eq(mlp_params(net), before, bytes(net));
+    free(before);
+    mlp_free(net);
+}
+END_TEST
+
+/* The documented order: a shuffle written here from mlp.h's words must
+ * give the validation split and batches mlp_fit uses. With one batch per
+ * epoch and plain SGD, a fit is an mlp_train_batch on the training rows
+ * in the drawn order; a different order would change the rounding of the
+ * gradient sums, so the comparison is bitwise. */
+static uint64_t splitmix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+static void doc_shuffle(uint64_t *state, size_t *idx, size_t m)
+{
+    for (size_t i = m - 1; i >= 1; i--) {
+        uint64_t bound = (uint64_t)i + 1, r;
+        do
+            r = splitmix(state);
+        while (r < (UINT64_MAX - bound + 1) % bound);
+        size_t j = (size_t)(r % bound), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+}
+
+START_TEST(test_documented_order)
+{
+    mlp_t *a = make(), *b = make();
+    ck_assert_int_eq(mlp_set_sgd(a, 0.05, 0.0), MLP_OK);
+    ck_assert_int_eq(mlp_set_sgd(b, 0.05, 0.0), MLP_OK);
+    mlp_fit_options o;
+    mlp_fit_defaults(&o);
+    o.epochs = 2;
+    o.batch_size = N;
+    o.validation = 0.25;
+    o.seed = 77;
+    ck_assert_int_eq(mlp_fit(a, N, X, T, &o, NULL), MLP_OK);
+
+    size_t idx[N], n_val = N / 4;
+    uint64_t state = o.seed;
+    for (size_t i = 0; i < N; i++)
+        idx[i] = i;
+    doc_shuffle(&state, idx, N);
+    static double xb[N * NI], tb[N * NO];
+    for (int e = 0; e < 2; e++) {
+        doc_shuffle(&state, idx + n_val, N - n_val);
+        for (size_t k = 0; k < N - n_val; k++) {
+            memcpy(xb + k * NI, X + idx[n_val + k] * NI, NI * sizeof *xb);
+            memcpy(tb + k * NO, T + idx[n_val + k] * NO, NO * sizeof *tb);
+        }
+        ck_assert_int_eq(mlp_train_batch(b, N - n_val, xb, tb, NULL), MLP_OK);
+    }
+    ck_assert_mem_eq(mlp_params(a), mlp_params(b), bytes(a));
+    mlp_free(a); mlp_free(b);
+}
+END_TEST
+
+/* The validation cost is in scaled units, like the training cost: a fit
+ * with scaling stored in the network equals a fit without it on data
+ * scaled by hand (to rounding: the library and this test may scale with
+ * different operations; 1e-12 relative). In original units the validation
+ * cost would be out_std^2 = 100 and 0.01 times larger in the two columns. */
+START_TEST(test_validation_in_scaled_units)
+{
+    static const double in_mean[NI] = { 0.2, -0.1, 0.3 },
+                        in_std[NI] = { 2.0, 0.5, 1.5 },
+                        out_mean[NO] = { 1.0, -2.0 }, out_std[NO] = { 10.0, 0.1 };
+    mlp_t *a = make(), *b = make();
+    ck_assert_int_eq(mlp_set_scaling(a, in_mean, in_std, out_mean, out_std),
+                     MLP_OK);
+    static double Xs[N * NI], Ts[N * NO], Tw[N * NO];
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < NI; j++)
+            Xs[i * NI + j] = (X[i * NI + j] - in_mean[j]) / in_std[j];
+        for (size_t j = 0; j < NO; j++) {
+            Tw[i * NO + j] = out_mean[j] + out_std[j] * T[i * NO + j];
+            Ts[i * NO + j] = T[i * NO + j];
+        }
+    }
+    mlp_fit_options o;
+    mlp_fit_defaults(&o);
+    o.epochs = 3;
+    o.batch_size = 8;
+    o.validation = 0.25;
+    mlp_fit_result ra, rb;
+    ck_assert_int_eq(mlp_fit(a, N, X, Tw, &o, &ra), MLP_OK);
+    ck_assert_int_eq(mlp_fit(b, N, Xs, Ts, &o, &rb), MLP_OK);
+    ck_assert_double_eq_tol(ra.val_cost, rb.val_cost, 1e-12 * rb.val_cost);
+    ck_assert_double_eq_tol(ra.train_cost, rb.train_cost,
+                            1e-12 * rb.train_cost);
+    for (size_t i = 0; i < mlp_n_params(a); i++)
+        ck_assert_double_eq_tol(mlp_params(a)[i], mlp_params(b)[i], 1e-12);
+    mlp_free(a); mlp_free(b);
+}
+END_TEST
+
 int main(void)
 {
     make_data();
@@ -287,6 +416,9 @@ int main(void)
     tcase_add_test(tc, test_no_allocation_after_first_epoch);
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_overflowing_n);
+    tcase_add_test(tc, test_documented_order);
+    tcase_add_test(tc, test_validation_in_scaled_units);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -2,11 +2,17 @@
  * rules written out by hand here, and the fused mlp_train_batch paths
  * against mlp_backprop followed by the same hand-written rule. */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <xmmintrin.h>
+#define HAVE_MXCSR 1
+#endif
 
 #include "mlp.h"
+#include "mlp_internal.h" /* the optimizer's moments, for the subnormal tests */
 #include "test_util.h"
 
 enum { L = 2 };
@@ -263,6 +269,164 @@ START_TEST(test_adam_finiteness_paths)
 }
 END_TEST
 
+/* ---- Subnormal numbers (the policy in lib/fpmode.h and mlp.h) -------- */
+
+static size_t count_subnormal(const double *x, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += fpclassify(x[i]) == FP_SUBNORMAL;
+    return k;
+}
+
+/* Adam with b1 = b2 = 1/2, one gradient of 1 and then zeros: m and v halve
+ * exactly at every step, so IEEE arithmetic (the reference here, computed
+ * in this thread's untouched mode) walks them through the subnormal range
+ * after ~1020 steps. The library must store exactly the reference value
+ * while it is normal and 0 from the step where the reference is
+ * subnormal; no parameter may ever be subnormal. 1100 steps of a
+ * 26-parameter network: a few milliseconds. */
+START_TEST(test_adam_moments_never_subnormal)
+{
+    mlp_t *net = make();
+    size_t n = mlp_n_params(net);
+    ck_assert_int_eq(mlp_set_adam(net, 1e-3, 0.5, 0.5, 1e-8), MLP_OK);
+    double m_ref = 0.0, v_ref = 0.0;
+    int saw_subnormal_reference = 0;
+    for (int step = 0; step < 1100; step++) {
+        double g = step == 0 ? 1.0 : 0.0;
+        for (size_t i = 0; i < n; i++)
+            mlp_grads(net)[i] = g;
+        ck_assert_int_eq(mlp_step(net), MLP_OK);
+        m_ref = 0.5 * m_ref + 0.5 * g;
+        v_ref = 0.5 * v_ref + 0.5 * g * g;
+        double want_m = m_ref >= DBL_MIN ? m_ref : 0.0;
+        double want_v = v_ref >= DBL_MIN ? v_ref : 0.0;
+        saw_subnormal_reference |= fpclassify(m_ref) == FP_SUBNORMAL;
+        for (size_t i = 0; i < n; i++) {
+            ck_assert(net->opt.m[i] == want_m);
+            ck_assert(net->opt.v[i] == want_v);
+        }
+        ck_assert_uint_eq(count_subnormal(mlp_params(net), n), 0);
+    }
+    ck_assert(saw_subnormal_reference); /* the test did reach the range */
+    mlp_free(net);
+}
+END_TEST
+
+/* Plain SGD with lr * lambda = 1/2 and zero gradients halves every weight
+ * exactly (θ <- θ - (θ/2)); momentum likewise shrinks it geometrically
+ * (mu = 1/4, lambda = 1, lr = 1/2: v <- v/4 + θ, θ <- θ - v/2, a factor
+ * 1/2 in modulus per step). Through mlp_step the weights must equal the IEEE reference computed here while
+ * it stays above 2^-1000 (no operation near the subnormal range yet), then
+ * stay below 2^-1000, and never be subnormal. (Where exactly they end
+ * depends on the platform: with flush-to-zero θ - tiny is θ, so a weight
+ * may stop just above DBL_MIN; elsewhere the stored result is flushed.) */
+START_TEST(test_sgd_never_subnormal)
+{
+    for (int momentum = 0; momentum < 2; momentum++) {
+        mlp_t *net = make();
+        size_t n = mlp_n_params(net);
+        double lr = 0.5, mu = momentum ? 0.25 : 0.0;
+        ck_assert_int_eq(mlp_set_sgd(net, lr, mu), MLP_OK);
+        ck_assert_int_eq(mlp_set_weight_decay(net, 1.0), MLP_OK);
+        double *theta = malloc(n * sizeof *theta), *vel = calloc(n, sizeof *vel);
+        ck_assert_ptr_nonnull(theta);
+        ck_assert_ptr_nonnull(vel);
+        memcpy(theta, mlp_params(net), n * sizeof *theta);
+        memset(mlp_grads(net), 0, n * sizeof(double));
+        int reached = 0;
+        for (int step = 0; step < 1200; step++) {
+            ck_assert_int_eq(mlp_step(net), MLP_OK);
+            for (size_t i = 0; i < n; i++) {
+                if (!is_weight(i))
+                    continue;
+                double vi = momentum ? mu * vel[i] + theta[i] : theta[i];
+                vel[i] = vi;
+                theta[i] -= lr * vi;
+                double got = mlp_params(net)[i];
+                if (fabs(theta[i]) >= 0x1p-1000)
+                    ck_assert(got == theta[i]);
+                else
+                    ck_assert(fabs(got) < 0x1p-1000);
+                reached |= fpclassify(theta[i]) == FP_SUBNORMAL;
+            }
+            ck_assert_uint_eq(count_subnormal(mlp_params(net), n), 0);
+        }
+        ck_assert(reached); /* the reference did become subnormal */
+        free(theta);
+        free(vel);
+        mlp_free(net);
+    }
+}
+END_TEST
+
+/* A long mlp_train_batch run where two inputs are always zero: with plain
+ * SGD and lr * lambda = 1/2 their weights halve at every step inside the
+ * update GEMM (W <- W/2 - lr dZ^T A, and that column of dZ^T A is 0), so
+ * in IEEE arithmetic they become subnormal after ~1020 steps. On x86-64
+ * the training calls run with flush-to-zero (fpmode.h): they must be
+ * exactly 0 by the end and never subnormal on the way. Everywhere, the
+ * caller's floating-point mode must be as it was: subnormal arithmetic in
+ * this thread still gives subnormal results. 1200 steps of a 3-4-2
+ * network: well under a second. */
+START_TEST(test_long_run_policy)
+{
+    mlp_t *net = make();
+    size_t n = mlp_n_params(net);
+    ck_assert_int_eq(mlp_set_sgd(net, 0.5, 0.0), MLP_OK);
+    ck_assert_int_eq(mlp_set_weight_decay(net, 1.0), MLP_OK);
+    enum { B = 4 };
+    double X[B * 3], T[B * 2];
+    for (size_t r = 0; r < B; r++) {
+        X[r * 3] = 0.25 * (double)r + 0.1; /* input 0 varies */
+        X[r * 3 + 1] = X[r * 3 + 2] = 0.0; /* inputs 1, 2 are always 0 */
+        T[r * 2] = 0.3;
+        T[r * 2 + 1] = 0.7;
+    }
+#ifdef HAVE_MXCSR
+    unsigned mode = _mm_getcsr() & 0xffc0; /* the mode bits, not the flags */
+#endif
+    for (int step = 0; step < 1200; step++) {
+        double cost;
+        ck_assert_int_eq(mlp_train_batch(net, B, X, T, &cost), MLP_OK);
+#ifdef HAVE_MXCSR
+        ck_assert_uint_eq(count_subnormal(mlp_params(net), n), 0);
+        ck_assert_uint_eq(_mm_getcsr() & 0xffc0, mode);
+#endif
+    }
+#ifdef HAVE_MXCSR
+    const double *W1 = mlp_weights(net, 1);
+    for (size_t unit = 0; unit < sizes[1]; unit++) {
+        ck_assert(W1[unit * 3 + 1] == 0.0);
+        ck_assert(W1[unit * 3 + 2] == 0.0);
+    }
+#endif
+    volatile double tiny = DBL_MIN;
+    ck_assert(tiny / 4.0 != 0.0); /* IEEE gradual underflow, untouched */
+    mlp_free(net);
+}
+END_TEST
+
+#ifdef HAVE_MXCSR
+/* A caller that runs with flush-to-zero itself keeps it. */
+START_TEST(test_callers_flush_to_zero_kept)
+{
+    mlp_t *net = make();
+    ck_assert_int_eq(mlp_set_adam(net, 1e-3, 0.9, 0.999, 1e-8), MLP_OK);
+    double X[3] = { 0.1, 0.2, 0.3 }, T[2] = { 0.4, 0.6 }, cost;
+    unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8000);
+    mlp_status s = mlp_train_batch(net, 1, X, T, &cost);
+    unsigned after = _mm_getcsr();
+    _mm_setcsr(saved);
+    ck_assert_int_eq(s, MLP_OK);
+    ck_assert_uint_eq(after & 0x8000, 0x8000);
+    mlp_free(net);
+}
+END_TEST
+#endif
+
 int main(void)
 {
     Suite *s = suite_create("optimizers");
@@ -273,6 +437,12 @@ int main(void)
     tcase_add_test(tc, test_adam_first_step_is_lr);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_adam_finiteness_paths);
+    tcase_add_test(tc, test_adam_moments_never_subnormal);
+    tcase_add_test(tc, test_sgd_never_subnormal);
+    tcase_add_test(tc, test_long_run_policy);
+#ifdef HAVE_MXCSR
+    tcase_add_test(tc, test_callers_flush_to_zero_kept);
+#endif
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -1,0 +1,330 @@
+#!/bin/bash
+# test_cli.sh MLP_BINARY SOURCE_DIR - the `mlp` command on good and bad
+# input. Every bad case must give its message (naming the option, or the
+# file, line and column) and its exact exit status (1 for data and files,
+# 2 for the command line), never a crash. Good cases are checked against
+# computations made here, independently of the command: accuracy and
+# predictions from `mlp predict`'s output, rmse and r2 with awk.
+set -euo pipefail
+
+mlp=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+run_env=    # e.g. PATH=... for one expect call
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# expect STATUS PATTERN -- ARGS...: runs mlp ARGS, checks the exit status
+# and that stderr matches the extended regex PATTERN. stdout is left in
+# $tmp/out, stderr in $tmp/err.
+expect() {
+    local want=$1 pattern=$2
+    shift 3
+    local got=0
+    env ${run_env:+"$run_env"} "$mlp" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || got=$?
+    if [[ $got -ne $want ]] || ! grep -Eq -- "$pattern" "$tmp/err"; then
+        fail "mlp $*"
+        echo "  wanted exit $want and stderr matching: $pattern"
+        echo "  got exit $got, stderr:"; sed 's/^/    /' "$tmp/err"
+    else
+        echo "ok: mlp $* -> $got: $(grep -E -m1 -- "$pattern" "$tmp/err")"
+    fi
+}
+
+# A small learnable classification set: class = which of 3 inputs is largest.
+{
+    echo "a,b,c,class"
+    for i in $(seq 0 89); do
+        x=$((i % 7)) y=$(((i * 3) % 5)) z=$(((i * 5) % 6))
+        if (( x >= y && x >= z )); then k=0; elif (( y >= z )); then k=1; else k=2; fi
+        echo "$x,$y,$z,$k"
+    done
+} >"$tmp/good.csv"
+tail -n +2 "$tmp/good.csv" | cut -d, -f1-3 >"$tmp/inputs.csv"
+# Two classes: is a >= 3.
+awk -F, 'NR == 1 { print; next } { print $1 "," $2 "," $3 "," ($1 >= 3) }' \
+    "$tmp/good.csv" >"$tmp/binary.csv"
+
+: >"$tmp/empty.csv"
+printf 'a,b,c\n' >"$tmp/header_only.csv"
+printf '1,2,0\n3,4,1\n5,6\n7,8,0\n' >"$tmp/ragged.csv"
+printf '1,2,0\n3,abc,1\n' >"$tmp/word.csv"
+printf '1,2,0\n3,4,1\n\n5,nan,1\n' >"$tmp/nan.csv"
+printf '1,2,0\n3,4,7\n' >"$tmp/label.csv"
+printf '1,2,0\n3,4,1.5\n' >"$tmp/fraction.csv"
+printf '1,2,0\n3,4,-1\n' >"$tmp/negative.csv"
+printf 'not gzip data\n' >"$tmp/bad.csv.gz"
+printf 'a;b;c\n1;2;0\n3;4;1\n' >"$tmp/semicolons.csv"
+printf '1,2,0\n3;4;1\n' >"$tmp/one_field.csv"
+printf '1\n2\n3\n' >"$tmp/one_column.csv"
+
+echo "== bad data: exit 1, file, line and column named"
+train=(train --epochs 2 --quiet --classes 3)
+expect 1 "missing.csv: cannot open: No such file" -- "${train[@]}" --data "$tmp/missing.csv"
+expect 1 "empty.csv: no data rows" -- "${train[@]}" --data "$tmp/empty.csv"
+expect 1 "header_only.csv: no data rows \(the file is empty but for a header line\)" -- \
+    "${train[@]}" --data "$tmp/header_only.csv"
+expect 1 "ragged.csv line 3: 2 fields, but line 1 has 3$" -- "${train[@]}" --data "$tmp/ragged.csv"
+expect 1 "word.csv line 2, column 2: \"abc\" is not a finite number$" -- "${train[@]}" --data "$tmp/word.csv"
+expect 1 "nan.csv line 4, column 2: \"nan\" is not a finite number" -- "${train[@]}" --data "$tmp/nan.csv"
+expect 1 "label.csv line 2, column 3: label 7 is not a class 0..2" -- "${train[@]}" --data "$tmp/label.csv"
+expect 1 "fraction.csv line 2, column 3: label 1.5 is not a class" -- "${train[@]}" --data "$tmp/fraction.csv"
+expect 1 "negative.csv line 2, column 3: label -1 is not a class" -- "${train[@]}" --data "$tmp/negative.csv"
+expect 1 "bad.csv.gz: gzip could not decompress" -- "${train[@]}" --data "$tmp/bad.csv.gz"
+expect 1 "word.csv line 2, column 2" -- "${train[@]}" --data "$tmp/good.csv" --test "$tmp/word.csv"
+# A line with one field: a hint at commas.
+expect 1 "semicolons.csv line 2, column 1: \"1;2;0\" is not a finite number \(this line has one field: fields must be separated by commas\)" -- \
+    "${train[@]}" --data "$tmp/semicolons.csv"
+expect 1 "one_field.csv line 2: 1 field, but line 1 has 3 \(this line has one field: fields must be separated by commas\)" -- \
+    "${train[@]}" --data "$tmp/one_field.csv"
+expect 2 "--target: every column of .*one_column.csv is a target; no inputs remain \(it has one column: are its fields separated by commas\?\)" -- \
+    train --quiet --data "$tmp/one_column.csv"
+
+echo "== the header line is announced; --target lists the columns"
+expect 0 "good.csv: line 1 taken as a header naming the 4 columns: a, b, c, class$" -- \
+    train --epochs 1 --classes 3 --data "$tmp/good.csv"
+expect 2 "--target: no column named \"zz\"; the columns of .*good.csv are: a, b, c, class$" -- \
+    "${train[@]}" --data "$tmp/good.csv" --target zz
+expect 2 "--target: no column named \"zz\" \(.*label.csv has no header line; use numbers 1..3 or 'last'\)" -- \
+    "${train[@]}" --data "$tmp/label.csv" --target zz
+expect 2 "--target: column 9 does not exist \(.*good.csv has 4 columns\)" -- \
+    "${train[@]}" --data "$tmp/good.csv" --target 9
+
+echo "== usage errors: exit 2, the option named"
+expect 2 "mlp: unknown command \"frobnicate\"; use train, eval or predict" -- frobnicate
+expect 2 "usage: mlp train" --
+expect 2 "--data FILE is required" -- train --epochs 3
+expect 2 "--bogus: unknown option" -- train --data "$tmp/good.csv" --bogus 1
+expect 2 "--epochs: not an option of mlp eval" -- eval --model x --data "$tmp/good.csv" --epochs 3
+expect 2 "--epochs: missing value" -- train --data "$tmp/good.csv" --epochs
+expect 2 "--epochs: \"ten\" is not a whole number" -- train --data "$tmp/good.csv" --epochs ten
+expect 2 "--epochs: 0 is out of range \(must be at least 1\)" -- train --data "$tmp/good.csv" --epochs 0
+expect 2 "--batch: 0 is out of range \(must be at least 1\)" -- train --data "$tmp/good.csv" --batch 0
+expect 2 "--validation: 1.5 is out of range \(must be in \[0, 1\); the fraction of the data held out\)" -- \
+    train --data "$tmp/good.csv" --validation 1.5
+expect 2 "--validation: \"half\" is not a number" -- train --data "$tmp/good.csv" --validation half
+expect 2 "--lr: 0 is out of range \(must be greater than 0\)" -- train --data "$tmp/good.csv" --lr 0
+expect 2 "--momentum: 1 is out of range \(must be in \[0, 1\)\)" -- \
+    train --data "$tmp/good.csv" --optimizer sgd --momentum 1
+expect 2 "--momentum: only with --optimizer sgd" -- train --data "$tmp/good.csv" --momentum 0.9
+expect 2 "--weight-decay: -1 is out of range \(must be at least 0\)" -- \
+    train --data "$tmp/good.csv" --weight-decay -1
+expect 2 "--classes: 0 is out of range \(must be at least 2; leave --classes out for regression\)" -- \
+    train --data "$tmp/good.csv" --classes 0
+expect 2 "--classes: 1 is out of range \(must be at least 2" -- train --data "$tmp/good.csv" --classes 1
+expect 2 "--patience 3 needs a validation split to watch \(--validation F with F > 0\)" -- \
+    train --data "$tmp/good.csv" --patience 3 --validation 0
+expect 2 "--act: unknown value \"sine\"; one of: sigmoid tanh relu identity$" -- \
+    "${train[@]}" --data "$tmp/good.csv" --act sine
+expect 2 "--optimizer: unknown value \"rmsprop\"" -- "${train[@]}" --data "$tmp/good.csv" --optimizer rmsprop
+expect 2 "--layers: \"8,x\" is not a list of at most 64 sizes" -- \
+    "${train[@]}" --data "$tmp/good.csv" --layers 8,x
+expect 2 "--output softmax needs --loss cross-entropy" -- \
+    train --data "$tmp/good.csv" --output softmax --loss mse
+expect 2 "--loss cross-entropy needs --output softmax or sigmoid" -- \
+    train --data "$tmp/good.csv" --loss cross-entropy
+expect 2 "--classes needs exactly one target column" -- "${train[@]}" --data "$tmp/good.csv" --target a,b
+expect 2 "--model FILE is required" -- eval --data "$tmp/good.csv"
+expect 2 "--data FILE is required" -- predict --model "$tmp/model.mlp"
+# Every option is checked before the data is read: a bad option wins over
+# a missing file.
+expect 2 "--init: unknown value \"zeros\"" -- train --data "$tmp/missing.csv" --init zeros
+
+echo "== --classes larger than the labels seen is explained"
+expect 0 "note: --classes 5, but .*good.csv has 3 distinct labels \(largest 2\): 2 output\(s\) are for classes never seen in training" -- \
+    train --data "$tmp/good.csv" --classes 5 --epochs 1 --quiet
+
+echo "== --save and --plot that cannot be written fail before training"
+expect 1 "--save $tmp/no/such/dir/m.mlp: cannot write there: No such file or directory$" -- \
+    train --data "$tmp/good.csv" --classes 3 --epochs 1 --save "$tmp/no/such/dir/m.mlp"
+grep -q "^trained" "$tmp/out" && fail "--save to a missing directory: trained before failing"
+expect 1 "--save $tmp: Is a directory$" -- train --data "$tmp/good.csv" --classes 3 --save "$tmp"
+if command -v gnuplot >/dev/null; then
+    expect 1 "--plot $tmp/no/such/dir/c.png: cannot write there: No such file or directory$" -- \
+        train --data "$tmp/good.csv" --classes 3 --epochs 1 --plot "$tmp/no/such/dir/c.png"
+    if grep -aq PNG "$tmp/out" || grep -q "^trained" "$tmp/out"; then
+        fail "--plot to a missing directory: trained, or a PNG on standard output"
+    fi
+fi
+
+echo "== good data: trains, evaluates, prints accuracy and a confusion matrix"
+"$mlp" train --data "$tmp/good.csv" --target class --classes 3 --epochs 200 \
+    --layers 16 --lr 0.01 --validation 0.2 --test "$tmp/good.csv" \
+    >"$tmp/out" 2>"$tmp/err"
+if grep -Eq "^test: accuracy (9[0-9]|100)\." "$tmp/out" && grep -q "^confusion matrix" "$tmp/out" &&
+   grep -Eq "^epoch 200/200: train cost [0-9.e-]+, validation cost" "$tmp/err"; then
+    echo "ok: training on good data: $(grep accuracy "$tmp/out")"
+else
+    fail "training on good data"; cat "$tmp/out" "$tmp/err"
+fi
+
+echo "== model files: eval and predict agree with the trained network"
+# The class count comes from the model file: eval and predict are not told.
+"$mlp" train --data "$tmp/good.csv" --target class --classes 3 --epochs 200 \
+    --layers 16 --lr 0.01 --test "$tmp/good.csv" --save "$tmp/model.mlp" --quiet \
+    >"$tmp/trained" 2>/dev/null
+"$mlp" eval --model "$tmp/model.mlp" --data "$tmp/good.csv" --target class --quiet \
+    >"$tmp/evaluated"
+trained_acc=$(grep -Eo "accuracy [0-9.]+%" "$tmp/trained" | head -n1)
+evaluated_acc=$(grep -Eo "accuracy [0-9.]+%" "$tmp/evaluated" | head -n1)
+"$mlp" predict --model "$tmp/model.mlp" --data "$tmp/good.csv" --target class --quiet \
+    >"$tmp/predicted"
+right=$(paste -d, <(tail -n +2 "$tmp/good.csv" | cut -d, -f4) "$tmp/predicted" |
+        awk -F, '$1 == $2 { n++ } END { print n + 0 }')
+if [[ -n "$trained_acc" && "$trained_acc" == "$evaluated_acc" ]] &&
+   [[ $(wc -l <"$tmp/predicted") -eq 90 ]] &&
+   [[ "$evaluated_acc" == "accuracy $(awk -v r="$right" 'BEGIN { printf "%.2f", 100 * r / 90 }')%" ]]; then
+    echo "ok: --save, eval and predict agree: $evaluated_acc, $right of 90 predicted right"
+else
+    fail "model file round trip: trained '$trained_acc', evaluated '$evaluated_acc', predicted $right/90"
+fi
+expect 2 "--classes 4, but the model predicts 3 classes" -- \
+    eval --model "$tmp/model.mlp" --data "$tmp/good.csv" --classes 4
+expect 1 "missing.mlp: file could not be opened" -- eval --model "$tmp/missing.mlp" --data "$tmp/good.csv"
+head -c 100 "$tmp/model.mlp" >"$tmp/truncated.mlp"
+expect 1 "truncated.mlp: not a libmlp model file, or corrupt" -- \
+    predict --model "$tmp/truncated.mlp" --data "$tmp/good.csv"
+
+echo "== predict --proba: class probabilities"
+"$mlp" predict --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --proba >"$tmp/proba"
+# Each row: 3 probabilities summing to 1 (to the 17 printed digits), whose
+# argmax is the label predict prints without --proba.
+bad=$(paste -d, "$tmp/proba" "$tmp/predicted" | awk -F, '
+    NF != 4 || $1 < 0 || $2 < 0 || $3 < 0 || ($1 + $2 + $3 - 1)^2 > 1e-24 { n++; next }
+    { k = ($2 > $1) ? 1 : 0; if ($3 > (k ? $2 : $1)) k = 2; if (k != $4) n++ }
+    END { print n + 0 }')
+if [[ $(wc -l <"$tmp/proba") -eq 90 && $bad -eq 0 ]]; then
+    echo "ok: --proba: 90 rows of 3 probabilities, argmax = predicted label"
+else
+    fail "predict --proba: $bad bad rows"; head -3 "$tmp/proba"
+fi
+
+echo "== binary classification: one sigmoid output"
+"$mlp" train --data "$tmp/binary.csv" --classes 2 --output sigmoid --epochs 300 \
+    --layers 8 --lr 0.01 --validation 0 --save "$tmp/binary.mlp" --quiet >"$tmp/out"
+"$mlp" eval --model "$tmp/binary.mlp" --data "$tmp/binary.csv" --quiet >"$tmp/eval"
+"$mlp" predict --model "$tmp/binary.mlp" --data "$tmp/binary.csv" --proba --quiet >"$tmp/proba"
+right=$(paste -d, <(tail -n +2 "$tmp/binary.csv" | cut -d, -f4) "$tmp/proba" |
+        awk -F, '($3 >= 0.5) == $1 && ($2 + $3 - 1)^2 < 1e-24 { n++ } END { print n + 0 }')
+acc=$(awk -v r="$right" 'BEGIN { printf "%.2f", 100 * r / 90 }')
+if grep -q "^network 3-8-1 (relu hidden, sigmoid output, cross-entropy loss)" "$tmp/out" &&
+   grep -q "accuracy $acc% ($right of 90)" "$tmp/eval" && (( right >= 85 )); then
+    echo "ok: binary: 3-8-1 sigmoid, eval accuracy $acc% = predict --proba's"
+else
+    fail "binary classification: $right right"; cat "$tmp/out" "$tmp/eval"
+fi
+
+echo "== regression: rmse and r2 as computed from predict's output"
+# y = 2a - b + c/2 + 1 plus a deterministic wobble of +-0.5 that no linear
+# model can follow, so that rmse > 0 and r2 < 1.
+awk -F, 'NR == 1 { print "a,b,c,y"; next }
+         { print $1 "," $2 "," $3 "," (2 * $1 - $2 + $3 / 2 + 1 + ((NR * 37) % 11 - 5) / 10) }' \
+    "$tmp/good.csv" >"$tmp/linear.csv"
+"$mlp" train --data "$tmp/linear.csv" --layers 0 --epochs 400 --lr 0.05 --batch 8 \
+    --validation 0 --save "$tmp/linear.mlp" --quiet >/dev/null
+"$mlp" eval --model "$tmp/linear.mlp" --data "$tmp/linear.csv" --quiet >"$tmp/eval"
+"$mlp" predict --model "$tmp/linear.mlp" --data "$tmp/linear.csv" --quiet >"$tmp/pred"
+read -r rmse r2 < <(paste -d, <(tail -n +2 "$tmp/linear.csv" | cut -d, -f4) "$tmp/pred" | awk -F, '
+    { t[NR] = $1; y[NR] = $2; s += $1 }
+    END { m = s / NR; for (i = 1; i <= NR; i++) { e += (y[i] - t[i])^2; v += (t[i] - m)^2 }
+          printf "%.6g %.6g\n", sqrt(e / NR), 1 - e / v }')
+# eval prints 6 significant digits of the same sums: agree to 1e-4 relative.
+if awk -v a="$rmse" -v b="$(sed -n 's/^rmse: //p' "$tmp/eval")" \
+       -v c="$r2" -v d="$(sed -n 's/^r2: //p' "$tmp/eval")" \
+       'BEGIN { exit !((a - b)^2 <= (1e-4 * a)^2 && (c - d)^2 <= 1e-8 && c > 0.9 && c < 1) }'; then
+    echo "ok: regression eval: rmse $rmse, r2 $r2 (from predict's output)"
+else
+    fail "regression eval: wanted rmse $rmse, r2 $r2"; cat "$tmp/eval"
+fi
+
+echo "== input read once: standard input, pipes, FIFOs, gzip without a shell"
+"$mlp" predict --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet >"$tmp/from_file"
+cat "$tmp/inputs.csv" | "$mlp" predict --model "$tmp/model.mlp" --data - --quiet >"$tmp/from_dash"
+cat "$tmp/inputs.csv" | "$mlp" predict --model "$tmp/model.mlp" --data /dev/stdin --quiet >"$tmp/from_stdin"
+mkfifo "$tmp/fifo"
+cat "$tmp/inputs.csv" >"$tmp/fifo" &
+timeout 60 "$mlp" predict --model "$tmp/model.mlp" --data "$tmp/fifo" --quiet >"$tmp/from_fifo"
+wait
+cp "$tmp/good.csv" "$tmp/it's \$(touch x).csv" && gzip "$tmp/it's \$(touch x).csv"
+timeout 60 "$mlp" predict --model "$tmp/model.mlp" --data "$tmp/it's \$(touch x).csv.gz" \
+    --target class --quiet >"$tmp/from_gz"
+for f in from_dash from_stdin from_fifo from_gz; do
+    if [[ $(wc -l <"$tmp/$f") -eq 90 ]] && cmp -s "$tmp/from_file" "$tmp/$f"; then
+        echo "ok: predict $f: the same 90 predictions as from the file"
+    else
+        fail "predict $f: $(wc -l <"$tmp/$f") lines, differs from the file's"
+    fi
+done
+[[ -e x || -e "$tmp/x" ]] && fail "a .gz file name ran a shell command"
+
+echo "== progress while reading a slow input on a terminal"
+# A FIFO fed in two halves a second apart: the reader draws its progress
+# line once it has waited more than half a second; without a terminal, never.
+seq 1 12000 | awk '{ print $1 % 7 "," $1 % 5 "," $1 % 3 }' >"$tmp/big.csv"
+feed() { head -n 6000 "$tmp/big.csv"; sleep 1; tail -n +6001 "$tmp/big.csv"; }
+rm -f "$tmp/fifo" && mkfifo "$tmp/fifo"
+feed >"$tmp/fifo" &
+TERM=dumb timeout 120 script -qec "'$mlp' train --data '$tmp/fifo' --epochs 1 --layers 0" \
+    "$tmp/typescript" >/dev/null 2>&1 || true
+wait
+feed >"$tmp/fifo" &
+timeout 120 "$mlp" train --data "$tmp/fifo" --epochs 1 --layers 0 >/dev/null 2>"$tmp/err"
+wait
+if grep -aq "reading $tmp/fifo: [0-9.]* MB" "$tmp/typescript" && ! grep -q reading "$tmp/err"; then
+    echo "ok: progress on a terminal: $(grep -ao "reading $tmp/fifo: [0-9.]* MB" "$tmp/typescript" | tail -n1); none without one"
+else
+    fail "no reading progress on the terminal (or some without one)"
+fi
+
+echo "== --plot: gnuplot writes the PNG, a file name never runs a command"
+if command -v gnuplot >/dev/null; then
+    rm -f "$tmp/curve.png"
+    "$mlp" train --data "$tmp/good.csv" --classes 3 --epochs 5 --quiet \
+        --plot "$tmp/curve.png" >"$tmp/out"
+    if [[ "$(head -c 8 "$tmp/curve.png" | od -An -tx1 | tr -d ' \n')" == 89504e470d0a1a0a ]] &&
+       [[ $(stat -c %s "$tmp/curve.png") -gt 1000 ]] &&
+       grep -q "learning curve written to $tmp/curve.png" "$tmp/out"; then
+        echo "ok: --plot wrote a PNG of $(stat -c %s "$tmp/curve.png") bytes"
+    else
+        fail "--plot did not write a valid PNG"
+    fi
+    # A name with a quote and a line break, then a gnuplot command: it must
+    # be taken as a file name and nothing else (run in $tmp, where the
+    # command would create its file).
+    evil="a'"$'\n'"system \"touch injected\""$'\n'"b.png"
+    (cd "$tmp" && "$mlp" train --data good.csv --classes 3 --epochs 2 --quiet --plot "$evil") \
+        >"$tmp/out" 2>"$tmp/err" || true
+    if [[ ! -e "$tmp/injected" && -s "$tmp/$evil" ]] &&
+       [[ "$(head -c 8 "$tmp/$evil" | od -An -tx1 | tr -d ' \n')" == 89504e470d0a1a0a ]]; then
+        echo "ok: --plot with a quote and newlines in the name: a PNG of that name, no command run"
+    else
+        fail "--plot name injection: injected file $( [[ -e $tmp/injected ]] && echo created || echo absent)"
+        cat "$tmp/err"
+    fi
+else
+    echo "note: gnuplot is not installed, the PNG checks did not run"
+fi
+mkdir "$tmp/nobin"
+run_env="PATH=$tmp/nobin" expect 1 "--plot .*never.png: gnuplot is not installed \(on Debian: apt-get install gnuplot-nox\)" -- \
+    "${train[@]}" --data "$tmp/good.csv" --plot "$tmp/never.png"
+grep -q "^trained" "$tmp/out" && fail "--plot without gnuplot: trained before failing"
+
+echo "== --help"
+"$mlp" --help >"$tmp/out"
+if grep -q "^  --save FILE         write the trained model file (read by eval and predict)$" "$tmp/out" &&
+   grep -q "^usage: mlp train" "$tmp/out"; then
+    echo "ok: --help"
+else
+    fail "--help"
+fi
+
+if (( failures )); then
+    echo "$failures check(s) failed"
+    exit 1
+fi
+echo "all CLI checks passed"

@@ -1,0 +1,289 @@
+/*
+ * test_losses.c - the costs of lib/losses.c, above all binary cross-entropy
+ * (MLP_CROSS_ENTROPY with an MLP_SIGMOID output).
+ *
+ * 1. A one-unit network against the closed form written with logits,
+ *    C = softplus(z) - y z, dC/dz = sigmoid(z) - y: a different formula for
+ *    the same number, so agreement to 1e-14 relative (a few ulps of the
+ *    O(1) values; log and exp are each within 1 ulp) shows the loss is
+ *    binary cross-entropy and not -y log y^.
+ * 2. Multi-output, multi-layer networks against the naive reference
+ *    (which takes the long chain-rule route, tests/reference/naive.c) to
+ *    1e-12 and against central finite differences to 1e-6 (the tolerances
+ *    and their reasons are those of tests/test_backward.c).
+ * 3. Predicting 1 for a target of 0 costs a lot (the flaw of -y log y^
+ *    alone), and a saturated output gives a large finite cost, clamped at
+ *    -log(DBL_MIN) ~ 708 per output.
+ * 4. Real data: digits 0-4 against 5-9 from data/digits.csv.gz, a
+ *    one-output sigmoid network with binary cross-entropy against a
+ *    two-output softmax network; see test_digits_binary for the margin.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "mlp.h"
+#include "reference/naive.h"
+#include "test_util.h"
+
+#ifndef MLP_DATA_DIR
+#error "MLP_DATA_DIR must be defined by tests/meson.build"
+#endif
+
+static double softplus(double z)
+{
+    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+/* 1 -> 1 sigmoid unit, z = w x + c, against the logit form. */
+START_TEST(test_closed_form_one_unit)
+{
+    const size_t sizes[] = { 1, 1 };
+    const mlp_activation acts[] = { MLP_SIGMOID };
+    const double ws[] = { 0.7, -1.3, 2.5 }, cs[] = { 0.1, 0.4, -3.0 };
+    const double xs[] = { 0.5, -2.0, 1.0 }, ys[] = { 0.0, 1.0, 0.3 };
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_CROSS_ENTROPY, 1),
+                     MLP_OK);
+    for (int k = 0; k < 3; k++) {
+        mlp_weights(net, 1)[0] = ws[k];
+        mlp_biases(net, 1)[0] = cs[k];
+        double cost = NAN;
+        ck_assert_int_eq(mlp_backprop(net, 1, &xs[k], &ys[k], &cost), MLP_OK);
+        double z = ws[k] * xs[k] + cs[k];
+        double want = softplus(z) - ys[k] * z;
+        double dz = 1 / (1 + exp(-z)) - ys[k];
+        ck_assert_msg(fabs(cost - want) <= 1e-14 * want,
+                      "cost %.17g, want %.17g", cost, want);
+        ck_assert(fabs(mlp_bias_grads(net, 1)[0] - dz) <= 1e-14 * fabs(dz));
+        ck_assert(fabs(mlp_weight_grads(net, 1)[0] - dz * xs[k]) <=
+                  1e-14 * fabs(dz * xs[k]));
+    }
+    mlp_free(net);
+}
+END_TEST
+
+/* A batch of 4 with two outputs: the cost is the mean over samples of the
+ * sum over outputs (not the mean over outputs). */
+START_TEST(test_sum_over_outputs_mean_over_batch)
+{
+    const size_t sizes[] = { 1, 2 };
+    const mlp_activation acts[] = { MLP_SIGMOID };
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_CROSS_ENTROPY, 1),
+                     MLP_OK);
+    double *W = mlp_weights(net, 1), *b = mlp_biases(net, 1);
+    W[0] = 0.5; W[1] = -0.25; b[0] = 0.0; b[1] = 1.0;
+    const double X[] = { 1, -1, 2, 0.5 };
+    const double T[] = { 1, 0, 0, 1, 0.5, 0.5, 1, 1 };
+    double want = 0;
+    for (int s = 0; s < 4; s++)
+        for (int i = 0; i < 2; i++) {
+            double z = W[i] * X[s] + b[i];
+            want += softplus(z) - T[s * 2 + i] * z;
+        }
+    want /= 4;
+    double cost = NAN;
+    ck_assert_int_eq(mlp_backprop(net, 4, X, T, &cost), MLP_OK);
+    ck_assert_msg(fabs(cost - want) <= 1e-14 * want, "cost %.17g want %.17g",
+                  cost, want);
+    mlp_free(net);
+}
+END_TEST
+
+/* The naive reference and finite differences, random deep networks. */
+START_TEST(test_against_naive_and_fd)
+{
+    test_rng rng;
+    test_rng_seed(&rng, 900 + (uint64_t)_i);
+    test_shape shape;
+    test_random_shape(&rng, &shape, 1 + (size_t)_i % 3, 6,
+                      _i % 2 ? MLP_TANH : MLP_SIGMOID, MLP_SIGMOID,
+                      MLP_CROSS_ENTROPY);
+    size_t batch = test_batches[_i % TEST_N_BATCHES];
+    mlp_t *net = test_create(&shape, (uint64_t)_i);
+    size_t P = mlp_n_params(net);
+    double *params = mlp_params(net);
+    test_fill_uniform(&rng, params, P, -1, 1);
+    size_t n0 = shape.sizes[0], nL = shape.sizes[shape.n_layers];
+    double *X = test_doubles(batch * n0), *T = test_doubles(batch * nL);
+    test_fill_uniform(&rng, X, batch * n0, -1, 1);
+    /* Targets 0, 1 and in between: every term of the loss is exercised. */
+    for (size_t k = 0; k < batch * nL; k++)
+        T[k] = (double)test_rng_range(&rng, 0, 4) / 4.0;
+
+    double cost = NAN, want_cost = NAN;
+    double *want = test_doubles(P);
+    ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cost), MLP_OK);
+    ck_assert_int_eq(naive_backprop(shape.n_layers, shape.sizes, shape.acts,
+                                    MLP_CROSS_ENTROPY, params, batch, X, T,
+                                    want, &want_cost), 0);
+    ck_assert(fabs(cost - want_cost) <= 1e-12 * fabs(want_cost));
+    test_assert_close("naive", mlp_grads(net), want, P, 1e-12,
+                      test_max_abs(want, P));
+
+    double *g = test_doubles(P);
+    memcpy(g, mlp_grads(net), P * sizeof *g);
+    for (size_t k = 0; k < P; k++) {
+        double keep = params[k], h = 1e-6 * fmax(1, fabs(keep)), cp, cm;
+        params[k] = keep + h;
+        ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cp), MLP_OK);
+        params[k] = keep - h;
+        ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cm), MLP_OK);
+        params[k] = keep;
+        double fd = (cp - cm) / (2 * h);
+        ck_assert_msg(fabs(fd - g[k]) <= 1e-6 * (fabs(g[k]) +
+                      test_max_abs(g, P)) + 1e-9 * cost,
+                      "param %zu: fd %.12g, backprop %.12g", k, fd, g[k]);
+    }
+    free(X); free(T); free(want); free(g);
+    mlp_free(net);
+}
+END_TEST
+
+/* A confident wrong "yes" costs about its logit; a saturated one is
+ * clamped to a large finite cost. */
+START_TEST(test_wrong_yes_costs)
+{
+    const size_t sizes[] = { 1, 1 };
+    const mlp_activation acts[] = { MLP_SIGMOID };
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_CROSS_ENTROPY, 1),
+                     MLP_OK);
+    mlp_weights(net, 1)[0] = 0.0;
+    const double x = 1.0, y0 = 0.0, y1 = 1.0;
+    double cost = NAN;
+    mlp_biases(net, 1)[0] = 20.0; /* y^ = 1 - 2e-9 */
+    ck_assert_int_eq(mlp_backprop(net, 1, &x, &y0, &cost), MLP_OK);
+    ck_assert(fabs(cost - 20.0) < 1e-6);
+    ck_assert_int_eq(mlp_backprop(net, 1, &x, &y1, &cost), MLP_OK);
+    ck_assert(cost < 1e-8);
+    mlp_biases(net, 1)[0] = 800.0; /* y^ rounds to 1: log(1 - y^) clamped */
+    ck_assert_int_eq(mlp_backprop(net, 1, &x, &y0, &cost), MLP_OK);
+    ck_assert(fabs(cost + log(DBL_MIN)) < 1e-9);
+    ck_assert_double_eq(mlp_bias_grads(net, 1)[0], 1.0);
+    mlp_free(net);
+}
+END_TEST
+
+/* ---- digits, 0-4 against 5-9 ------------------------------------------ */
+
+enum { DIGITS = 1797, PIXELS = 64, TRAIN = 1400 };
+
+/* X: pixels / 16, in file order; label: the digit. */
+static void read_digits(double *X, int *label)
+{
+    const char *path = MLP_DATA_DIR "/digits.csv.gz";
+    gzFile f = gzopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char line[1024];
+    size_t n = 0;
+    while (n < DIGITS && gzgets(f, line, sizeof line)) {
+        char *p = line;
+        for (int j = 0; j <= PIXELS; j++) {
+            char *end;
+            long v = strtol(p, &end, 10);
+            ck_assert_msg(end != p, "%s line %zu field %d", path, n + 1, j);
+            if (j < PIXELS)
+                X[n * PIXELS + (size_t)j] = (double)v / 16.0;
+            else
+                label[n] = (int)v;
+            p = end + (*end == ',');
+        }
+        n++;
+    }
+    gzclose(f);
+    ck_assert_uint_eq(n, DIGITS);
+}
+
+/* Trains a 64-32-n_out network (tanh hidden) with Adam (lr 3e-3) for 60
+ * epochs and
+ * returns its accuracy on the test rows. */
+static double binary_accuracy(const double *X, const double *T,
+                              const int *is_high, size_t n_out,
+                              uint64_t seed)
+{
+    const size_t sizes[] = { PIXELS, 32, n_out };
+    const mlp_activation acts[] = {
+        MLP_TANH, n_out == 1 ? MLP_SIGMOID : MLP_SOFTMAX
+    };
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, 2, sizes, acts, MLP_CROSS_ENTROPY,
+                                seed), MLP_OK);
+    ck_assert_int_eq(mlp_set_adam(net, 3e-3, 0.9, 0.999, 1e-8), MLP_OK);
+    mlp_fit_options o;
+    mlp_fit_defaults(&o);
+    o.epochs = 60;
+    o.batch_size = 32;
+    o.seed = seed;
+    ck_assert_int_eq(mlp_fit(net, TRAIN, X, T, &o, NULL), MLP_OK);
+    size_t n_test = DIGITS - TRAIN, right = 0;
+    double *Y = test_doubles(n_test * n_out);
+    ck_assert_int_eq(mlp_predict(net, n_test, X + TRAIN * PIXELS, Y), MLP_OK);
+    for (size_t i = 0; i < n_test; i++) {
+        int high = n_out == 1 ? Y[i] > 0.5 : Y[2 * i + 1] > Y[2 * i];
+        right += high == is_high[TRAIN + i];
+    }
+    free(Y);
+    mlp_free(net);
+    return (double)right / (double)n_test;
+}
+
+/* The task: is the digit 5-9 (1) or 0-4 (0)? Training rows are the first
+ * 1400 lines of the file, test rows the other 397. A one-output sigmoid
+ * is the two-output softmax with one logit pinned to 0 (sigmoid(z) =
+ * softmax([0, z])_2), so both can represent the same classifiers, and with
+ * binary cross-entropy both optimise the same likelihood: their test
+ * accuracies differ only by initialisation and optimisation noise. Over
+ * 5 seeds each, the mean accuracy of the sigmoid networks must be within
+ * 1.5 points (6 of 397 test digits) of the softmax networks'. Before
+ * binary cross-entropy the sigmoid network's loss ignored targets of 0,
+ * so it learnt to say "5-9" always: about 50% here, which this catches by
+ * far. Both must also exceed 90%, so that "equally bad" cannot pass. */
+START_TEST(test_digits_binary)
+{
+    double *X = test_doubles(DIGITS * PIXELS);
+    double *T1 = test_doubles(DIGITS), *T2 = test_doubles(2 * DIGITS);
+    int *label = calloc(DIGITS, sizeof *label);
+    int *high = calloc(DIGITS, sizeof *high);
+    ck_assert(label && high);
+    read_digits(X, label);
+    for (size_t i = 0; i < DIGITS; i++) {
+        high[i] = label[i] >= 5;
+        T1[i] = high[i];
+        T2[2 * i] = !high[i];
+        T2[2 * i + 1] = high[i];
+    }
+    double sig = 0, soft = 0;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        double a1 = binary_accuracy(X, T1, high, 1, seed);
+        double a2 = binary_accuracy(X, T2, high, 2, seed);
+        printf("digits 0-4 vs 5-9, seed %d: sigmoid+BCE %.4f, "
+               "softmax+CE %.4f\n", (int)seed, a1, a2);
+        ck_assert(a1 > 0.9 && a2 > 0.9);
+        sig += a1 / 5;
+        soft += a2 / 5;
+    }
+    printf("mean: sigmoid+BCE %.4f, softmax+CE %.4f\n", sig, soft);
+    ck_assert_msg(sig >= soft - 0.015, "sigmoid %.4f vs softmax %.4f", sig,
+                  soft);
+    free(X); free(T1); free(T2); free(label); free(high);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("losses");
+    TCase *tc = tcase_create("binary cross-entropy");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_closed_form_one_unit);
+    tcase_add_test(tc, test_sum_over_outputs_mean_over_batch);
+    tcase_add_loop_test(tc, test_against_naive_and_fd, 0, 12);
+    tcase_add_test(tc, test_wrong_yes_costs);
+    tcase_add_test(tc, test_digits_binary);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}

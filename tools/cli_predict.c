@@ -1,0 +1,88 @@
+/* cli_predict.c - `mlp eval` and `mlp predict`: a saved model on a CSV
+ * file, read once (a pipe or standard input works). The model file gives
+ * the class count (softmax outputs, or one sigmoid output for two classes)
+ * and the scaling, so neither needs to be repeated on the command line. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static mlp_t *load_model(const struct config *c, struct task *task)
+{
+    mlp_t *net = NULL;
+    require(c->model, "--model FILE");
+    require(c->data, "--data FILE");
+    mlp_status st = mlp_load(&net, c->model);
+    if (st != MLP_OK)
+        die(EXIT_DATA, "%s: %s", c->model, mlp_strerror(st));
+    *task = model_task(net, c->classes);
+    return net;
+}
+
+static void check_inputs(const mlp_t *net, const struct dataset *d, const char *path)
+{
+    size_t n_in = mlp_layer_size(net, 0);
+    if (d->n_in != n_in)
+        die(EXIT_DATA, "%s: %zu input columns, but the model takes %zu", path,
+            d->n_in, n_in);
+}
+
+int cmd_eval(const struct config *c)
+{
+    struct task task;
+    struct dataset d = { 0 };
+    mlp_t *net = load_model(c, &task);
+    load_dataset(c, c->data, &task, 0, &d);
+    check_inputs(net, &d, c->data);
+    for (size_t i = 0; !isnan(c->scale) && i < d.n * d.n_in; i++)
+        d.X[i] *= c->scale;
+    evaluate(net, &d, c->data);
+    free_dataset(&d);
+    mlp_free(net);
+    return 0;
+}
+
+static void print_row(const double *y, const struct task *task, int proba)
+{
+    size_t n = task->n_out;
+    if (task->classes && !proba) {
+        printf("%zu\n", n == 1 ? (size_t)(y[0] >= 0.5) : argmax(y, n));
+    } else if (task->classes && n == 1) {
+        printf("%.17g,%.17g\n", 1.0 - y[0], y[0]);
+    } else {
+        for (size_t j = 0; j < n; j++)
+            printf("%.17g%c", y[j], j + 1 < n ? ',' : '\n');
+    }
+}
+
+/* Files with only the input columns are accepted; otherwise --target
+ * names the columns to leave out. */
+int cmd_predict(const struct config *c)
+{
+    struct task task;
+    struct dataset d = { 0 };
+    csv_table t;
+    mlp_t *net = load_model(c, &task);
+    if (c->proba && !task.classes)
+        die(EXIT_USAGE, "--proba: the model predicts values, not classes");
+    read_table(c, c->data, &t);
+    unsigned char *is_target = xcalloc(t.cols, 1);
+    if (t.cols != mlp_layer_size(net, 0))
+        count_targets(c, &t, c->data, is_target);
+    make_dataset(&t, is_target, &task, c->data, &d);
+    free(is_target);
+    csv_free(&t);
+    check_inputs(net, &d, c->data);
+    for (size_t i = 0; !isnan(c->scale) && i < d.n * d.n_in; i++)
+        d.X[i] *= c->scale;
+    double *Y = predict_all(net, &d);
+    for (size_t r = 0; r < d.n; r++)
+        print_row(Y + r * task.n_out, &task, c->proba);
+    free(Y);
+    free_dataset(&d);
+    mlp_free(net);
+    return 0;
+}
