@@ -29,6 +29,10 @@
  *   --label TEXT    backend label for the CSV (default: the loaded library)
  *   --memory        instead of timing: train on each case alone and report
  *                   peak RSS growth against the minimum live data
+ *   --peak GFLOPS   the core's FMA peak (fma-peak): every rate is also
+ *                   printed as a fraction of it
+ *   --dgemm N       instead of training steps: time a square n x n dgemm on
+ *                   the loaded BLAS (the backend's own rate)
  *   --digits        the digits demo's configuration instead: ReLU hidden
  *                   layers, softmax output, cross-entropy, Adam (lr 3e-3,
  *                   0.9, 0.999, 1e-8) with weight decay 1e-4, one-hot
@@ -38,6 +42,7 @@
  */
 #define _GNU_SOURCE
 #include <cblas.h>
+#include <dlfcn.h>
 #include <link.h>
 #include <math.h>
 #include <stdbool.h>
@@ -489,6 +494,87 @@ static void loaded_blas(char *out)
         strcpy(out, "(statically linked?)");
 }
 
+/* Which kernels the loaded BLAS runs, as far as it tells: OpenBLAS's core
+ * name and build configuration, BLIS's configuration when its own symbols
+ * are visible (as libblis.so; as the libblas.so.3 alternative it hides
+ * them: run it with BLIS_ARCH_DEBUG=1, and it prints its choice). */
+typedef char *(*name_fn)(void);
+typedef int (*id_fn)(void);
+typedef const char *(*arch_fn)(int);
+
+/* dlsym's object pointer as a function pointer, the way POSIX allows. */
+#define LOOKUP(fn, name)                                                    \
+    do {                                                                    \
+        void *p_ = dlsym(RTLD_DEFAULT, name);                               \
+        memcpy(&(fn), &p_, sizeof(fn));                                     \
+    } while (0)
+
+static void blas_kernels(char *out, size_t len)
+{
+    name_fn corename, config;
+    id_fn arch_id;
+    arch_fn arch_name;
+    LOOKUP(corename, "openblas_get_corename");
+    LOOKUP(config, "openblas_get_config");
+    LOOKUP(arch_id, "bli_arch_query_id");
+    LOOKUP(arch_name, "bli_arch_string");
+    /* Which library really provides cblas_dgemm: both can be loaded at
+     * once (a BLIS libblas.so.3 beside the OpenBLAS that LAPACKE pulls in). */
+    void (*gemm)(void) = (void (*)(void))cblas_dgemm;
+    void *gemm_addr;
+    memcpy(&gemm_addr, &gemm, sizeof gemm_addr);
+    Dl_info info;
+    const char *provider = dladdr(gemm_addr, &info) && info.dli_fname
+                               ? info.dli_fname : "?";
+    char real[4096];
+    if (realpath(provider, real))
+        provider = real;
+    if (strstr(provider, "blis")) {
+        if (arch_id && arch_name)
+            snprintf(out, len, "BLIS configuration %s", arch_name(arch_id()));
+        else
+            snprintf(out, len, "BLIS (%.300s; its configuration: run with "
+                     "BLIS_ARCH_DEBUG=1)", provider);
+        return;
+    }
+    if (!strstr(provider, "openblas")) {
+        snprintf(out, len, "%.300s (reports no kernels)", provider);
+        return;
+    }
+    if (corename)
+        snprintf(out, len, "OpenBLAS core %s (%s)", corename(),
+                 config ? config() : "?");
+    else
+        snprintf(out, len, "OpenBLAS (%.300s)", provider);
+}
+
+/* --dgemm: the median GFLOP/s of square n x n dgemms, C = A B. */
+static double time_dgemm(int n, double budget)
+{
+    size_t nn = (size_t)n * (size_t)n;
+    double *A = xmalloc(nn * sizeof *A), *Bm = xmalloc(nn * sizeof *Bm);
+    double *C = xmalloc(nn * sizeof *C);
+    fill(A, nn, -1.0, 1.0);
+    fill(Bm, nn, -1.0, 1.0);
+    double rates[MAX_SAMPLES], used = 0.0;
+    size_t k = 0;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A, n,
+                Bm, n, 0.0, C, n); /* warm-up */
+    while (k < MAX_SAMPLES && (used < budget || k < MIN_SAMPLES)) {
+        double t0 = now();
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A,
+                    n, Bm, n, 0.0, C, n);
+        double dt = now() - t0;
+        used += dt;
+        rates[k++] = 2.0 * (double)nn * (double)n / dt / 1e9;
+    }
+    qsort(rates, k, sizeof *rates, cmp_double);
+    free(A);
+    free(Bm);
+    free(C);
+    return k % 2 ? rates[k / 2] : 0.5 * (rates[k / 2 - 1] + rates[k / 2]);
+}
+
 static long status_kib(const char *key)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -596,7 +682,7 @@ static void usage(void)
             "usage: mlp-bench [--preset targets|width|batch|smoke|all] "
             "[--threads N] [--budget MS] [--slow-max GF] [--max-gflop GF]\n"
             "                 [--no-naive] [--csv FILE] [--label TEXT] "
-            "[--memory] [--digits] [SHAPE:BATCH ...]\n");
+            "[--memory] [--digits] [--peak GFLOPS] [--dgemm N] [SHAPE:BATCH ...]\n");
     exit(2);
 }
 
@@ -608,6 +694,8 @@ int main(int argc, char **argv)
     double budget = 1.0, slow_max = 10.0, max_gflop = 0.0;
     size_t threads = 0, thread_list[4], nt = 0;
     bool naive = true, fann = true, memory = false;
+    double peak = 0.0;
+    int dgemm_n = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -644,6 +732,10 @@ int main(int argc, char **argv)
             memory = true;
         else if (strcmp(a, "--digits") == 0)
             digits_config = true;
+        else if (strcmp(a, "--peak") == 0 && i + 1 < argc)
+            peak = strtod(argv[++i], NULL);
+        else if (strcmp(a, "--dgemm") == 0 && i + 1 < argc)
+            dgemm_n = atoi(argv[++i]);
         else if (a[0] != '-' && n_cases < 32) {
             if (parse_shape(a, &cases[n_cases++]) != 0) {
                 fprintf(stderr, "mlp-bench: bad case %s (want e.g. 784-128-10:32)\n", a);
@@ -682,15 +774,26 @@ int main(int argc, char **argv)
         used_threads = mlp_blas_threads();
     char blas[1024];
     loaded_blas(blas);
+    char kernels[512];
+    blas_kernels(kernels, sizeof kernels);
     printf("# libmlp %s; BLAS loaded: %s; BLAS threads: %zu, set by %s\n",
            mlp_version(), blas, used_threads, threads ? how : "default");
+    printf("# BLAS kernels: %s\n", kernels);
+    if (dgemm_n > 0) {
+        double rate = time_dgemm(dgemm_n, budget);
+        printf("dgemm %d GFLOP/s %.2f", dgemm_n, rate);
+        if (peak > 0)
+            printf(" (%.3f of the FMA peak %.1f)", rate / peak, peak);
+        printf("\n");
+        return 0;
+    }
     printf("# ms per training step (%s), median; "
            "GFLOP/s = 6*B*sum(n_in*n_out) / time\n",
            digits_config ? "ReLU/softmax, cross-entropy, Adam + weight decay"
                          : "sigmoid, MSE, SGD");
-    printf("%-22s %5s %3s %10s %10s %10s %10s %8s %8s %8s %8s\n", "shape", "B", "thr",
-           "libmlp_ms", "roof_ms", "naive_ms", "fann_ms", "GFLOP/s", "mlp/roof",
-           "naive/mlp", "mlp/fann");
+    printf("%-22s %5s %3s %10s %10s %10s %10s %8s %8s %8s %8s %8s %8s\n", "shape", "B",
+           "thr", "libmlp_ms", "roof_ms", "naive_ms", "fann_ms", "GFLOP/s", "mlp/roof",
+           "naive/mlp", "mlp/fann", "mlp/peak", "roof/peak");
 
     FILE *out = NULL;
     if (csv) {
@@ -749,11 +852,13 @@ int main(int argc, char **argv)
                 ms[i] = 1e3 * median(&t[(size_t)i * nt + jj]);
             }
             size_t shown = nt > 1 ? thread_list[j] : used_threads;
-            printf("%-22s %5zu %3zu %10.4f %10.4f %10.4f %10.4f %8.2f %8.3f %8.1f %8.3f\n",
+            double p = peak > 0 ? peak : NAN;
+            printf("%-22s %5zu %3zu %10.4f %10.4f %10.4f %10.4f %8.2f %8.3f %8.1f %8.3f %8.3f %8.3f\n",
                    name, s->batch, shown, ms[IMPL_MLP], ms[IMPL_ROOF], ms[IMPL_NAIVE],
                    ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6),
                    ms[IMPL_MLP] / ms[IMPL_ROOF], ms[IMPL_NAIVE] / ms[IMPL_MLP],
-                   ms[IMPL_MLP] / ms[IMPL_FANN]);
+                   ms[IMPL_MLP] / ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6) / p,
+                   flops / (ms[IMPL_ROOF] * 1e6) / p);
             if (out)
                 fprintf(out, "%s,%zu,%s,%zu,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g\n",
                         label, shown, name, s->batch, flops, ms[IMPL_MLP],

@@ -4,6 +4,8 @@
  * the throughput of threads predicting with one shared network.
  *
  * Usage: mlp-latency [--budget MS] [--quick] [--no-peers]
+ * (the libtorch peer is built with meson setup -Dbench_torch=enabled,
+ * which needs Debian's libtorch-dev)
  *   --budget MS  time per measurement (default 200); each is repeated 5
  *                times and the median kept
  *   --quick      a short run (budget 5 ms, 3 repeats) for smoke tests
@@ -481,8 +483,10 @@ int main(int argc, char **argv)
     char exe[4096];
     ssize_t len = readlink(self, exe, sizeof exe - 1);
     exe[len > 0 ? len : 0] = '\0';
+    /* Without the libtorch peer the torch columns are '-'. */
 #ifdef MLP_TORCH_PEER
-    const char *torch = MLP_TORCH_PEER;
+    const char *torch = access(MLP_TORCH_PEER, X_OK) == 0 ? MLP_TORCH_PEER
+                                                         : NULL;
 #else
     const char *torch = NULL;
 #endif

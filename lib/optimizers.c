@@ -190,21 +190,28 @@ static double update_all(struct mlp *net, const struct step *c, bool check)
     return nonfinite;
 }
 
-/* Whether some |x_i| exceeds limit (or is NaN or infinite): magnitude
- * bits against the limit's bits, OR-ed, which vectorises with no chain of
- * maxima. */
+/* Whether some |g_i| > lim[0], |θ_i| > lim[1], |m_i| > lim[2] or
+ * |v_i| > lim[3] (or one is NaN or infinite), in one read-only pass:
+ * magnitude bits against the limits' bits, OR-ed, which vectorises with
+ * no chain of maxima. m and v may be the same array as g when there is
+ * no such state (its limit is then g's). */
 MLP_CLONES
-static bool any_above(const double *x, size_t n, double limit)
+static bool any_above(size_t n, const double *g, const double *theta,
+                      const double *m, const double *v, const double *lim)
 {
-    int64_t lim = mlp__magnitude_bits(limit);
+    int64_t lg = mlp__magnitude_bits(lim[0]), lt = mlp__magnitude_bits(lim[1]);
+    int64_t lm = mlp__magnitude_bits(lim[2]), lv = mlp__magnitude_bits(lim[3]);
     int64_t above = 0; /* 64-bit like the compares: no narrowing shuffles */
     for (size_t i = 0; i < n; i++)
-        above |= -(int64_t)(mlp__magnitude_bits(x[i]) > lim);
+        above |= -(int64_t)(mlp__magnitude_bits(g[i]) > lg) |
+                 -(int64_t)(mlp__magnitude_bits(theta[i]) > lt) |
+                 -(int64_t)(mlp__magnitude_bits(m[i]) > lm) |
+                 -(int64_t)(mlp__magnitude_bits(v[i]) > lv);
     return above != 0;
 }
 
 /* A cheap proof that the step stays finite: every gradient, parameter and
- * state value checked against a limit (one read-only pass each). With
+ * state value checked against a limit (one read-only pass). With
  * |g| <= K/2 and lambda |θ| <= K/2, |d| = |g + lambda θ| <= K.
  *   Adam, K <= 1e150: the squares, and so m and v, stay finite; with
  *   |m| <= K too the new |m| is at most K; the denominator is at least
@@ -233,10 +240,10 @@ static bool step_is_bounded(const struct mlp *net, const struct step *c)
                                                                : 1e300;
     if (!(k >= 1.0)) /* also NaN: prove nothing for absurd settings */
         return false;
-    return !any_above(net->grads, n, 0.5 * k) &&
-           !any_above(net->params, n, p_limit) &&
-           !(opt->m && any_above(opt->m, n, k)) &&
-           !(opt->v && any_above(opt->v, n, 1e300));
+    double lim[4] = { 0.5 * k, p_limit, opt->m ? k : 0.5 * k,
+                      opt->v ? 1e300 : 0.5 * k };
+    return !any_above(n, net->grads, net->params, opt->m ? opt->m : net->grads,
+                      opt->v ? opt->v : net->grads, lim);
 }
 
 mlp_status mlp_step(mlp_t *net)

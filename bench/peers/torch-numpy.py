@@ -1,15 +1,23 @@
 #!/usr/bin/python3
-"""The same training step as mlp-bench in PyTorch and NumPy, float64.
+"""The same training step as mlp-bench in PyTorch or NumPy, float64.
 
 One step: forward through sigmoid layers, MSE loss (mean over batch and
 outputs, as libmlp), backward, plain SGD update (lr 0.01). PyTorch uses
 nn.Linear + autograd + torch.optim.SGD, as a user would write it; NumPy
-writes the same products by hand. Timing as mlp-bench: warm-up, then
-samples taken in turn (torch, numpy, torch, ...), each sample k steps long
-so it lasts >= ~0.5 ms, and the median per-step time.
+writes the same products by hand. With --digits, the digits demo's
+configuration instead (mlp-bench --digits): ReLU hidden layers, softmax
+output with cross-entropy, torch.optim.Adam (lr 3e-3, 0.9, 0.999, 1e-8)
+with weight_decay 1e-4, one-hot targets (PyTorch only).
 
-usage: torch-numpy.py [--threads N] [--budget MS] [--csv FILE]
-                      [--label TEXT] SHAPE:BATCH ...
+Each process times one peer: --peer torch or --peer numpy. Both in one
+process would not be a fair measurement: importing and running one slows
+the other (PyTorch read 1.2-9x slower beside NumPy). compare-backends runs
+one process per peer, alternating them. Timing as mlp-bench: warm-up, then
+samples of k steps each (k chosen so a sample lasts >= ~0.5 ms), and the
+median per-step time.
+
+usage: torch-numpy.py --peer torch|numpy [--threads N] [--budget MS]
+                      [--digits] [--csv FILE] [--label TEXT] SHAPE:BATCH ...
 Thread count: torch.set_num_threads(N); NumPy's BLAS follows
 OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, which the caller sets.
 """
@@ -21,10 +29,7 @@ import time
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # NumPy alone is still worth measuring
-    torch = None
+torch = None  # imported only by the process that times it
 
 LR = 0.01
 
@@ -46,6 +51,27 @@ def make_torch(sizes, batch, X, T):
     def step():
         opt.zero_grad()  # 1.13's default: keep the .grad buffers
         loss = loss_fn(model(x), t)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def make_torch_digits(sizes, batch, X, T):
+    layers = []
+    pairs = list(zip(sizes, sizes[1:]))
+    for i, (n_in, n_out) in enumerate(pairs):
+        layers.append(torch.nn.Linear(n_in, n_out).double())
+        if i + 1 < len(pairs):
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)  # softmax: inside cross_entropy
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3, betas=(0.9, 0.999),
+                           eps=1e-8, weight_decay=1e-4)
+    x = torch.from_numpy(X)
+    labels = torch.from_numpy(T.argmax(axis=1))
+
+    def step():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), labels)
         loss.backward()
         opt.step()
     return step
@@ -105,42 +131,60 @@ def measure(steps, budget):
 
 
 def main():
+    global torch
     ap = argparse.ArgumentParser()
+    ap.add_argument("--peer", choices=["torch", "numpy"], required=True)
+    ap.add_argument("--digits", action="store_true")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--budget", type=float, default=1000.0)
     ap.add_argument("--csv")
     ap.add_argument("--label", default="")
     ap.add_argument("cases", nargs="+")
     args = ap.parse_args()
-    if torch is not None and args.threads:
-        torch.set_num_threads(args.threads)
-    print("# torch %s (threads %s), numpy %s; ms per step, median" % (
-        torch.__version__ if torch else "missing",
-        torch.get_num_threads() if torch else "-", np.__version__))
-    print("%-22s %5s %10s %10s" % ("shape", "B", "torch_ms", "numpy_ms"))
+    if args.peer == "torch":
+        try:
+            import torch as torch_module
+        except ImportError:
+            print("# torch is not installed: nothing measured")
+            return
+        torch = torch_module
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        print("# torch %s (threads %d), alone in this process; ms per step, "
+              "median" % (torch.__version__, torch.get_num_threads()))
+    else:
+        if args.digits:
+            print("# numpy: no --digits configuration; nothing measured")
+            return
+        print("# numpy %s, alone in this process; ms per step, median"
+              % np.__version__)
+    config = "digits" if args.digits else "sgd"
+    print("%-22s %5s %10s" % ("shape", "B", args.peer + "_ms"))
     out = None
     if args.csv:
         new = not os.path.exists(args.csv) or os.path.getsize(args.csv) == 0
         out = open(args.csv, "a")
         if new:
-            out.write("label,threads,shape,batch,torch_ms,numpy_ms\n")
+            out.write("label,peer,config,threads,shape,batch,ms\n")
     rng = np.random.default_rng(0)
     for case in args.cases:
         sizes, batch = parse(case)
         X = rng.uniform(0.0, 1.0, (batch, sizes[0]))
-        T = rng.uniform(0.1, 0.9, (batch, sizes[-1]))
-        steps = {"numpy": make_numpy(sizes, batch, X, T)}
-        if torch is not None:
-            steps["torch"] = make_torch(sizes, batch, X, T)
-        med = measure(steps, args.budget / 1000.0)
-        t_ms = 1e3 * med["torch"] if "torch" in med else float("nan")
-        n_ms = 1e3 * med["numpy"]
+        if args.digits:
+            T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
+            make = make_torch_digits
+        else:
+            T = rng.uniform(0.1, 0.9, (batch, sizes[-1]))
+            make = make_torch if args.peer == "torch" else make_numpy
+        med = measure({args.peer: make(sizes, batch, X, T)},
+                      args.budget / 1000.0)
+        ms = 1e3 * med[args.peer]
         name = "-".join(map(str, sizes))
-        print("%-22s %5d %10.4f %10.4f" % (name, batch, t_ms, n_ms))
+        print("%-22s %5d %10.4f" % (name, batch, ms))
         sys.stdout.flush()
         if out:
-            out.write("%s,%d,%s,%d,%.6g,%.6g\n" % (
-                args.label, args.threads, name, batch, t_ms, n_ms))
+            out.write("%s,%s,%s,%d,%s,%d,%.6g\n" % (
+                args.label, args.peer, config, args.threads, name, batch, ms))
     if out:
         out.close()
 

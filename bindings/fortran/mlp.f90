@@ -151,6 +151,7 @@ module mlp
   public :: mlp_set_blas_threads, mlp_blas_threads
   public :: mlp_save, mlp_load, mlp_load_buffer
   public :: mlp_workspace_create, mlp_workspace_free, mlp_predict_ws
+  public :: mlp_jacobian, mlp_vjp, mlp_jvp
 
   interface mlp_create
     module procedure mlp_create_d32, mlp_create_d64
@@ -244,6 +245,15 @@ module mlp
   end interface
   interface mlp_predict_ws
     module procedure mlp_predict_ws_d
+  end interface
+  interface mlp_jacobian
+    module procedure mlp_jacobian_d
+  end interface
+  interface mlp_vjp
+    module procedure mlp_vjp_d
+  end interface
+  interface mlp_jvp
+    module procedure mlp_jvp_d
   end interface
 
   ! ------------------------------------------------------------------------
@@ -471,6 +481,25 @@ module mlp
         result(status)
       import :: c_ptr, c_size_t, c_int
       type(c_ptr), value :: net, ws, X, Y
+      integer(c_size_t), value :: batch
+      integer(c_int) :: status
+    end function
+    function c_jacobian(net, ws, batch, X, J) bind(c, name='mlp_jacobian') &
+        result(status)
+      import :: c_ptr, c_size_t, c_int
+      type(c_ptr), value :: net, ws, X, J
+      integer(c_size_t), value :: batch
+      integer(c_int) :: status
+    end function
+    function c_vjp(net, ws, batch, X, V, G) bind(c, name='mlp_vjp') result(status)
+      import :: c_ptr, c_size_t, c_int
+      type(c_ptr), value :: net, ws, X, V, G
+      integer(c_size_t), value :: batch
+      integer(c_int) :: status
+    end function
+    function c_jvp(net, ws, batch, X, D, U) bind(c, name='mlp_jvp') result(status)
+      import :: c_ptr, c_size_t, c_int
+      type(c_ptr), value :: net, ws, X, D, U
       integer(c_size_t), value :: batch
       integer(c_int) :: status
     end function
@@ -1029,5 +1058,65 @@ contains
     if (.not. (fits(X, n0, batch) .and. fits(Y, nl, batch))) return
     status = c_predict_ws(net%ptr, ws%ptr, batch, address2(X), address2(Y))
   end function mlp_predict_ws_d
+
+  ! ------------------------------------------------------------------------
+  ! Derivatives of the predictions with respect to the inputs, sample by
+  ! sample: J(j, i, b) = dY(i, b) / dX(j, b); mlp_vjp gives
+  ! G(:, b) = sum over i of V(i, b) * J(:, i, b), mlp_jvp
+  ! U(i, b) = sum over j of J(j, i, b) * D(j, b).
+
+  ! J(n_0, n_L, batch): C's batch x n_L x n_0.
+  function mlp_jacobian_d(net, ws, X, J) result(status)
+    type(mlp_net), intent(in) :: net
+    type(mlp_workspace), intent(in) :: ws
+    real(c_double), intent(in), target :: X(:, :)
+    real(c_double), intent(inout), target :: J(:, :, :)
+    integer(c_int) :: status
+    integer(c_size_t) :: batch, n0, nl
+    type(c_ptr) :: j_ptr
+    batch = size(X, 2, c_size_t)
+    n0 = n_in(net%ptr)
+    nl = n_out(net%ptr)
+    status = MLP_ERR_ARG
+    if (.not. (fits(X, n0, batch) .and. is_contiguous(J))) return
+    if (any(shape(J, c_size_t) /= [n0, nl, batch])) return
+    j_ptr = c_null_ptr
+    if (size(J) > 0) j_ptr = c_loc(J(1, 1, 1))
+    status = c_jacobian(net%ptr, ws%ptr, batch, address2(X), j_ptr)
+  end function mlp_jacobian_d
+
+  ! V(n_L, batch) in, G(n_0, batch) out.
+  function mlp_vjp_d(net, ws, X, V, G) result(status)
+    type(mlp_net), intent(in) :: net
+    type(mlp_workspace), intent(in) :: ws
+    real(c_double), intent(in), target :: X(:, :), V(:, :)
+    real(c_double), intent(inout), target :: G(:, :)
+    integer(c_int) :: status
+    integer(c_size_t) :: batch, n0, nl
+    batch = size(X, 2, c_size_t)
+    n0 = n_in(net%ptr)
+    nl = n_out(net%ptr)
+    status = MLP_ERR_ARG
+    if (.not. (fits(X, n0, batch) .and. fits(V, nl, batch) .and. &
+        fits(G, n0, batch))) return
+    status = c_vjp(net%ptr, ws%ptr, batch, address2(X), address2(V), address2(G))
+  end function mlp_vjp_d
+
+  ! D(n_0, batch) in, U(n_L, batch) out.
+  function mlp_jvp_d(net, ws, X, D, U) result(status)
+    type(mlp_net), intent(in) :: net
+    type(mlp_workspace), intent(in) :: ws
+    real(c_double), intent(in), target :: X(:, :), D(:, :)
+    real(c_double), intent(inout), target :: U(:, :)
+    integer(c_int) :: status
+    integer(c_size_t) :: batch, n0, nl
+    batch = size(X, 2, c_size_t)
+    n0 = n_in(net%ptr)
+    nl = n_out(net%ptr)
+    status = MLP_ERR_ARG
+    if (.not. (fits(X, n0, batch) .and. fits(D, n0, batch) .and. &
+        fits(U, nl, batch))) return
+    status = c_jvp(net%ptr, ws%ptr, batch, address2(X), address2(D), address2(U))
+  end function mlp_jvp_d
 
 end module mlp

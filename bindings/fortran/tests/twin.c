@@ -194,6 +194,16 @@ static int fit_and_files(const char *path)
         check(mlp_predict_ws(net, ws, 16, X, Y), "predict_ws"))
         return 1;
     bits("ws.Y", Y, 16);
+    double J[16 * 2], V[16], G[32], U[16];
+    for (int i = 0; i < 16; i++)
+        V[i] = 0.5 - i / 16.0;
+    if (check(mlp_jacobian(net, ws, 16, X, J), "jacobian") ||
+        check(mlp_vjp(net, ws, 16, X, V, G), "vjp") ||
+        check(mlp_jvp(net, ws, 16, X, X, U), "jvp"))
+        return 1;
+    bits("ws.J", J, 32);
+    bits("ws.G", G, 32);
+    bits("ws.U", U, 16);
     mlp_workspace_free(ws);
 
     if (check(mlp_save(net, path), "save") || check(mlp_load(&back, path), "load") ||

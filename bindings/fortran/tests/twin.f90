@@ -161,6 +161,8 @@ contains
     character(*), intent(in) :: path
     real(c_double) :: X(2, 16), T(1, 16), Y(1, 16)
     real(c_double) :: in_mean(2), in_std(2), out_mean(1), out_std(1)
+    real(c_double) :: J(2, 1, 16), V(1, 16), G(2, 16), U(1, 16)
+    integer :: i
     type(mlp_net) :: net, back
     type(mlp_workspace) :: ws
     type(mlp_fit_options) :: options
@@ -204,6 +206,13 @@ contains
     if (fails(mlp_workspace_create(ws, net, 2), 'workspace_create')) return
     if (fails(mlp_predict_ws(net, ws, X, Y), 'predict_ws')) return
     call bits('ws.Y', reshape(Y, [16]))
+    V(1, :) = [(0.5_c_double - i / 16.0_c_double, i = 0, 15)]
+    if (fails(mlp_jacobian(net, ws, X, J), 'jacobian')) return
+    if (fails(mlp_vjp(net, ws, X, V, G), 'vjp')) return
+    if (fails(mlp_jvp(net, ws, X, X, U), 'jvp')) return
+    call bits('ws.J', reshape(J, [32]))
+    call bits('ws.G', reshape(G, [32]))
+    call bits('ws.U', reshape(U, [16]))
     call mlp_workspace_free(ws)
 
     if (fails(mlp_save(net, path), 'save')) return
