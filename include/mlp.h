@@ -12,8 +12,11 @@
  *   layer 0 is the input. Layer l has n_l units, weights W^(l) of shape
  *   n_l x n_(l-1) (out x in) and biases b^(l) of n_l entries.
  * - Functions that can fail return an mlp_status. On failure the network's
- *   parameters, gradients and optimizer state are exactly as they were before
- *   the call, and nothing leaks.
+ *   parameters, scaling, gradients and optimizer state are exactly as they
+ *   were before the call, and nothing leaks. The one exception is the
+ *   gradient buffers of the training functions that may write them on the
+ *   way: after mlp_train_batch or mlp_fit, failed or not, their content is
+ *   unspecified (see mlp_train_batch).
  * - Caller arrays are only read or written during the call; the library
  *   keeps no pointer to them.
  * - The library never prints, never aborts and never exits. It has no global
@@ -127,7 +130,7 @@ MLP_API const char *mlp_strerror(mlp_status status);
  * sizes has n_layers + 1 entries: sizes[0] inputs, sizes[l] units of layer
  * l, sizes[n_layers] outputs. acts has n_layers entries, acts[l - 1] being
  * layer l's activation; acts == NULL means MLP_SIGMOID on every layer (the
- * seed's network). Both arrays are copied.
+ * all-sigmoid network of docs/derivation.md). Both arrays are copied.
  *
  * Weights are initialised from `seed` with the library's own generator:
  * Glorot/Xavier uniform, U(-a, a) with a = sqrt(6 / (n_in + n_out)), for
@@ -154,6 +157,15 @@ MLP_API mlp_status mlp_create(mlp_t **net, size_t n_layers,
 /* Releases the network and everything it owns. NULL is a no-op. Pointers
  * obtained from the accessors below become invalid. */
 MLP_API void mlp_free(mlp_t *net);
+
+/* A deep copy of net into a new network (*copy, released with mlp_free):
+ * shape, parameters, gradients, scaling, optimizer with its settings and
+ * state, weight decay, and a workspace of the same capacity. The copy
+ * shares nothing with net: it predicts and trains bitwise as net would
+ * from here on, and either may be freed first. net is only read.
+ * Returns MLP_OK and sets *copy, or sets *copy to NULL (when copy is not
+ * NULL) and returns MLP_ERR_ARG (copy or net NULL) or MLP_ERR_NOMEM. */
+MLP_API mlp_status mlp_clone(mlp_t **copy, const mlp_t *net);
 
 /* ------------------------------------------------------------------------ */
 /* Shape                                                                    */
@@ -312,7 +324,11 @@ MLP_API mlp_status mlp_step(mlp_t *net);
  * pass prove the update finite, so the gradient buffers are unspecified
  * afterwards: to read gradients, call mlp_backprop. Statuses as
  * mlp_backprop and mlp_step; on failure the parameters and optimizer state
- * are unchanged. */
+ * are unchanged, but the gradient buffers are not kept: when the update
+ * goes through mlp_step (momentum, Adam, or a step too large to fold) the
+ * gradients of this batch are written first, and mlp_step may then
+ * refuse the update, so gradients left by an earlier mlp_backprop are
+ * overwritten whether this call succeeds or fails. */
 MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
                                    const double *T, double *cost);
 
@@ -487,11 +503,13 @@ MLP_API mlp_status mlp_fit(mlp_t *net, size_t n, const double *X,
  * and libmlp stores nothing. It calls openblas_set_num_threads and
  * bli_thread_set_num_threads, each one whose backend is loaded, and overrides
  * OPENBLAS_NUM_THREADS / BLIS_NUM_THREADS / OMP_NUM_THREADS, which only set
- * the starting value when the backend loads. OpenBLAS never uses more
- * threads than it was started with (OPENBLAS_NUM_THREADS, or the number of
- * cores), so asking for more is capped there. Not safe to call while
- * another thread is inside a BLAS call. Results stay bitwise reproducible
- * only with one thread.
+ * the starting value when the backend loads. n is capped at the number of
+ * processors online (sysconf): OpenBLAS would otherwise start every thread
+ * asked for, up to its build's maximum (64 in Debian's), on any number of
+ * cores, and keep them alive after a smaller request; more threads than
+ * processors only slow the GEMMs down. mlp_blas_threads then reports the
+ * capped count. Not safe to call while another thread is inside a BLAS
+ * call. Results stay bitwise reproducible only with one thread.
  * Returns MLP_OK, or MLP_ERR_ARG if n == 0, n > INT_MAX, or n > 1 with a
  * backend that has no run-time thread control (ATLAS as Debian builds it,
  * the reference BLAS: both are serial, and n == 1 is accepted). */
@@ -503,32 +521,62 @@ MLP_API size_t mlp_blas_threads(void);
 /* ------------------------------------------------------------------------ */
 /* Model files                                                              */
 
-/* Model files hold the layer sizes, activations, loss, optimizer with its
- * hyper-parameters and state, and every parameter, in a versioned,
- * checksummed (CRC-32C), little-endian format that is the same on every
- * host; docs/format.md specifies it byte by byte. Saving then loading gives
- * a network that predicts and trains bitwise as the saved one did, and
- * saving that again gives the same bytes. Workspace and gradients are not
- * saved: a loaded network's gradients are zero.
+/* Model files hold the layer sizes, activations, loss, input and output
+ * scaling, optimizer with its hyper-parameters and state, and every
+ * parameter, in a versioned, checksummed (CRC-32C), little-endian format
+ * that is the same on every host; docs/format.md specifies it byte by
+ * byte. This library writes format version 2 and reads versions 1 and 2
+ * (a version 1 file has no scaling: it loads with none). Saving then
+ * loading gives a network that predicts and trains bitwise as the saved
+ * one did, and saving that again gives the same bytes. Workspace and
+ * gradients are not saved: a loaded network's gradients are zero.
  *
- * POSIX file systems; these functions are safe to call from several
- * threads on distinct networks (and on one network, since saving only
- * reads it). */
+ * These functions only read the network they save, so several threads
+ * may save one network at once, or distinct networks. */
+
+/* The exact size in bytes of net's model file: what mlp_save writes and
+ * mlp_save_buffer needs. 0 if net is NULL; SIZE_MAX if the size does not
+ * fit in a size_t (no buffer can hold it). */
+MLP_API size_t mlp_saved_size(const mlp_t *net);
+
+/* Writes net's model file, mlp_saved_size(net) bytes, the same bytes
+ * mlp_save writes to a file, into data[0 .. capacity-1]. Returns MLP_OK,
+ * or MLP_ERR_ARG (net or data NULL, or capacity < mlp_saved_size(net))
+ * with data untouched. Allocates nothing. */
+MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
+                                   size_t capacity);
 
 /* Writes net to `path`, replacing any file there atomically: the model is
- * written to a temporary file `path`.tmp.XXXXXX in the same directory,
- * flushed with fsync, and renamed over `path`, and then the directory is
- * fsynced. A crash or a failure at any point leaves either the old file or
- * the complete new one at `path`, never a mix; on failure the temporary
- * file is removed. A replaced file's permission bits are kept; a new file
- * gets 0644. net is only read. Returns
+ * written to a temporary file in the same directory, flushed with fsync,
+ * and renamed over `path`, and then the directory is fsynced. A crash or a
+ * failure at any point leaves either the old file or the complete new one
+ * at `path`, never a mix.
+ *
+ * The temporary file: on Linux it is created unnamed (O_TMPFILE) and gets
+ * a name, `.mlp-save-XXXXXX` (six random characters) in the target's
+ * directory, only once it is complete and flushed, just before the
+ * rename; a crash while writing leaves nothing behind. Where O_TMPFILE is
+ * not available (other systems, file systems without it) the file is
+ * created under that name from the start, and a crash while saving can
+ * leave it behind: `find DIR -name '.mlp-save-*'` lists such leftovers,
+ * which are safe to delete when no save is running. On failure the
+ * temporary file is removed. Its descriptor is close-on-exec, so a
+ * program that forks and execs meanwhile inherits nothing. Any legal file
+ * name works (the temporary name is short and fixed in length).
+ *
+ * Symbolic links are followed, as editors do: when `path` is a link
+ * (or a chain of up to 40), the file it points to is replaced and the
+ * link stays; a dangling link's target is created. The replaced file's
+ * permission bits are kept; a new file gets 0644. net is only read.
+ * Returns
  *   MLP_OK;
  *   MLP_ERR_ARG    net or path NULL, or path empty;
  *   MLP_ERR_NOMEM  an allocation failed;
- *   MLP_ERR_IO     the temporary file could not be created, written,
- *                  flushed or renamed (the old file is untouched), or the
- *                  directory could not be flushed after the rename (the new
- *                  file is in place but may not survive a power cut). */
+ *   MLP_ERR_IO     the link could not be followed, or the temporary file
+ *                  could not be created, written, flushed, named or
+ *                  renamed (the old file is untouched), or the directory
+ *                  could not be flushed after the rename (the new file is
+ *                  in place but may not survive a power cut). */
 MLP_API mlp_status mlp_save(const mlp_t *net, const char *path);
 
 /* Reads a network saved by mlp_save from `path` into a new network, which
@@ -547,8 +595,11 @@ MLP_API mlp_status mlp_load(mlp_t **net, const char *path);
  * file; borrowed for the call only). Every field is checked before it is
  * trusted: magic, version, checksum, sizes against the bytes that remain
  * (no allocation is larger than a small multiple of `size`), enum values,
- * the pairing rules of mlp_create, the optimizer's hyper-parameters, and
- * that every parameter and state value is finite. Any input, however
+ * the pairing rules of mlp_create, the optimizer's hyper-parameters (and
+ * an Adam step count below 2^64 - 1, so that training can go on), the
+ * scaling under mlp_set_scaling's rules, and that every parameter and
+ * state value is finite. Files of format version 1 and 2 are read, with
+ * float64 or float32 elements (float32 widened exactly). Any input, however
  * damaged or hostile, gives a status, never a crash or a read outside
  * data[0 .. size-1]. Returns MLP_OK and sets *net, or sets *net to NULL
  * (when net is not NULL) and returns

@@ -5,6 +5,7 @@
  * pthread types it uses, which only works before features.h is read. */
 #include <cblas.h>
 #include <limits.h>
+#include <unistd.h>
 
 #include "mlp.h"
 
@@ -65,10 +66,25 @@ extern long long bli_thread_get_num_threads(void) __attribute__((weak));
 #define MLP_HAVE_WEAK 1
 #endif
 
-bool mlp__blas_set_threads(size_t n)
+/* Processors online, at least 1. */
+static size_t online_cpus(void)
 {
-    if (n == 0 || n > (size_t)INT_MAX)
+    long n = 1;
+#ifdef _SC_NPROCESSORS_ONLN
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    return n >= 1 ? (size_t)n : 1;
+}
+
+bool mlp__blas_set_threads(size_t requested)
+{
+    if (requested == 0 || requested > (size_t)INT_MAX)
         return false;
+    /* OpenBLAS starts every thread asked for, up to its build's maximum
+     * (64 in Debian's), whatever the core count, and keeps them after a
+     * later, smaller request; more threads than processors only slow a
+     * GEMM down. So the request is capped at the processors online. */
+    size_t n = requested < online_cpus() ? requested : online_cpus();
     bool done = false;
 #ifdef MLP_HAVE_WEAK
     /* Both can be loaded at once (a BLIS build whose LAPACK pulls in
@@ -84,7 +100,7 @@ bool mlp__blas_set_threads(size_t n)
     }
 #endif
     /* ATLAS (as Debian builds it) and the reference BLAS are serial. */
-    return done || n == 1;
+    return done || requested == 1;
 }
 
 size_t mlp__blas_threads(void)

@@ -62,6 +62,46 @@ static mlp_status orthogonal(mlp_rng *rng, size_t n_out, size_t n_in,
     return MLP_OK;
 }
 
+/* Draws layer l's weights W (n_out x n_in) with `kind` (not DEFAULT).
+ * scratch: room for n_out * n_in doubles, for the orthogonal kind. */
+static mlp_status draw_layer(mlp_init_kind kind, mlp_rng *rng, size_t fan_in,
+                             size_t fan_out, double *W, double *scratch)
+{
+    size_t n = fan_in * fan_out;
+    double glorot = 2.0 / ((double)fan_in + (double)fan_out);
+    double he = 2.0 / (double)fan_in;
+    switch (kind) {
+    case MLP_INIT_GLOROT_UNIFORM:
+    case MLP_INIT_HE_UNIFORM: {
+        /* U(-a, a) has variance a^2 / 3. */
+        double a = sqrt(3.0 * (kind == MLP_INIT_HE_UNIFORM ? he : glorot));
+        for (size_t i = 0; i < n; i++)
+            W[i] = a * (2.0 * mlp__rng_uniform(rng) - 1.0);
+        return MLP_OK;
+    }
+    case MLP_INIT_GLOROT_NORMAL:
+    case MLP_INIT_HE_NORMAL: {
+        double sd = sqrt(kind == MLP_INIT_HE_NORMAL ? he : glorot);
+        for (size_t i = 0; i < n; i++)
+            W[i] = sd * gaussian(rng);
+        return MLP_OK;
+    }
+    default:
+        return orthogonal(rng, fan_out, fan_in, W, scratch);
+    }
+}
+
+/* The largest n_l * n_(l-1): the orthogonal kind's scratch. It fits, and
+ * so does n_params + it, since 2 n_params doubles do. */
+static size_t largest_layer(const struct mlp *net)
+{
+    size_t largest = 0;
+    for (size_t l = 1; l <= net->n_layers; l++)
+        if (net->sizes[l] * net->sizes[l - 1] > largest)
+            largest = net->sizes[l] * net->sizes[l - 1];
+    return largest;
+}
+
 mlp_status mlp_init(mlp_t *net, mlp_init_kind kind, uint64_t seed)
 {
     if (!net || kind < MLP_INIT_DEFAULT || kind > MLP_INIT_ORTHOGONAL)
@@ -74,45 +114,16 @@ mlp_status mlp_init(mlp_t *net, mlp_init_kind kind, uint64_t seed)
     /* Everything is drawn into a new block first, so that a failure leaves
      * the parameters as they were; orthogonal needs a second block as
      * scratch for the largest layer. */
-    size_t scratch_size = 0;
-    if (kind == MLP_INIT_ORTHOGONAL)
-        for (size_t l = 1; l <= net->n_layers; l++)
-            if (net->sizes[l] * net->sizes[l - 1] > scratch_size)
-                scratch_size = net->sizes[l] * net->sizes[l - 1];
+    size_t scratch_size = kind == MLP_INIT_ORTHOGONAL ? largest_layer(net) : 0;
     double *next = mlp__calloc(net->n_params + scratch_size, sizeof *next);
     if (!next)
         return MLP_ERR_NOMEM;
-
     mlp_rng rng = { seed };
     mlp_status status = MLP_OK;
-    for (size_t l = 1; l <= net->n_layers && status == MLP_OK; l++) {
-        size_t fan_in = net->sizes[l - 1], fan_out = net->sizes[l];
-        size_t n = fan_in * fan_out;
-        double *W = next + net->offsets[l - 1];  /* biases stay 0 */
-        double glorot = 2.0 / ((double)fan_in + (double)fan_out);
-        double he = 2.0 / (double)fan_in;
-        switch (kind) {
-        case MLP_INIT_GLOROT_UNIFORM:
-        case MLP_INIT_HE_UNIFORM: {
-            /* U(-a, a) has variance a^2 / 3. */
-            double a = sqrt(3.0 * (kind == MLP_INIT_HE_UNIFORM ? he : glorot));
-            for (size_t i = 0; i < n; i++)
-                W[i] = a * (2.0 * mlp__rng_uniform(&rng) - 1.0);
-            break;
-        }
-        case MLP_INIT_GLOROT_NORMAL:
-        case MLP_INIT_HE_NORMAL: {
-            double sd = sqrt(kind == MLP_INIT_HE_NORMAL ? he : glorot);
-            for (size_t i = 0; i < n; i++)
-                W[i] = sd * gaussian(&rng);
-            break;
-        }
-        default:
-            status = orthogonal(&rng, fan_out, fan_in, W,
-                                next + net->n_params);
-            break;
-        }
-    }
+    for (size_t l = 1; l <= net->n_layers && status == MLP_OK; l++)
+        status = draw_layer(kind, &rng, net->sizes[l - 1], net->sizes[l],
+                            next + net->offsets[l - 1], /* biases stay 0 */
+                            next + net->n_params);
     if (status == MLP_OK) {
         memcpy(net->params, next, net->n_params * sizeof *next);
         mlp__reset_optimizer(net);

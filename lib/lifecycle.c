@@ -124,6 +124,56 @@ mlp_status mlp_create(mlp_t **out, size_t n_layers, const size_t *sizes,
     return MLP_OK;
 }
 
+/* A copy of one optimizer state vector (NULL stays NULL). */
+static bool copy_state(double **dst, const double *src, size_t n)
+{
+    *dst = NULL;
+    if (!src)
+        return true;
+    *dst = mlp__malloc(n * sizeof **dst);
+    if (*dst)
+        memcpy(*dst, src, n * sizeof **dst);
+    return *dst != NULL;
+}
+
+mlp_status mlp_clone(mlp_t **out, const mlp_t *net)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !net)
+        return MLP_ERR_ARG;
+    mlp_t *copy;
+    mlp_status status = mlp_create(&copy, net->n_layers, net->sizes,
+                                   net->acts, net->loss, 0);
+    if (status != MLP_OK)
+        return status;
+    size_t n = net->n_params, L = net->n_layers;
+    struct mlp_optimizer opt = net->opt;
+    bool m_ok = copy_state(&opt.m, net->opt.m, n);
+    bool v_ok = copy_state(&opt.v, net->opt.v, n);
+    /* The same workspace capacity: the copy allocates when the original
+     * would, no sooner. */
+    status = m_ok && v_ok ? mlp__reserve(copy, net->ws.capacity)
+                          : MLP_ERR_NOMEM;
+    if (status != MLP_OK) {
+        mlp__free(opt.m);
+        mlp__free(opt.v);
+        mlp_free(copy);
+        return status;
+    }
+    memcpy(copy->params, net->params, 2 * n * sizeof *net->params);
+    memcpy(copy->scaling, net->scaling,
+           2 * (net->sizes[0] + net->sizes[L]) * sizeof *net->scaling);
+    copy->in_scaled = net->in_scaled;
+    copy->out_scaled = net->out_scaled;
+    copy->weight_decay = net->weight_decay;
+    mlp__free(copy->opt.m);
+    mlp__free(copy->opt.v);
+    copy->opt = opt;
+    *out = copy;
+    return MLP_OK;
+}
+
 void mlp_free(mlp_t *net)
 {
     if (!net)

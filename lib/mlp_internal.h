@@ -69,7 +69,7 @@ struct mlp {
     double *grads;             /* same layout */
 
     struct mlp_optimizer opt;
-    /* issue 4: L2 weight decay on the weights (not the biases), a setting
+    /* L2 weight decay on the weights (not the biases), a setting
      * of its own that survives a change of optimizer. 0 = off. */
     double weight_decay;
 
@@ -184,8 +184,6 @@ double mlp__max_abs(const double *x, size_t n);
 
 /* Initialises the parameters from the seed. (init.c) */
 void mlp__init_params(struct mlp *net, uint64_t seed);
-
-/* issue 4 --------------------------------------------------------------- */
 
 /* Replaces the m x k column-major matrix A (m >= k >= 1, typically
  * Gaussian) by the Q factor of its QR decomposition, each column's sign

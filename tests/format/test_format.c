@@ -210,7 +210,26 @@ static mlp_t *make_net(const struct config *c, uint64_t seed)
     else
         ck_assert_int_eq(mlp_set_sgd(net, 0.05, c->momentum), MLP_OK);
     ck_assert_int_eq(mlp_set_weight_decay(net, c->weight_decay), MLP_OK);
+    /* Input scaling always, output scaling for regression outputs: the
+     * file must carry both. */
+    const double in_mean[] = { 0.5, -0.25, 2.0 }, in_std[] = { 2.0, 0.5, 4.0 };
+    const double out_mean[] = { 10.0, -1.0, 0.25 }, out_std[] = { 7.0, 0.5, 3.0 };
+    bool reg = c->out == MLP_IDENTITY;
+    ck_assert_int_eq(mlp_set_scaling(net, in_mean, in_std,
+                                     reg ? out_mean : NULL,
+                                     reg ? out_std : NULL), MLP_OK);
     return net;
+}
+
+/* The scaling of a and b, bit for bit. */
+static void assert_same_scaling(const mlp_t *a, const mlp_t *b)
+{
+    double sa[4][8], sb[4][8];
+    ck_assert_int_eq(mlp_get_scaling(a, sa[0], sa[1], sa[2], sa[3]), MLP_OK);
+    ck_assert_int_eq(mlp_get_scaling(b, sb[0], sb[1], sb[2], sb[3]), MLP_OK);
+    size_t n0 = mlp_layer_size(a, 0), nL = mlp_layer_size(a, mlp_n_layers(a));
+    for (int k = 0; k < 4; k++)
+        ck_assert_mem_eq(sa[k], sb[k], (k < 2 ? n0 : nL) * sizeof(double));
 }
 
 enum { B = 4 };
@@ -238,6 +257,7 @@ START_TEST(round_trip)
     mlp_t *loaded;
     ck_assert_int_eq(mlp_load(&loaded, path), MLP_OK);
     assert_same_network(net, loaded);
+    assert_same_scaling(net, loaded);
 
     /* Predictions bitwise equal. */
     double X[B * 3], Ya[B * 3], Yb[B * 3];
@@ -277,23 +297,52 @@ START_TEST(round_trip)
 }
 END_TEST
 
-/* Files from the independent Python writer load and re-save unchanged. */
+/* The canonical twin of a corpus file: corpus-v1-NN.mlp (format version
+ * 1) and corpus-f32-NN.mlp (float32 elements) hold the same model as
+ * corpus-NN.mlp (version 2, float64), which is what saving them writes. */
+static char *twin_of(const char *path)
+{
+    char *twin = strdup(path);
+    ck_assert_ptr_nonnull(twin);
+    const char *tags[] = { "corpus-v1-", "corpus-f32-" };
+    for (int k = 0; k < 2; k++) {
+        char *at = strstr(twin, tags[k]);
+        if (at)
+            memmove(at + 7, at + strlen(tags[k]),
+                    strlen(at + strlen(tags[k])) + 1);
+    }
+    return twin;
+}
+
+/* Files from the independent Python writer load and re-save as their
+ * twins: unchanged for version 2 float64 files, and for version 1 and
+ * float32 files the version 2 float64 encoding of the same model. */
 START_TEST(python_corpus)
 {
     char *dir = make_dir();
+    int converted = 0;
     for (int i = 0; i < n_corpus; i++) {
-        size_t size, size2;
+        size_t size, size2, twin_size;
         unsigned char *data = read_all(corpus[i], &size);
+        char *twin_path = twin_of(corpus[i]);
+        unsigned char *twin = read_all(twin_path, &twin_size);
+        converted += strcmp(twin_path, corpus[i]) != 0;
         mlp_t *net;
         ck_assert_msg(mlp_load_buffer(&net, data, size) == MLP_OK,
                       "%s does not load", corpus[i]);
         unsigned char *again = save_bytes(net, dir, &size2);
-        ck_assert_uint_eq(size, size2);
-        ck_assert_mem_eq(data, again, size);
+        ck_assert_uint_eq(mlp_saved_size(net), size2);
+        ck_assert_uint_eq(twin_size, size2);
+        ck_assert_mem_eq(twin, again, size2);
         mlp_free(net);
         free(again);
         free(data);
+        free(twin);
+        free(twin_path);
     }
+    /* The build passes version 1 and float32 files (unless python3 is
+     * missing, when there is no corpus at all). */
+    ck_assert(n_corpus == 0 || converted >= 2);
     remove_dir(dir);
     ck_assert_int_eq(mlp__live_allocations(), 0);
 }
@@ -435,22 +484,29 @@ START_TEST(forged_fields)
     size_t size;
     unsigned char *data = file_bytes(0, dir, &size); /* sizes 3,5,4,3; momentum */
     unsigned char *copy = malloc(size);
+    /* Version 2 layout of this file: element type at 12, L 16, sizes
+     * 20..51, activations 52..63, loss 64, optimizer 68, lr 72, momentum
+     * 80, betas 88/96, epsilon 104, weight decay 112, t 120, S 128,
+     * scaling 132..227 (2 (3 + 3) doubles), parameters from 228 (P = 59),
+     * the velocity from 228 + 8 * 59. */
     struct { size_t offset; uint32_t value; } edits[] = {
-        { 12, 0 },                 /* L = 0 */
-        { 12, 4 },                 /* L disagrees with the rest */
-        { 12, 0xffffffffu },       /* L absurd */
-        { 16, 0 },                 /* n_0 = 0 */
-        { 20, 1 },                 /* n_0 = 2^32 + 3: past the BLAS int */
-        { 48, 5 },                 /* unknown activation */
-        { 48, MLP_SOFTMAX },       /* softmax on a hidden layer */
-        { 56, MLP_SOFTMAX },       /* softmax with MSE */
-        { 60, 1 },                 /* cross-entropy with a tanh output */
-        { 60, 2 },                 /* unknown loss */
-        { 64, 2 },                 /* unknown optimizer */
-        { 64, 1 },                 /* Adam with SGD's fields */
-        { 124, 0 },                /* momentum but no state vector */
-        { 124, 2 },                /* too many state vectors */
-        { 116, 1 },                /* a step count t with SGD */
+        { 12, 2 },                 /* unknown element type */
+        { 12, 1 },                 /* float32: the length disagrees */
+        { 16, 0 },                 /* L = 0 */
+        { 16, 4 },                 /* L disagrees with the rest */
+        { 16, 0xffffffffu },       /* L absurd */
+        { 20, 0 },                 /* n_0 = 0 */
+        { 24, 1 },                 /* n_0 = 2^32 + 3: past the BLAS int */
+        { 52, 5 },                 /* unknown activation */
+        { 52, MLP_SOFTMAX },       /* softmax on a hidden layer */
+        { 60, MLP_SOFTMAX },       /* softmax with MSE */
+        { 64, 1 },                 /* cross-entropy with a tanh output */
+        { 64, 2 },                 /* unknown loss */
+        { 68, 2 },                 /* unknown optimizer */
+        { 68, 1 },                 /* Adam with SGD's fields */
+        { 128, 0 },                /* momentum but no state vector */
+        { 128, 2 },                /* too many state vectors */
+        { 120, 1 },                /* a step count t with SGD */
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         memcpy(copy, data, size);
@@ -462,8 +518,11 @@ START_TEST(forged_fields)
     }
     /* Non-finite or out-of-range reals. */
     const double bad[] = { NAN, INFINITY, -INFINITY };
-    /* lr, momentum, weight decay, a weight, a velocity entry (P = 59) */
-    const size_t real_at[] = { 68, 76, 108, 128 + 8 * 7, 128 + 8 * 59 + 8 * 3 };
+    /* lr, momentum, weight decay, an input mean, an input std, an output
+     * std, a weight, a velocity entry (P = 59) */
+    const size_t real_at[] = { 72, 80, 112, 132 + 8, 132 + 8 * 4,
+                               132 + 8 * 11, 228 + 8 * 7,
+                               228 + 8 * 59 + 8 * 3 };
     for (size_t i = 0; i < sizeof real_at / sizeof real_at[0]; i++) {
         for (size_t j = 0; j < 3; j++) {
             memcpy(copy, data, size);
@@ -477,19 +536,29 @@ START_TEST(forged_fields)
     for (size_t j = 0; j < 2; j++) {
         mlp_t *net;
         memcpy(copy, data, size);
-        memcpy(copy + 108, &lr_bad[j], 8); /* weight decay 0 is fine, -1 not */
+        memcpy(copy + 112, &lr_bad[j], 8); /* weight decay 0 is fine, -1 not */
         fix_crc(copy, size);
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size),
                          j == 0 ? MLP_OK : MLP_ERR_FORMAT);
         mlp_free(j == 0 ? net : NULL);
         memcpy(copy, data, size);
-        memcpy(copy + 68, &lr_bad[j], 8);
+        memcpy(copy + 72, &lr_bad[j], 8);
         fix_crc(copy, size);
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
         memcpy(copy, data, size);
-        memcpy(copy + 76, &mom_bad[j], 8);
+        memcpy(copy + 80, &mom_bad[j], 8);
         fix_crc(copy, size);
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
+        /* An input std of 0 or -1 (a mean of 0 or -1 is fine). */
+        memcpy(copy, data, size);
+        memcpy(copy + 132 + 8 * 3, &lr_bad[j], 8);
+        fix_crc(copy, size);
+        ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
+        memcpy(copy, data, size);
+        memcpy(copy + 132, &lr_bad[j], 8);
+        fix_crc(copy, size);
+        ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_OK);
+        mlp_free(net);
     }
     /* The untouched file, and the same with its checksum recomputed, load. */
     mlp_t *net;
@@ -703,12 +772,272 @@ START_TEST(read_only_directory)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* In memory: mlp_saved_size, mlp_save_buffer, mlp_clone                     */
+
+/* mlp_save_buffer writes exactly the bytes of the file, in exactly
+ * mlp_saved_size bytes; a smaller buffer is refused untouched. */
+START_TEST(save_buffer_same_bytes)
+{
+    const struct config *c = &configs[_i];
+    char *dir = make_dir();
+    mlp_t *net = make_net(c, 300 + (uint64_t)_i);
+    train(net, c, 2);
+    size_t size;
+    unsigned char *file = save_bytes(net, dir, &size);
+    ck_assert_uint_eq(mlp_saved_size(net), size);
+    unsigned char *buf = malloc(size + 8);
+    ck_assert_ptr_nonnull(buf);
+    memset(buf, 0xa5, size + 8);
+    ck_assert_int_eq(mlp_save_buffer(net, buf, size - 1), MLP_ERR_ARG);
+    for (size_t i = 0; i < size + 8; i++)
+        ck_assert_uint_eq(buf[i], 0xa5);
+    ck_assert_int_eq(mlp_save_buffer(net, buf, size + 8), MLP_OK);
+    ck_assert_mem_eq(buf, file, size);
+    ck_assert_uint_eq(buf[size], 0xa5); /* nothing past the model */
+    mlp_t *back;
+    ck_assert_int_eq(mlp_load_buffer(&back, buf, size), MLP_OK);
+    assert_same_network(net, back);
+    assert_same_scaling(net, back);
+    ck_assert_uint_eq(mlp_saved_size(NULL), 0);
+    ck_assert_int_eq(mlp_save_buffer(NULL, buf, size), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_save_buffer(net, NULL, size), MLP_ERR_ARG);
+    mlp_free(back);
+    mlp_free(net);
+    free(buf);
+    free(file);
+    remove_dir(dir);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
+/* A clone predicts and trains bitwise as the original, with the original
+ * freed first; every allocation of the clone failed in turn gives
+ * MLP_ERR_NOMEM and leaks nothing. */
+START_TEST(clone_is_bitwise)
+{
+    const struct config *c = &configs[_i];
+    mlp_t *net = make_net(c, 500 + (uint64_t)_i), *twin = make_net(c, 500 + (uint64_t)_i);
+    train(net, c, 2);
+    train(twin, c, 2);
+    long live = mlp__live_allocations();
+    unsigned long nth;
+    mlp_t *copy = NULL;
+    for (nth = 1;; nth++) {
+        mlp__fault_inject(nth);
+        mlp_status s = mlp_clone(&copy, net);
+        mlp__fault_inject(0);
+        if (s == MLP_OK)
+            break;
+        ck_assert_int_eq(s, MLP_ERR_NOMEM);
+        ck_assert_ptr_null(copy);
+        ck_assert_int_eq(mlp__live_allocations(), live);
+    }
+    ck_assert_uint_gt(nth, 3);
+    mlp_free(net); /* the copy shares nothing with it */
+    assert_same_network(twin, copy);
+    assert_same_scaling(twin, copy);
+    ck_assert_mem_eq(mlp_grads(twin), mlp_grads(copy),
+                     mlp_n_params(twin) * sizeof(double));
+    train(twin, c, 3);
+    train(copy, c, 3);
+    ck_assert_mem_eq(mlp_params(twin), mlp_params(copy),
+                     mlp_n_params(twin) * sizeof(double));
+    size_t n = mlp_saved_size(twin);
+    unsigned char *a = malloc(n), *b = malloc(n);
+    ck_assert(a && b && mlp_saved_size(copy) == n);
+    ck_assert_int_eq(mlp_save_buffer(twin, a, n), MLP_OK);
+    ck_assert_int_eq(mlp_save_buffer(copy, b, n), MLP_OK);
+    ck_assert_mem_eq(a, b, n); /* optimizer state and settings included */
+    ck_assert_int_eq(mlp_clone(NULL, twin), MLP_ERR_ARG);
+    copy = (mlp_t *)1;
+    mlp_t *stale = copy;
+    ck_assert_int_eq(mlp_clone(&stale, NULL), MLP_ERR_ARG);
+    ck_assert_ptr_null(stale);
+    free(a);
+    free(b);
+    mlp_free(twin);
+    mlp_free(copy == (mlp_t *)1 ? NULL : copy);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Saving through links, long names, the named-temporary fallback            */
+
+static void assert_file_is(const char *path, const mlp_t *net)
+{
+    mlp_t *back;
+    ck_assert_msg(mlp_load(&back, path) == MLP_OK, "%s does not load", path);
+    ck_assert_mem_eq(mlp_params(back), mlp_params((mlp_t *)net),
+                     mlp_n_params(back) * sizeof(double));
+    mlp_free(back);
+}
+
+static bool is_link(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+START_TEST(save_follows_symlinks)
+{
+    char *dir = make_dir();
+    char sub[1024], target[1024], link1[1024], link2[1024], dangling[1024];
+    snprintf(sub, sizeof sub, "%s/models", dir);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    snprintf(target, sizeof target, "%s/models/real.mlp", dir);
+    snprintf(link1, sizeof link1, "%s/current.mlp", dir);
+    snprintf(link2, sizeof link2, "%s/chain.mlp", dir);
+    mlp_t *a = make_net(&configs[0], 1), *b = make_net(&configs[0], 2);
+    ck_assert_int_eq(mlp_save(a, target), MLP_OK);
+    ck_assert_int_eq(chmod(target, 0600), 0);
+    /* A relative link (resolved against its own directory) and a link to
+     * that link. */
+    ck_assert_int_eq(symlink("models/real.mlp", link1), 0);
+    ck_assert_int_eq(symlink(link1, link2), 0);
+    ck_assert_int_eq(mlp_save(b, link2), MLP_OK);
+    ck_assert(is_link(link1) && is_link(link2)); /* the links stay */
+    assert_file_is(target, b);                   /* the target changed */
+    struct stat st;
+    ck_assert_int_eq(stat(target, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600); /* and kept its mode */
+    ck_assert_int_eq(count_entries(sub), 1);     /* no temporary left */
+    ck_assert_int_eq(mlp_save(a, link1), MLP_OK);
+    assert_file_is(target, a);
+    /* A dangling link: its target is created. */
+    snprintf(dangling, sizeof dangling, "%s/new.mlp", dir);
+    ck_assert_int_eq(symlink("models/created.mlp", dangling), 0);
+    ck_assert_int_eq(mlp_save(b, dangling), MLP_OK);
+    ck_assert(is_link(dangling));
+    char created[1024];
+    snprintf(created, sizeof created, "%s/models/created.mlp", dir);
+    assert_file_is(created, b);
+    /* A loop: MLP_ERR_IO, nothing written. */
+    char loop_a[1024], loop_b[1024];
+    snprintf(loop_a, sizeof loop_a, "%s/loop-a", dir);
+    snprintf(loop_b, sizeof loop_b, "%s/loop-b", dir);
+    ck_assert_int_eq(symlink(loop_b, loop_a), 0);
+    ck_assert_int_eq(symlink(loop_a, loop_b), 0);
+    int before = count_entries(dir);
+    ck_assert_int_eq(mlp_save(a, loop_a), MLP_ERR_IO);
+    ck_assert_int_eq(count_entries(dir), before);
+    unlink(target);
+    unlink(created);
+    rmdir(sub);
+    mlp_free(a);
+    mlp_free(b);
+    remove_dir(dir);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
+/* A file name of 255 bytes, the longest most file systems allow, saves
+ * and loads, on both temporary-file paths. */
+START_TEST(longest_file_name)
+{
+    char *dir = make_dir();
+    char path[1024];
+    int n = snprintf(path, sizeof path, "%s/", dir);
+    memset(path + n, 'm', 251);
+    memcpy(path + n + 251, ".mlp", 5);
+    mlp_t *net = make_net(&configs[2], 3);
+    for (int named = 0; named < 2; named++) {
+        mlp__io_force_named_temp(named);
+        ck_assert_int_eq(mlp_save(net, path), MLP_OK);
+        mlp__io_force_named_temp(0);
+        assert_file_is(path, net);
+        ck_assert_int_eq(count_entries(dir), 1);
+    }
+    mlp_free(net);
+    remove_dir(dir);
+}
+END_TEST
+
+/* The fallback through a named temporary file (no O_TMPFILE): every
+ * file-system call failed in turn keeps the old file and leaves no
+ * temporary behind, as on the O_TMPFILE path. */
+START_TEST(named_temp_fallback)
+{
+    char *dir = make_dir();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/model.mlp", dir);
+    mlp_t *old_net = make_net(&configs[0], 1), *new_net = make_net(&configs[3], 2);
+    ck_assert_int_eq(mlp_save(old_net, path), MLP_OK);
+    size_t old_size;
+    unsigned char *old = read_all(path, &old_size);
+    mlp__io_force_named_temp(1);
+    unsigned long nth, failures = 0;
+    for (nth = 1;; nth++) {
+        mlp__io_fault_inject(nth);
+        mlp_status s = mlp_save(new_net, path);
+        mlp__io_fault_inject(0);
+        if (s == MLP_OK)
+            break;
+        failures++;
+        ck_assert_int_eq(s, MLP_ERR_IO);
+        size_t size;
+        unsigned char *now = read_all(path, &size);
+        ck_assert_uint_eq(size, old_size);
+        ck_assert_mem_eq(now, old, size);
+        free(now);
+        ck_assert_int_eq(count_entries(dir), 1);
+    }
+    mlp__io_force_named_temp(0);
+    ck_assert_uint_ge(failures, 4); /* create, write, fsync, close, rename */
+    assert_file_is(path, new_net);
+    free(old);
+    mlp_free(old_net);
+    mlp_free(new_net);
+    remove_dir(dir);
+}
+END_TEST
+
+/* Adam's step count: 2^64 - 1 could never be incremented (the bias
+ * correction would divide by zero), so such a file is refused; 2^64 - 2
+ * loads and trains one more step to finite parameters. */
+START_TEST(adam_step_count_limit)
+{
+    mlp_t *net = make_net(&configs[8], 4); /* Adam */
+    train(net, &configs[8], 1);
+    size_t size = mlp_saved_size(net);
+    unsigned char *data = malloc(size);
+    ck_assert_int_eq(mlp_save_buffer(net, data, size), MLP_OK);
+    const size_t t_at = 120; /* sizes 3,5,4,3: as in forged_fields */
+    for (int k = 0; k < 2; k++) {
+        uint64_t t = UINT64_MAX - (uint64_t)k;
+        for (int i = 0; i < 8; i++)
+            data[t_at + (size_t)i] = (unsigned char)(t >> (8 * i));
+        fix_crc(data, size);
+        mlp_t *back;
+        ck_assert_int_eq(mlp_load_buffer(&back, data, size),
+                         k == 0 ? MLP_ERR_FORMAT : MLP_OK);
+        if (k == 1) {
+            train(back, &configs[8], 1);
+            for (size_t i = 0; i < mlp_n_params(back); i++)
+                ck_assert(isfinite(mlp_params(back)[i]));
+            mlp_free(back);
+        }
+    }
+    free(data);
+    mlp_free(net);
+}
+END_TEST
+
 static Suite *format_suite(void)
 {
     Suite *s = suite_create("format");
     TCase *tc = tcase_create("round trip");
     tcase_add_loop_test(tc, round_trip, 0, N_CONFIGS);
     tcase_add_test(tc, python_corpus);
+    tcase_add_loop_test(tc, save_buffer_same_bytes, 0, N_CONFIGS);
+    tcase_add_loop_test(tc, clone_is_bitwise, 0, N_CONFIGS);
+    tcase_add_test(tc, adam_step_count_limit);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("saving");
+    tcase_add_test(tc, save_follows_symlinks);
+    tcase_add_test(tc, longest_file_name);
+    tcase_add_test(tc, named_temp_fallback);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("damaged files");
