@@ -1,0 +1,533 @@
+/* test_onnx.c - libmlp_onnx against PyTorch, onnx.checker and numpy.
+ *
+ * Usage: test_onnx PYTHON onnx_cases.py
+ * Before the suite runs, `PYTHON onnx_cases.py make DIR` writes models
+ * exported by torch.onnx.export (PyTorch's own outputs beside them) and
+ * models that must be refused; the tests import them. The export tests
+ * write models into DIR and have `onnx_cases.py check DIR` judge them with
+ * onnx.checker and a numpy evaluator, independent of this library. */
+#define _XOPEN_SOURCE 700
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mlp.h"
+#include "mlp_onnx.h"
+
+static const char *python, *script;
+static char dir[] = "/tmp/mlp-onnx-test-XXXXXX";
+
+/* Runs argv (argv[0] a path) and returns its exit status, -1 if killed. */
+static int run(const char *const argv[])
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *path_of(const char *name, const char *ext)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s%s", dir, name, ext);
+    return path;
+}
+
+/* The whole file; *size its length. Fails the test if it cannot be read. */
+static unsigned char *slurp(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *data = malloc(n > 0 ? (size_t)n : 1);
+    ck_assert(data != NULL);
+    ck_assert(fread(data, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return data;
+}
+
+/* A file of little-endian doubles (this test runs on little-endian hosts
+ * only for these helper files; the library itself is endian-neutral). */
+static double *doubles(const char *path, size_t *n)
+{
+    size_t size;
+    double *v = (double *)slurp(path, &size);
+    *n = size / sizeof(double);
+    return v;
+}
+
+static void write_doubles(const char *path, const double *v, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert(f != NULL);
+    ck_assert(fwrite(v, sizeof *v, n, f) == n);
+    ck_assert(fclose(f) == 0);
+}
+
+static mlp_loss loss_of(const char *s)
+{
+    return strcmp(s, "ce") == 0 ? MLP_CROSS_ENTROPY : MLP_MSE;
+}
+
+/* |got - want| <= tol * max(|want|, 1), entry by entry: relative for
+ * outputs of magnitude 1 or more, absolute below. */
+static void assert_close(const char *what, const double *got, const double *want,
+                         size_t n, double tol)
+{
+    for (size_t i = 0; i < n; i++) {
+        double bound = tol * fmax(fabs(want[i]), 1.0);
+        ck_assert_msg(fabs(got[i] - want[i]) <= bound,
+                      "%s[%zu]: %.17g, expected %.17g (tolerance %g)", what, i,
+                      got[i], want[i], tol);
+    }
+}
+
+/* Predictions of net on NAME.x; *batch and the array are returned. */
+static double *predict_file(mlp_t *net, const char *name, size_t *batch)
+{
+    size_t n_x, n_in = mlp_layer_size(net, 0), n_out = mlp_layer_size(net, mlp_n_layers(net));
+    double *X = doubles(path_of(name, ".x"), &n_x);
+    ck_assert_msg(n_x % n_in == 0, "%s: %zu inputs for width %zu", name, n_x, n_in);
+    *batch = n_x / n_in;
+    double *Y = malloc(*batch * n_out * sizeof *Y);
+    ck_assert(Y != NULL);
+    ck_assert_int_eq(mlp_predict(net, *batch, X, Y), MLP_OK);
+    free(X);
+    return Y;
+}
+
+/* One "ok" line of cases.txt. */
+static void check_ok(const char *name, mlp_loss loss, double tol)
+{
+    char why[256];
+    mlp_t *net = NULL;
+    mlp_status s = mlp_onnx_import(&net, path_of(name, ".onnx"), loss, why, sizeof why);
+    ck_assert_msg(s == MLP_OK, "%s: status %d: %s", name, (int)s, why);
+    ck_assert_str_eq(why, "");
+    size_t batch, n_y, n_y64, n_out = mlp_layer_size(net, mlp_n_layers(net));
+    double *Y = predict_file(net, name, &batch);
+    double *want = doubles(path_of(name, ".y"), &n_y);
+    double *want64 = doubles(path_of(name, ".y64"), &n_y64);
+    ck_assert_msg(n_y == batch * n_out && n_y64 == n_y, "%s: output sizes", name);
+    assert_close(name, Y, want, n_y, tol);
+    assert_close(name, Y, want64, n_y, 1e-12);
+    free(Y);
+    free(want);
+    free(want64);
+    mlp_free(net);
+}
+
+static void check_refused(const char *name, mlp_loss loss, const char *status,
+                          const char *text)
+{
+    char why[256];
+    mlp_t *net = (mlp_t *)&net;
+    mlp_status want = strcmp(status, "ARG") == 0 ? MLP_ERR_ARG : MLP_ERR_FORMAT;
+    mlp_status s = mlp_onnx_import(&net, path_of(name, ".onnx"), loss, why, sizeof why);
+    ck_assert_msg(s == want, "%s: status %d, expected %d (%s)", name, (int)s,
+                  (int)want, why);
+    ck_assert(net == NULL);
+    ck_assert_msg(strstr(why, text) != NULL, "%s: reason '%s' lacks '%s'", name,
+                  why, text);
+    ck_assert_msg(strchr(why, '\n') == NULL, "%s: reason spans lines", name);
+    printf("refused %-28s %s\n", name, why);
+}
+
+/* Calls f on every line of cases.txt: kind, name, loss, rest of the line. */
+static size_t each_case(void (*f)(char *kind, char *name, char *loss, char *rest))
+{
+    FILE *cases = fopen(path_of("cases", ".txt"), "r");
+    ck_assert(cases != NULL);
+    char line[1024];
+    size_t n = 0;
+    while (fgets(line, sizeof line, cases)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *kind = strtok(line, " "), *name = strtok(NULL, " ");
+        char *loss = strtok(NULL, " "), *rest = strtok(NULL, "");
+        ck_assert(kind && name && loss && rest);
+        f(kind, name, loss, rest);
+        n++;
+    }
+    fclose(cases);
+    return n;
+}
+
+static size_t n_ok, n_refused;
+
+static void matrix_case(char *kind, char *name, char *loss, char *rest)
+{
+    if (strcmp(kind, "ok") == 0) {
+        check_ok(name, loss_of(loss), strtod(rest, NULL));
+        n_ok++;
+    } else {
+        char *status = strtok(rest, " "), *text = strtok(NULL, "");
+        check_refused(name, loss_of(loss), status, text);
+        n_refused++;
+    }
+}
+
+START_TEST(test_import_matrix)
+{
+    size_t n = each_case(matrix_case);
+    printf("%zu cases: %zu imported and matched PyTorch, %zu refused\n", n, n_ok,
+           n_refused);
+    ck_assert(n_ok >= 96 && n_refused >= 30);
+}
+END_TEST
+
+/* Every prefix of a model is refused with MLP_ERR_FORMAT or imports as a
+ * network that predicts finite values. */
+static size_t n_prefixes, n_loaded;
+
+static void truncate_case(char *kind, char *name, char *loss, char *rest)
+{
+    (void)rest;
+    if (strcmp(kind, "ok") != 0)
+        return;
+    size_t size;
+    unsigned char *data = slurp(path_of(name, ".onnx"), &size);
+    for (size_t n = 0; n < size; n++) {
+        /* An exact-size copy, so that a sanitizer sees a read past it. */
+        unsigned char *prefix = malloc(n ? n : 1);
+        ck_assert(prefix != NULL);
+        memcpy(prefix, data, n);
+        mlp_t *net = NULL;
+        char why[128];
+        mlp_status s = mlp_onnx_import_buffer(&net, prefix, n, loss_of(loss), why,
+                                              sizeof why);
+        ck_assert_msg(s == MLP_OK || s == MLP_ERR_FORMAT,
+                      "%s cut at %zu: status %d", name, n, (int)s);
+        if (s == MLP_OK) {
+            size_t n_in = mlp_layer_size(net, 0);
+            size_t n_out = mlp_layer_size(net, mlp_n_layers(net));
+            double *X = calloc(n_in, sizeof *X), *Y = calloc(n_out, sizeof *Y);
+            ck_assert(X && Y);
+            ck_assert_int_eq(mlp_predict(net, 1, X, Y), MLP_OK);
+            for (size_t i = 0; i < n_out; i++)
+                ck_assert(isfinite(Y[i]));
+            free(X);
+            free(Y);
+            n_loaded++;
+        } else {
+            ck_assert(net == NULL && why[0] != '\0');
+        }
+        mlp_free(net);
+        free(prefix);
+        n_prefixes++;
+    }
+    free(data);
+}
+
+START_TEST(test_truncations)
+{
+    each_case(truncate_case);
+    printf("%zu truncated models: %zu refused, %zu loaded a valid network\n",
+           n_prefixes, n_prefixes - n_loaded, n_loaded);
+    ck_assert(n_prefixes > 10000);
+}
+END_TEST
+
+/* ---- export ---- */
+
+static uint64_t rng_state = 12345;
+
+static double uniform(double lo, double hi)
+{
+    /* splitmix64 */
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    z ^= z >> 31;
+    return lo + (hi - lo) * (double)(z >> 11) * 0x1.0p-53;
+}
+
+static FILE *exported_list;
+
+/* Exports net as NAME.onnx with inputs NAME.x and mlp_predict's outputs
+ * NAME.y for the Python check; imports it back and compares bitwise. */
+static void export_and_reimport(mlp_t *net, const char *name)
+{
+    size_t L = mlp_n_layers(net), n_in = mlp_layer_size(net, 0);
+    size_t n_out = mlp_layer_size(net, L), batch = 9;
+    ck_assert_int_eq(mlp_onnx_export(net, path_of(name, ".onnx")), MLP_OK);
+    double *X = malloc(batch * n_in * sizeof *X), *Y = malloc(batch * n_out * sizeof *Y);
+    ck_assert(X && Y);
+    for (size_t i = 0; i < batch * n_in; i++)
+        X[i] = uniform(-3, 3);
+    ck_assert_int_eq(mlp_predict(net, batch, X, Y), MLP_OK);
+    write_doubles(path_of(name, ".x"), X, batch * n_in);
+    write_doubles(path_of(name, ".y"), Y, batch * n_out);
+    fprintf(exported_list, "%s\n", name);
+
+    char why[256];
+    mlp_t *back = NULL;
+    mlp_status s = mlp_onnx_import(&back, path_of(name, ".onnx"),
+                                   (mlp_loss)mlp_loss_kind(net), why, sizeof why);
+    ck_assert_msg(s == MLP_OK, "%s: %s", name, why);
+    ck_assert_uint_eq(mlp_n_layers(back), L);
+    for (size_t l = 0; l <= L; l++)
+        ck_assert_uint_eq(mlp_layer_size(back, l), mlp_layer_size(net, l));
+    for (size_t l = 1; l <= L; l++)
+        ck_assert_int_eq(mlp_layer_activation(back, l), mlp_layer_activation(net, l));
+    ck_assert_uint_eq(mlp_n_params(back), mlp_n_params(net));
+    ck_assert_msg(memcmp(mlp_params(back), mlp_params(net),
+                         mlp_n_params(net) * sizeof(double)) == 0,
+                  "%s: parameters differ after export and import", name);
+    double *scaling[2][4];
+    for (int k = 0; k < 2; k++) {
+        mlp_t *m = k ? back : net;
+        for (int j = 0; j < 4; j++)
+            scaling[k][j] = malloc((j < 2 ? n_in : n_out) * sizeof(double));
+        ck_assert_int_eq(mlp_get_scaling(m, scaling[k][0], scaling[k][1],
+                                         scaling[k][2], scaling[k][3]), MLP_OK);
+    }
+    for (int j = 0; j < 4; j++) {
+        ck_assert_msg(memcmp(scaling[0][j], scaling[1][j],
+                             (j < 2 ? n_in : n_out) * sizeof(double)) == 0,
+                      "%s: scaling %d differs after export and import", name, j);
+        free(scaling[0][j]);
+        free(scaling[1][j]);
+    }
+    double *Y2 = malloc(batch * n_out * sizeof *Y2);
+    ck_assert(Y2 != NULL);
+    ck_assert_int_eq(mlp_predict(back, batch, X, Y2), MLP_OK);
+    ck_assert_msg(memcmp(Y, Y2, batch * n_out * sizeof *Y) == 0,
+                  "%s: predictions differ after export and import", name);
+    free(X);
+    free(Y);
+    free(Y2);
+    mlp_free(back);
+}
+
+static mlp_t *random_net(size_t L, const mlp_activation *acts, mlp_loss loss,
+                         uint64_t seed)
+{
+    size_t sizes[8];
+    for (size_t l = 0; l <= L; l++)
+        sizes[l] = 1 + (size_t)uniform(0, 9);
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, L, sizes, acts, loss, seed), MLP_OK);
+    /* Non-zero biases, so that they are exported and compared too. */
+    for (size_t l = 1; l <= L; l++)
+        for (size_t i = 0; i < sizes[l]; i++)
+            mlp_biases(net, l)[i] = uniform(-1, 1);
+    return net;
+}
+
+static void run_check(void)
+{
+    ck_assert(fclose(exported_list) == 0);
+    exported_list = NULL;
+    const char *argv[] = {python, script, "check", dir, NULL};
+    ck_assert_msg(run(argv) == 0, "onnx_cases.py check failed (see above)");
+}
+
+START_TEST(test_export)
+{
+    static const mlp_activation outs[] = {MLP_SIGMOID, MLP_TANH, MLP_RELU,
+                                          MLP_IDENTITY, MLP_SOFTMAX};
+    exported_list = fopen(path_of("exported", ".txt"), "w");
+    ck_assert(exported_list != NULL);
+    char name[64];
+    for (size_t k = 0; k < 20; k++) {
+        size_t L = 1 + k % 4;
+        mlp_activation acts[4];
+        for (size_t l = 0; l + 1 < L; l++)
+            acts[l] = outs[(k + l) % 4];
+        acts[L - 1] = outs[k % 5];
+        mlp_loss loss = acts[L - 1] == MLP_SOFTMAX || acts[L - 1] == MLP_SIGMOID
+                            ? MLP_CROSS_ENTROPY : MLP_MSE;
+        mlp_t *net = random_net(L, acts, loss, k);
+        /* Scaling: none, input only, output only, both. */
+        size_t n0 = mlp_layer_size(net, 0), nL = mlp_layer_size(net, L);
+        double in_mean[16], in_std[16], out_mean[16], out_std[16];
+        for (size_t i = 0; i < 16; i++) {
+            in_mean[i] = uniform(-5, 5), in_std[i] = uniform(0.1, 10);
+            out_mean[i] = uniform(-5, 5), out_std[i] = uniform(0.1, 10);
+        }
+        ck_assert(n0 <= 16 && nL <= 16);
+        ck_assert_int_eq(mlp_set_scaling(net, k % 4 & 1 ? in_mean : NULL,
+                                         k % 4 & 1 ? in_std : NULL,
+                                         k % 4 & 2 ? out_mean : NULL,
+                                         k % 4 & 2 ? out_std : NULL), MLP_OK);
+        snprintf(name, sizeof name, "export_%02zu", k);
+        export_and_reimport(net, name);
+        mlp_free(net);
+    }
+    run_check();
+}
+END_TEST
+
+/* A PyTorch model imported, exported and imported again: the same
+ * parameters, and the exported model evaluates to PyTorch's outputs. */
+static void reexport_case(char *kind, char *name, char *loss, char *rest)
+{
+    (void)rest;
+    if (strcmp(kind, "ok") != 0 || strstr(name, "_f64_") == NULL)
+        return;
+    char why[256], out[128];
+    mlp_t *net = NULL;
+    mlp_status s = mlp_onnx_import(&net, path_of(name, ".onnx"), loss_of(loss), why,
+                                   sizeof why);
+    ck_assert_msg(s == MLP_OK, "%s: %s", name, why);
+    snprintf(out, sizeof out, "re_%s", name);
+    export_and_reimport(net, out);
+    mlp_free(net);
+}
+
+START_TEST(test_reexport_torch)
+{
+    exported_list = fopen(path_of("exported", ".txt"), "w");
+    ck_assert(exported_list != NULL);
+    each_case(reexport_case);
+    run_check();
+}
+END_TEST
+
+/* ---- the contract's error cases ---- */
+
+static char simple[128];
+
+static void find_simple(char *kind, char *name, char *loss, char *rest)
+{
+    (void)kind, (void)loss, (void)rest;
+    if (!simple[0] && strncmp(name, "single_bias_f64_dyn_2d", 22) == 0)
+        snprintf(simple, sizeof simple, "%s", name);
+}
+
+START_TEST(test_arguments)
+{
+    each_case(find_simple);
+    ck_assert(simple[0]);
+    char model[4096];
+    snprintf(model, sizeof model, "%s", path_of(simple, ".onnx"));
+    char why[64];
+    mlp_t *net = (mlp_t *)&net;
+    size_t size;
+    unsigned char *data = slurp(model, &size);
+
+    ck_assert_int_eq(mlp_onnx_import(NULL, model, MLP_MSE, why, sizeof why), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_onnx_import(&net, NULL, MLP_MSE, why, sizeof why), MLP_ERR_ARG);
+    ck_assert(net == NULL && strstr(why, "path") != NULL);
+    net = (mlp_t *)&net;
+    ck_assert_int_eq(mlp_onnx_import_buffer(&net, NULL, 10, MLP_MSE, NULL, 0), MLP_ERR_ARG);
+    ck_assert(net == NULL);
+    ck_assert_int_eq(mlp_onnx_import(&net, path_of("no-such-file", ".onnx"), MLP_MSE,
+                                     why, sizeof why), MLP_ERR_IO);
+    ck_assert_int_eq(mlp_onnx_import_buffer(&net, data, size, (mlp_loss)7, why,
+                                            sizeof why), MLP_ERR_ARG);
+    ck_assert_str_eq(why, "unknown loss 7");
+    /* An empty buffer is a ModelProto with nothing in it. */
+    ck_assert_int_eq(mlp_onnx_import_buffer(&net, NULL, 0, MLP_MSE, why, sizeof why),
+                     MLP_ERR_FORMAT);
+    ck_assert(strstr(why, "opset") != NULL);
+
+    /* The reason is cut to why_size bytes, NUL included; 0 writes nothing. */
+    char small[8] = "xxxxxxx";
+    ck_assert_int_eq(mlp_onnx_import_buffer(&net, data, size, (mlp_loss)7, small, 6),
+                     MLP_ERR_ARG);
+    ck_assert_str_eq(small, "unkno");
+    ck_assert_int_eq(small[6], 'x');
+    ck_assert_int_eq(mlp_onnx_import_buffer(&net, data, size, (mlp_loss)7, small, 0),
+                     MLP_ERR_ARG);
+    ck_assert_str_eq(small, "unkno");
+
+    ck_assert_int_eq(mlp_onnx_import_buffer(&net, data, size, MLP_MSE, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_onnx_export(NULL, model), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_onnx_export(net, NULL), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_onnx_export(net, "/nonexistent-dir/model.onnx"), MLP_ERR_IO);
+    mlp_free(net);
+    free(data);
+}
+END_TEST
+
+/* A model needing far more memory to parse than its size (many empty
+ * nodes) is refused by the parser's budget, not allocated. */
+START_TEST(test_budget)
+{
+    /* graph (field 7) holding n empty NodeProtos (field 1, length 0):
+     * 2 bytes each in the file, a pointer and a struct each in memory. */
+    size_t n = 1 << 16, size = 2 * n + 8;
+    unsigned char *data = malloc(size), *p = data;
+    ck_assert(data != NULL);
+    *p++ = 0x3a; /* field 7, length-delimited */
+    size_t len = 2 * n;
+    do {
+        *p++ = (unsigned char)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+        len >>= 7;
+    } while (len);
+    for (size_t i = 0; i < n; i++) {
+        *p++ = 0x0a;
+        *p++ = 0x00;
+    }
+    char why[256];
+    mlp_t *net = NULL;
+    mlp_status s = mlp_onnx_import_buffer(&net, data, (size_t)(p - data), MLP_MSE,
+                                          why, sizeof why);
+    ck_assert_int_eq(s, MLP_ERR_FORMAT);
+    ck_assert_msg(strstr(why, "more memory to parse") != NULL, "%s", why);
+    free(data);
+}
+END_TEST
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PYTHON onnx_cases.py\n", argv[0]);
+        return 2;
+    }
+    python = argv[1];
+    script = argv[2];
+    const char *tmp = getenv("TMPDIR");
+    (void)tmp;
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    const char *make[] = {python, script, "make", dir, NULL};
+    int status = run(make);
+    if (status != 0) {
+        fprintf(stderr, "onnx_cases.py make failed with status %d\n", status);
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return 1;
+    }
+    Suite *suite = suite_create("onnx");
+    TCase *tc = tcase_create("onnx");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_import_matrix);
+    tcase_add_test(tc, test_truncations);
+    tcase_add_test(tc, test_export);
+    tcase_add_test(tc, test_reexport_torch);
+    tcase_add_test(tc, test_arguments);
+    tcase_add_test(tc, test_budget);
+    suite_add_tcase(suite, tc);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return failed > 64 ? 64 : failed;
+}
