@@ -28,7 +28,9 @@
  *   needs the caller's own lock.
  * - mlp_predict, mlp_backprop, mlp_step and mlp_train_batch allocate memory
  *   only when a batch larger than every batch seen before arrives (the
- *   workspace grows to the largest batch and stays there).
+ *   workspace grows to the largest batch and stays there); so do
+ *   mlp_predict_ws, mlp_jacobian, mlp_vjp and mlp_jvp, in the workspace
+ *   they are given.
  * - Those two promises (never exiting, allocating only to grow) are about
  *   libmlp's own code; the BLAS library it calls keeps its own rules. With
  *   the reference BLAS, or with OpenBLAS on one thread
@@ -555,7 +557,8 @@ MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
  * The temporary file: on Linux it is created unnamed (O_TMPFILE) and gets
  * a name, `.mlp-save-XXXXXX` (six random characters) in the target's
  * directory, only once it is complete and flushed, just before the
- * rename; a crash while writing leaves nothing behind. Where O_TMPFILE is
+ * rename (signals that can be blocked wait from naming to renaming); a
+ * crash while writing leaves nothing behind. Where O_TMPFILE is
  * not available (other systems, file systems without it) the file is
  * created under that name from the start, and a crash while saving can
  * leave it behind: `find DIR -name '.mlp-save-*'` lists such leftovers,
@@ -619,13 +622,14 @@ MLP_API mlp_status mlp_load_buffer(mlp_t **net, const void *data,
 /* Which functions only read the network
  * ---------------------------------------
  * Every function that takes a const mlp_t * never writes to that network,
- * so any number of threads may call these on one network at the same time,
- * as long as no thread changes the network meanwhile (nothing that takes a non-const
- * mlp_t *: training, optimizer settings, mlp_init, writing through
- * mlp_params or mlp_weights, mlp_free):
+ * so any number of threads may call these on one network at the same
+ * time, as long as no thread changes the network meanwhile (nothing that
+ * takes a non-const mlp_t *: training, optimizer and scaling settings,
+ * mlp_init, writing through mlp_params or mlp_weights, mlp_free):
  *   mlp_predict_ws, mlp_jacobian, mlp_vjp, mlp_jvp (each thread with its
- *   own workspace), mlp_workspace_create, mlp_save, mlp_n_layers,
- *   mlp_layer_size, mlp_layer_activation, mlp_loss_kind, mlp_n_params.
+ *   own workspace), mlp_workspace_create, mlp_save, mlp_get_scaling,
+ *   mlp_n_layers, mlp_layer_size, mlp_layer_activation, mlp_loss_kind,
+ *   mlp_n_params, and any later function declared with a const mlp_t *.
  * mlp_predict, mlp_backprop, mlp_step and mlp_train_batch write the
  * network (its own workspace, gradients or parameters): one thread at a
  * time per network. */

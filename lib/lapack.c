@@ -8,22 +8,36 @@
 
 #include <lapacke.h>
 
+/* The workspace LAPACK asks for (at least k), checked to be a lapack_int
+ * before the conversion, which would be undefined for a value out of
+ * range. false when LAPACK refuses the problem. */
+static bool workspace_size(lapack_int M, lapack_int K, double *A,
+                           size_t *lwork)
+{
+    double dummy = 0.0, q_geqrf = 0.0, q_orgqr = 0.0;
+    if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, K, A, M, &dummy, &q_geqrf,
+                            -1) != 0 ||
+        LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, A, M, &dummy, &q_orgqr,
+                            -1) != 0)
+        return false;
+    double query = q_geqrf > q_orgqr ? q_geqrf : q_orgqr;
+    if (!(query <= 2147483647.0))
+        return false;
+    *lwork = query > (double)K ? (size_t)query : (size_t)K;
+    return true;
+}
+
 mlp_status mlp__orthonormalize(size_t m, size_t k, double *A)
 {
     if (k == 0 || m < k)
         return MLP_ERR_ARG;
     /* m and k are layer sizes, which mlp_create keeps within int. */
     lapack_int M = (lapack_int)m, K = (lapack_int)k;
-    double dummy = 0.0, q_geqrf = 0.0, q_orgqr = 0.0;
-    if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, K, A, M, &dummy, &q_geqrf,
-                            -1) != 0 ||
-        LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, A, M, &dummy, &q_orgqr,
-                            -1) != 0)
+    size_t lwork, bytes;
+    if (!workspace_size(M, K, A, &lwork) ||
+        !mlp__mul_ok(2 * k + lwork, sizeof(double), &bytes))
         return MLP_ERR_ARG;
-    size_t lwork = (size_t)(q_geqrf > q_orgqr ? q_geqrf : q_orgqr);
-    if (lwork < k)
-        lwork = k;
-    double *tau = mlp__malloc((2 * k + lwork) * sizeof *tau);
+    double *tau = mlp__malloc(bytes);
     if (!tau)
         return MLP_ERR_NOMEM;
     double *sign = tau + k, *work = sign + k;

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,8 +245,8 @@ static int close_checked(int fd)
     return close(fd);
 }
 
-/* Writes the model, sets the mode, flushes and closes the temporary
- * file; true when all of that worked. */
+/* Writes the model, sets the mode and flushes the temporary file; true
+ * when all of that worked. */
 static bool write_temp(const mlp_t *net, struct temp *t, mode_t mode,
                        struct file_sink *f)
 {
@@ -256,10 +258,7 @@ static bool write_temp(const mlp_t *net, struct temp *t, mode_t mode,
     flush(f);
     bool ok = !f->failed && fchmod(t->fd, mode) == 0;
     /* The data must be on disk before a name can make it visible. */
-    ok = ok && !io_should_fail() && fsync(t->fd) == 0;
-    ok = ok && (!t->unnamed || link_temp(t));
-    ok = close_checked(t->fd) == 0 && ok;
-    return ok;
+    return ok && !io_should_fail() && fsync(t->fd) == 0;
 }
 
 /* Makes the rename durable. Some file systems cannot fsync a directory
@@ -288,9 +287,18 @@ static mlp_status replace(const mlp_t *net, const char *target,
     struct stat old;
     mode_t mode = stat(target, &old) == 0 ? (old.st_mode & 07777) : 0644;
     bool ok = write_temp(net, t, mode, f);
+    /* From naming the file to renaming it, a signal that ends the process
+     * (SIGINT, SIGTERM, ...) would leave the named temporary behind: it
+     * waits until the rename is done. Only SIGKILL and SIGSTOP cannot. */
+    sigset_t all, old_mask;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old_mask);
+    ok = ok && (!t->unnamed || link_temp(t));
+    ok = close_checked(t->fd) == 0 && ok;
     ok = ok && !io_should_fail() && rename(t->name, target) == 0;
     if (!ok && t->named)
         unlink(t->name);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     return ok ? sync_dir(dir) : MLP_ERR_IO;
 }
 

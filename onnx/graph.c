@@ -558,6 +558,9 @@ static mlp_status op_flatten(struct walk *w)
     if (w->rank > 2 && w->phase != PRE)
         return refuse(w, "a Flatten after the first layer would mix samples "
                       "with features");
+    if (w->rank > 2 && (w->in_mean.v || w->in_std.v))
+        return refuse(w, "a Flatten after the input scaling changes the "
+                      "features it scales");
     if (w->rank > 2)
         w->width = w->flat_width;
     w->rank = 2;
@@ -807,6 +810,9 @@ static mlp_status finish(struct walk *w)
     double **slots[] = {&w->d->in_mean, &w->d->in_std, &w->d->out_mean, &w->d->out_std};
     for (size_t i = 0; i < 4; i++) {
         size_t n = i < 2 ? n0 : nL;
+        if (mats[i]->v && mats[i]->cols != 1 && mats[i]->cols != n)
+            return refuse(w, "a scaling of %zu values for %zu features",
+                          mats[i]->cols, n);
         if (mats[i]->v && !(*slots[i] = expand(mats[i], n)))
             return MLP_ERR_NOMEM;
     }

@@ -4,15 +4,17 @@
 ! comment is its contract (shapes, statuses, thread safety). What the
 ! module adds:
 !
-! - A network is a type(mlp_net). mlp_create (or mlp_load) fills
+! - A network is a type(mlp_net). mlp_create (or mlp_load, mlp_clone) fills
 !   it, freeing the network it held before; mlp_free releases it. A local
 !   mlp_net of a procedure is also released when the procedure returns
 !   (finalisation), so mlp_free is only needed for networks of the main
 !   program, saved or module variables, or to release one early. An
 !   mlp_net that holds no network makes every function return MLP_ERR_ARG.
-!   Two variables never share one network: after an assignment b = a, b
-!   holds no network (the one it held is freed). type(mlp_workspace) works
-!   the same way (mlp_workspace_create, mlp_workspace_free).
+!   Assignment (b = a) makes b an independent deep copy (mlp_clone; b holds
+!   no network if that fails), so two variables never share one network.
+!   type(mlp_workspace) is owned the same way (mlp_workspace_create,
+!   mlp_workspace_free), but a workspace is scratch: after b = a, b holds
+!   none.
 ! - Arrays hold one sample per column, the sample being the last dimension:
 !   X(n_0, batch) has exactly the bytes of C's row-major batch x n_0 array,
 !   so the library works on the caller's array itself and nothing is copied
@@ -138,7 +140,7 @@ module mlp
   ! The public procedures: generic names (the C names), _d specifics.
 
   public :: mlp_version, mlp_strerror
-  public :: mlp_create, mlp_free
+  public :: mlp_create, mlp_free, mlp_clone
   public :: mlp_n_layers, mlp_layer_size, mlp_layer_activation, mlp_loss_kind, &
       mlp_n_params
   public :: mlp_weights, mlp_biases, mlp_weight_grads, mlp_bias_grads, &
@@ -149,7 +151,7 @@ module mlp
       mlp_set_weight_decay, mlp_init
   public :: mlp_fit_defaults, mlp_fit
   public :: mlp_set_blas_threads, mlp_blas_threads
-  public :: mlp_save, mlp_load, mlp_load_buffer
+  public :: mlp_save, mlp_load, mlp_load_buffer, mlp_saved_size, mlp_save_buffer
   public :: mlp_workspace_create, mlp_workspace_free, mlp_predict_ws
   public :: mlp_jacobian, mlp_vjp, mlp_jvp
 
@@ -158,6 +160,9 @@ module mlp
   end interface
   interface mlp_free
     module procedure mlp_free_d
+  end interface
+  interface mlp_clone
+    module procedure mlp_clone_d
   end interface
   interface mlp_n_layers
     module procedure mlp_n_layers_d
@@ -237,6 +242,12 @@ module mlp
   interface mlp_load_buffer
     module procedure mlp_load_buffer_d
   end interface
+  interface mlp_saved_size
+    module procedure mlp_saved_size_d
+  end interface
+  interface mlp_save_buffer
+    module procedure mlp_save_buffer_d
+  end interface
   interface mlp_workspace_create
     module procedure mlp_workspace_create_d
   end interface
@@ -291,6 +302,12 @@ module mlp
       import :: c_ptr
       type(c_ptr), value :: net
     end subroutine
+    function c_clone(copy, net) bind(c, name='mlp_clone') result(status)
+      import :: c_ptr, c_int
+      type(c_ptr) :: copy
+      type(c_ptr), value :: net
+      integer(c_int) :: status
+    end function
     pure function c_n_layers(net) bind(c, name='mlp_n_layers') result(n)
       import :: c_ptr, c_size_t
       type(c_ptr), value :: net
@@ -465,6 +482,18 @@ module mlp
       integer(c_size_t), value :: size
       integer(c_int) :: status
     end function
+    pure function c_saved_size(net) bind(c, name='mlp_saved_size') result(n)
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: net
+      integer(c_size_t) :: n
+    end function
+    function c_save_buffer(net, data, capacity) bind(c, name='mlp_save_buffer') &
+        result(status)
+      import :: c_ptr, c_size_t, c_int
+      type(c_ptr), value :: net, data
+      integer(c_size_t), value :: capacity
+      integer(c_int) :: status
+    end function
     function c_workspace_create(ws, net, max_batch) &
         bind(c, name='mlp_workspace_create') result(status)
       import :: c_ptr, c_size_t, c_int
@@ -588,14 +617,18 @@ contains
   ! ------------------------------------------------------------------------
   ! Ownership: one owner per network, finalisation frees. An intrinsic
   ! assignment would copy the C pointer and free it twice, so assignment
-  ! leaves the left side empty instead.
+  ! copies the network instead.
 
   subroutine assign_net(lhs, rhs)
     class(mlp_net), intent(inout) :: lhs
     class(mlp_net), intent(in) :: rhs
+    type(c_ptr) :: copy
+    integer(c_int) :: status
     if (c_associated(lhs%ptr, rhs%ptr)) return   ! a = a
+    copy = c_null_ptr
+    if (c_associated(rhs%ptr)) status = c_clone(copy, rhs%ptr)
     call c_free(lhs%ptr)
-    lhs%ptr = c_null_ptr
+    lhs%ptr = copy
   end subroutine assign_net
 
   subroutine final_net(net)
@@ -687,6 +720,19 @@ contains
     type(mlp_net), intent(inout) :: net
     call final_net(net)
   end subroutine mlp_free_d
+
+  ! copy receives a deep copy of net (and releases what it held before);
+  ! on failure it holds no network.
+  function mlp_clone_d(copy, net) result(status)
+    type(mlp_net), intent(inout) :: copy
+    type(mlp_net), intent(in) :: net
+    integer(c_int) :: status
+    type(c_ptr) :: p
+    p = c_null_ptr
+    status = c_clone(p, net%ptr)
+    call final_net(copy)
+    copy%ptr = p
+  end function mlp_clone_d
 
   ! ------------------------------------------------------------------------
   ! Shape
@@ -1024,6 +1070,26 @@ contains
     if (size(data) > 0) p = c_loc(data(1))
     status = c_load_buffer(net%ptr, p, size(data, 1, c_size_t))
   end function mlp_load_buffer_d
+
+  ! The exact size in bytes of net's model file (0 for no network).
+  pure integer(c_size_t) function mlp_saved_size_d(net)
+    type(mlp_net), intent(in) :: net
+    mlp_saved_size_d = c_saved_size(net%ptr)
+  end function mlp_saved_size_d
+
+  ! Writes net's model file into data(1 : mlp_saved_size(net)); data may be
+  ! larger. MLP_ERR_ARG (data untouched) if it is smaller.
+  function mlp_save_buffer_d(net, data) result(status)
+    type(mlp_net), intent(in) :: net
+    integer(c_int8_t), intent(inout), target :: data(:)
+    integer(c_int) :: status
+    type(c_ptr) :: p
+    status = MLP_ERR_ARG
+    if (.not. is_contiguous(data)) return
+    p = c_null_ptr
+    if (size(data) > 0) p = c_loc(data(1))
+    status = c_save_buffer(net%ptr, p, size(data, 1, c_size_t))
+  end function mlp_save_buffer_d
 
   ! ------------------------------------------------------------------------
   ! Workspaces and read-only prediction

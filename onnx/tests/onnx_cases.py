@@ -334,6 +334,11 @@ def refused_cases(d, lines):
          "a scaling divides or multiplies by values > 0"),
         ("no_layer", helper_graph([G("Relu", ["input"], ["output"])], [], 4, 4),
          "mse", "FORMAT", "an activation before the first Gemm or MatMul"),
+        ("scaling_then_flatten", helper_graph(
+            [G("Sub", ["input", "m"], ["c"]), G("Flatten", ["c"], ["f"]),
+             G("Gemm", ["f", "W"], ["output"], transB=1)],
+            [tensor("m", np.ones(2)), tensor("W", W)], 4, 3, in_shape=["batch", 2, 2]),
+         "mse", "FORMAT", "a Flatten after the input scaling"),
         ("mul_in_middle", helper_graph(
             [G("Gemm", ["input", "W"], ["h"], transB=1), G("Mul", ["h", "s"], ["m"]),
              G("Gemm", ["m", "V"], ["output"], transB=1)],

@@ -136,14 +136,27 @@ contains
         .not. associated(mlp_biases(net, 3)), 'no layer 0 or 3: null pointers')
   end subroutine matrix_views
 
-  ! One owner per network: assignment never shares one.
+  ! One owner per network: assignment copies, never shares.
   subroutine ownership()
-    type(mlp_net) :: a, b
+    type(mlp_net) :: a, b, c
+    real(c_double), pointer :: pa(:), pb(:)
     call xor_net(a)
-    call xor_net(b)
+    call expect(mlp_create(b, [3, 1], loss=MLP_MSE, seed=2) == MLP_OK, 'a 3-1 network')
     b = a
-    call expect(mlp_n_layers(a) == 2 .and. mlp_n_layers(b) == 0, &
-        'after b = a, a keeps its network and b holds none')
+    pa => mlp_params(a)
+    pb => mlp_params(b)
+    call expect(mlp_n_layers(b) == 2 .and. size(pb) == 13 .and. all(pa == pb) .and. &
+        .not. c_associated(c_loc(pa(1)), c_loc(pb(1))), &
+        'after b = a, b is a copy of a in memory of its own')
+    pb(1) = pb(1) + 1
+    call expect(pa(1) /= pb(1), 'changing b leaves a as it was')
+    call expect(mlp_clone(c, a) == MLP_OK .and. mlp_n_params(c) == 13, 'mlp_clone')
+    call mlp_free(a)
+    call expect(mlp_n_layers(b) == 2 .and. mlp_n_layers(c) == 2, &
+        'b and c outlive a')
+    call expect(mlp_clone(c, a) == MLP_ERR_ARG .and. mlp_n_layers(c) == 0, &
+        'mlp_clone of no network: MLP_ERR_ARG, the copy holds none')
+    call xor_net(a)
     a = a
     call expect(mlp_n_layers(a) == 2, 'a = a keeps the network')
     call xor_net(a)
@@ -156,7 +169,7 @@ contains
   subroutine strings_and_files()
     type(mlp_net) :: net, back
     character(:), allocatable :: message
-    integer(c_int8_t), allocatable :: bytes(:)
+    integer(c_int8_t), allocatable :: bytes(:), memory(:)
     integer :: unit, size_bytes
     real(c_double) :: X(2, 1) = 0.5, Y1(1, 1), Y2(1, 1)
     integer(c_int) :: s1, s2
@@ -182,6 +195,16 @@ contains
         'the loaded network predicts bitwise as the saved one')
     call expect(mlp_load_buffer(back, bytes(1:size_bytes - 1)) == MLP_ERR_FORMAT &
         .and. mlp_n_layers(back) == 0, 'a truncated buffer: MLP_ERR_FORMAT')
+    call expect(mlp_saved_size(net) == size_bytes, 'mlp_saved_size: the file''s size')
+    allocate (memory(size_bytes + 3))
+    memory = 7
+    s1 = mlp_save_buffer(net, memory(:size_bytes - 1))
+    call expect(s1 == MLP_ERR_ARG .and. all(memory == 7), &
+        'mlp_save_buffer into one byte too few: MLP_ERR_ARG, nothing written')
+    s1 = mlp_save_buffer(net, memory)
+    call expect(s1 == MLP_OK .and. all(memory(:size_bytes) == bytes) .and. &
+        all(memory(size_bytes + 1:) == 7), &
+        'mlp_save_buffer: the file''s bytes, the rest untouched')
     call mlp_free(net)
   end subroutine strings_and_files
 

@@ -5,7 +5,7 @@
  * Fortran X(n_0, batch) being C's batch x n_0), map every argument to the
  * right C parameter, and agree with mlp.h on every constant and struct.
  * Run with one BLAS thread (bitwise reproducibility needs it).
- * Usage: twin MODEL_FILE_PATH */
+ * Usage: twin MODEL_FILE_PATH HOUSING_CSV */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -88,6 +88,24 @@ static int xor_sgd(void)
     bits("xor.b1", mlp_biases(net, 1), 3);
     bits("xor.dW1", mlp_weight_grads(net, 1), 6);
     bits("xor.db2", mlp_bias_grads(net, 2), 1);
+    /* A clone trained further, and the model file in memory. */
+    mlp_t *copy;
+    if (check(mlp_clone(&copy, net), "clone"))
+        return 1;
+    for (int i = 0; i < 10; i++)
+        if (check(mlp_train_batch(copy, 4, X, T, &cost), "train_batch"))
+            return 1;
+    bits("xor.clone.params", mlp_params(copy), mlp_n_params(copy));
+    size_t n_bytes = mlp_saved_size(copy);
+    unsigned char *bytes = malloc(n_bytes);
+    if (!bytes || check(mlp_save_buffer(copy, bytes, n_bytes), "save_buffer"))
+        return 1;
+    printf("xor.saved_size %zu\nxor.saved", n_bytes);
+    for (size_t i = 0; i < n_bytes; i++)
+        printf("%s%02X", i % 32 ? "" : " ", bytes[i]);
+    printf("\n");
+    free(bytes);
+    mlp_free(copy);
     const long long shape[] = { (long long)mlp_n_layers(net),
         (long long)mlp_layer_size(net, 0), (long long)mlp_layer_size(net, 1),
         (long long)mlp_layer_size(net, 2), mlp_layer_activation(net, 1),
@@ -233,12 +251,56 @@ static int statuses(void)
     return 0;
 }
 
+/* The calls of examples/housing.c on data/housing.csv (read with the C
+ * library's strtod, Fortran's list-directed read on the other side): raw
+ * columns, scaling fitted inside the network, Adam, mlp_fit. */
+static int housing(const char *path)
+{
+    enum { N_IN = 12, N_ROWS = 506, N_TRAIN = 405 };
+    static double X[N_ROWS * N_IN], T[N_ROWS], Y[N_ROWS - N_TRAIN];
+    FILE *f = fopen(path, "r");
+    int ok = f && fscanf(f, "%*[^\n]\n") == 0;
+    for (int i = 0; i < N_ROWS && ok; i++) {
+        for (int j = 0; j < N_IN && ok; j++)
+            ok = fscanf(f, "%lf,", &X[i * N_IN + j]) == 1;
+        ok = ok && fscanf(f, "%lf", &T[i]) == 1;
+    }
+    if (f)
+        fclose(f);
+    if (!ok) {
+        fprintf(stderr, "twin.c: cannot read %s\n", path);
+        return 1;
+    }
+    const size_t sizes[] = { N_IN, 16, 1 };
+    const mlp_activation acts[] = { MLP_TANH, MLP_IDENTITY };
+    mlp_fit_options options;
+    mlp_fit_result result;
+    mlp_fit_defaults(&options);
+    options.epochs = 40;
+    options.batch_size = 32;
+    options.seed = 3;
+    options.validation = 0.2;
+    mlp_t *net;
+    if (check(mlp_create(&net, 2, sizes, acts, MLP_MSE, 7), "create") ||
+        check(mlp_fit_scaling(net, N_TRAIN, X, T), "fit_scaling") ||
+        check(mlp_set_adam(net, 0.01, 0.9, 0.999, 1e-8), "set_adam") ||
+        check(mlp_fit(net, N_TRAIN, X, T, &options, &result), "fit") ||
+        check(mlp_predict(net, N_ROWS - N_TRAIN, X + N_TRAIN * N_IN, Y), "predict"))
+        return 1;
+    bits("housing.data", X, N_ROWS * N_IN);
+    bits("housing.val_cost", &result.best_val_cost, 1);
+    bits("housing.Y", Y, N_ROWS - N_TRAIN);
+    mlp_free(net);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: twin MODEL_FILE_PATH\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: twin MODEL_FILE_PATH HOUSING_CSV\n");
         return 2;
     }
     constants();
-    return xor_sgd() || regression_adam() || fit_and_files(argv[1]) || statuses();
+    return xor_sgd() || regression_adam() || fit_and_files(argv[1]) || statuses() ||
+           housing(argv[2]);
 }

@@ -1,7 +1,7 @@
 ! twin.f90 - the Fortran side of the bindings' bitwise test: the calls of
 ! twin.c through the module mlp, printing the same lines (every number as
 ! the hex of its bits). The test requires the two outputs to be identical.
-! Usage: twin_f MODEL_FILE_PATH
+! Usage: twin_f MODEL_FILE_PATH HOUSING_CSV
 
 ! mlp_fit's callback: a module procedure, not an internal one (whose
 ! address would need a trampoline on an executable stack).
@@ -25,19 +25,21 @@ program twin
   use mlp
   use twin_callback
   implicit none
-  character(4096) :: path
+  character(4096) :: path, housing_path
   integer :: failed
 
-  if (command_argument_count() /= 1) then
-    write (0, '(a)') 'usage: twin_f MODEL_FILE_PATH'
+  if (command_argument_count() /= 2) then
+    write (0, '(a)') 'usage: twin_f MODEL_FILE_PATH HOUSING_CSV'
     stop 2
   end if
   call get_command_argument(1, path)
+  call get_command_argument(2, housing_path)
   call constants()
   failed = xor_sgd()
   if (failed == 0) failed = regression_adam()
   if (failed == 0) failed = fit_and_files(trim(path))
   if (failed == 0) failed = statuses()
+  if (failed == 0) failed = housing(trim(housing_path))
   if (failed /= 0) error stop 1
 
 contains
@@ -92,7 +94,8 @@ contains
     real(c_double) :: X(2, 4) = reshape([0, 0, 0, 1, 1, 0, 1, 1], [2, 4])
     real(c_double) :: T(1, 4) = reshape([0, 1, 1, 0], [1, 4])
     real(c_double) :: Y(1, 4), cost
-    type(mlp_net) :: net
+    type(mlp_net) :: net, copy
+    integer(c_int8_t), allocatable :: bytes(:)
     integer :: i
     failed = 1
     cost = 0
@@ -112,6 +115,16 @@ contains
     call bits('xor.b1', mlp_biases(net, 1))
     call bits('xor.dW1', reshape(mlp_weight_grads(net, 1), [6]))
     call bits('xor.db2', mlp_bias_grads(net, 2))
+    ! A clone trained further, and the model file in memory.
+    copy = net
+    do i = 1, 10
+      if (fails(mlp_train_batch(copy, X, T, cost), 'train_batch')) return
+    end do
+    call bits('xor.clone.params', mlp_params(copy))
+    allocate (bytes(mlp_saved_size(copy)))
+    if (fails(mlp_save_buffer(copy, bytes), 'save_buffer')) return
+    write (*, '(a, 1x, i0)') 'xor.saved_size', size(bytes)
+    write (*, '(a, *(:, 1x, 32z2.2))') 'xor.saved', bytes
     call ints('xor.shape', [int([mlp_n_layers(net), mlp_layer_size(net, 0), &
         mlp_layer_size(net, 1), mlp_layer_size(net, 2)], c_int64_t), &
         int([mlp_layer_activation(net, 1), mlp_loss_kind(net)], c_int64_t), &
@@ -238,6 +251,43 @@ contains
         int(mlp_blas_threads(), c_int64_t)])
     failed = 0
   end function statuses
+
+  integer function housing(path) result(failed)
+    character(*), intent(in) :: path
+    integer, parameter :: n_in = 12, n_rows = 506, n_train = 405
+    real(c_double) :: X(n_in, n_rows), T(1, n_rows), Y(1, n_rows - n_train)
+    type(mlp_net) :: net
+    type(mlp_fit_options) :: options
+    type(mlp_fit_result) :: result
+    integer :: unit, io, i
+    failed = 1
+    open (newunit=unit, file=path, status='old', action='read', iostat=io)
+    if (io == 0) read (unit, *, iostat=io)
+    do i = 1, n_rows
+      if (io == 0) read (unit, *, iostat=io) X(:, i), T(1, i)
+    end do
+    if (io /= 0) then
+      write (0, '(a)') 'twin.f90: cannot read ' // path
+      return
+    end if
+    close (unit)
+    call mlp_fit_defaults(options)
+    options%epochs = 40
+    options%batch_size = 32
+    options%seed = 3
+    options%validation = 0.2_c_double
+    if (fails(mlp_create(net, [n_in, 16, 1], [MLP_TANH, MLP_IDENTITY], MLP_MSE, 7), &
+        'create')) return
+    if (fails(mlp_fit_scaling(net, X(:, :n_train), T(:, :n_train)), 'fit_scaling')) return
+    if (fails(mlp_set_adam(net, 0.01_c_double, 0.9_c_double, 0.999_c_double, &
+        1e-8_c_double), 'set_adam')) return
+    if (fails(mlp_fit(net, X(:, :n_train), T(:, :n_train), options, result), 'fit')) return
+    if (fails(mlp_predict(net, X(:, n_train + 1:), Y), 'predict')) return
+    call bits('housing.data', reshape(X, [n_in * n_rows]))
+    call bits1('housing.val_cost', result%best_val_cost)
+    call bits('housing.Y', reshape(Y, [n_rows - n_train]))
+    failed = 0
+  end function housing
 
   real(c_double) function ieee_inf()
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
