@@ -1,4 +1,5 @@
-/* test_format.c - model files: round trips, damaged files, failed saves.
+/* test_modelfile.c - model files (lib/codec.c, the format, and lib/modelfile.c,
+ * the files): round trips, damaged files, failed saves.
  *
  * Linked against the fault-injection build (mlp_test_dep), so every test
  * can count live allocations and make allocations or file-system calls
