@@ -360,12 +360,14 @@ int main(void)
     Suite *s = suite_create("init");
     TCase *tc = tcase_create("create");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, test_one_blas_thread, NULL);
     tcase_add_test(tc, test_same_seed_same_bits);
     tcase_add_test(tc, test_different_seeds_differ);
     tcase_add_test(tc, test_bounds_and_zero_biases);
     tcase_add_loop_test(tc, test_uniform_moments, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("mlp_init");
+    tcase_add_unchecked_fixture(tc, test_one_blas_thread, NULL);
     tcase_add_test(tc, test_orthogonal);
     tcase_add_loop_test(tc, test_variance, 0, 4);
     tcase_add_test(tc, test_reproducible);
