@@ -690,8 +690,8 @@ MLP_API mlp_status mlp_predict_ws(const mlp_t *net, mlp_workspace_t *ws,
  *   mlp_jvp:      U[b] = J_b D[b]     (D: batch x n_0, U: batch x n_L),
  *                 forward mode
  *
- * mlp_vjp and mlp_jvp cost about one mlp_predict more, whatever the
- * shape. mlp_jacobian forms every J_b by carrying min(n_0, n_L) directions
+ * mlp_vjp and mlp_jvp cost about two mlp_predict calls (the forward
+ * pass, then one product per layer), whatever the shape. mlp_jacobian forms every J_b by carrying min(n_0, n_L) directions
  * per sample through the layers at once (n_L rows in reverse mode when
  * n_L <= n_0, else n_0 columns in forward mode), one matrix product per
  * layer for the whole batch; its scratch (2 * batch * min(n_0, n_L) *

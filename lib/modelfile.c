@@ -126,9 +126,9 @@ static mlp_status resolve_target(const char *path, char **target)
             return MLP_OK;
         }
         char link[PATH_MAX];
-        ssize_t n = hops < MAX_LINKS ? readlink(cur, link, sizeof link - 1)
+        ssize_t n = hops < MAX_LINKS ? readlink(cur, link, sizeof link)
                                      : -1;
-        if (n < 0) {
+        if (n < 0 || (size_t)n >= sizeof link) { /* unreadable, or cut off */
             mlp__free(cur);
             return MLP_ERR_IO;
         }

@@ -122,6 +122,39 @@ START_TEST(test_matches_finite_differences)
 }
 END_TEST
 
+/* Row i of every J_b is the vjp of e_i, column j the jvp of e_j. V, D, G
+ * and U are scratch of the batch's sizes. */
+static void check_rows_and_columns(const struct setup *s, const double *J,
+                                   double *V, double *D, double *G, double *U)
+{
+    size_t B = s->batch, n0 = s->n0, nL = s->nL;
+    /* rows: the vjp of e_i for every sample at once */
+    double jmax = test_max_abs(J, B * nL * n0);
+    for (size_t i = 0; i < nL; i++) {
+        memset(V, 0, B * nL * sizeof *V);
+        for (size_t b = 0; b < B; b++)
+            V[b * nL + i] = 1.0;
+        ck_assert_int_eq(mlp_vjp(s->net, s->ws, B, s->X, V, G), MLP_OK);
+        for (size_t b = 0; b < B; b++)
+            test_assert_close("J row = vjp(e_i)", G + b * n0,
+                              J + (b * nL + i) * n0, n0, ID_TOL, jmax);
+    }
+    /* columns: the jvp of e_j */
+    for (size_t j = 0; j < n0; j++) {
+        memset(D, 0, B * n0 * sizeof *D);
+        for (size_t b = 0; b < B; b++)
+            D[b * n0 + j] = 1.0;
+        ck_assert_int_eq(mlp_jvp(s->net, s->ws, B, s->X, D, U), MLP_OK);
+        for (size_t b = 0; b < B; b++)
+            for (size_t i = 0; i < nL; i++)
+                ck_assert_msg(fabs(U[b * nL + i] -
+                                   J[(b * nL + i) * n0 + j]) <=
+                                  ID_TOL * jmax,
+                              "J column %zu != jvp(e_j) at b=%zu i=%zu", j,
+                              b, i);
+    }
+}
+
 /* V^T (J D) = (V^T J) D, and J's rows and columns are the vjps and jvps
  * of unit vectors. */
 START_TEST(test_identities)
@@ -159,31 +192,7 @@ START_TEST(test_identities)
                           "sample %zu: V^T(JD) = %.17g, (V^T J)D = %.17g", b,
                           vu, gd);
         }
-        /* rows: the vjp of e_i for every sample at once */
-        double jmax = test_max_abs(J, B * nL * n0);
-        for (size_t i = 0; i < nL; i++) {
-            memset(V, 0, B * nL * sizeof *V);
-            for (size_t b = 0; b < B; b++)
-                V[b * nL + i] = 1.0;
-            ck_assert_int_eq(mlp_vjp(s.net, s.ws, B, s.X, V, G), MLP_OK);
-            for (size_t b = 0; b < B; b++)
-                test_assert_close("J row = vjp(e_i)", G + b * n0,
-                                  J + (b * nL + i) * n0, n0, ID_TOL, jmax);
-        }
-        /* columns: the jvp of e_j */
-        for (size_t j = 0; j < n0; j++) {
-            memset(D, 0, B * n0 * sizeof *D);
-            for (size_t b = 0; b < B; b++)
-                D[b * n0 + j] = 1.0;
-            ck_assert_int_eq(mlp_jvp(s.net, s.ws, B, s.X, D, U), MLP_OK);
-            for (size_t b = 0; b < B; b++)
-                for (size_t i = 0; i < nL; i++)
-                    ck_assert_msg(fabs(U[b * nL + i] -
-                                       J[(b * nL + i) * n0 + j]) <=
-                                      ID_TOL * jmax,
-                                  "J column %zu != jvp(e_j) at b=%zu i=%zu", j,
-                                  b, i);
-        }
+        check_rows_and_columns(&s, J, V, D, G, U);
         free(V);
         free(D);
         free(G);

@@ -23,6 +23,8 @@ struct config {
     uint64_t seed;
     double lr, momentum, weight_decay, validation, scale;  /* NaN: not given */
     int quiet, proba, no_standardize;
+    const char *files[2];   /* import, export: the two file names */
+    size_t n_files;
 };
 
 /* One subcommand: its name, what runs it, the options it accepts (names
@@ -93,5 +95,17 @@ int on_progress(const mlp_fit_progress *p, void *user);
 int cmd_train(const struct config *c);
 int cmd_eval(const struct config *c);
 int cmd_predict(const struct config *c);
+
+/* cli_onnx.c: .onnx files where a model file is read or written (with
+ * libmlp_onnx; without it they end the command with a message). loss is
+ * --loss for an .onnx model, NULL for the default (cross-entropy for a
+ * softmax or sigmoid output, else MSE). */
+int cli_is_onnx(const char *path);
+mlp_t *cli_load_model(const char *path, const char *loss);
+mlp_status cli_save_model(const mlp_t *net, const char *path);
+void cli_check_model_path(const char *path);  /* ends the command if .onnx
+                                                  cannot be written */
+int cmd_import(const struct config *c);
+int cmd_export(const struct config *c);
 
 #endif

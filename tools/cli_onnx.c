@@ -65,6 +65,16 @@ mlp_t *cli_load_model(const char *path, const char *loss)
     return net;
 }
 
+void cli_check_model_path(const char *path)
+{
+#ifndef MLP_CLI_ONNX
+    if (cli_is_onnx(path))
+        not_built(path);
+#else
+    (void)path;
+#endif
+}
+
 mlp_status cli_save_model(const mlp_t *net, const char *path)
 {
     if (!cli_is_onnx(path))
@@ -76,6 +86,7 @@ mlp_status cli_save_model(const mlp_t *net, const char *path)
 #endif
 }
 
+#ifdef MLP_CLI_ONNX
 static void describe(const mlp_t *net, const char *path)
 {
     size_t L = mlp_n_layers(net);
@@ -85,6 +96,7 @@ static void describe(const mlp_t *net, const char *path)
     printf(" (%s output, %s loss)\n",
            act_names[mlp_layer_activation(net, L)], loss_names[mlp_loss_kind(net)]);
 }
+#endif
 
 static void two_files(const struct config *c, const char *synopsis)
 {

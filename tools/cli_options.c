@@ -180,10 +180,21 @@ static void check_combinations(const struct config *c)
         die(EXIT_USAGE, "--momentum: only with --optimizer sgd");
 }
 
+static int takes_files(const struct command *cmd)
+{
+    const char *p = strstr(cmd->options, "FILES");
+    return p && (p == cmd->options || p[-1] == ' ') && (p[5] == ' ' || !p[5]);
+}
+
 void parse_args(int argc, char **argv, const struct command *cmd, struct config *c)
 {
     set_defaults(c);
     for (int i = 2; i < argc; i++) {
+        /* import and export take two file names (FILES in their options). */
+        if (strncmp(argv[i], "--", 2) != 0 && takes_files(cmd) && c->n_files < 2) {
+            c->files[c->n_files++] = argv[i];
+            continue;
+        }
         const struct option *o = find_option(argv[i], cmd);
         if (o->kind == FLAG) {
             *(int *)((char *)c + o->offset) = 1;

@@ -12,12 +12,9 @@
 
 static mlp_t *load_model(const struct config *c, struct task *task)
 {
-    mlp_t *net = NULL;
     require(c->model, "--model FILE");
     require(c->data, "--data FILE");
-    mlp_status st = mlp_load(&net, c->model);
-    if (st != MLP_OK)
-        die(EXIT_DATA, "%s: %s", c->model, mlp_strerror(st));
+    mlp_t *net = cli_load_model(c->model, NULL);
     *task = model_task(net, c->classes);
     return net;
 }

@@ -73,8 +73,10 @@ static void plan_network(const struct config *c, struct plan *p)
 /* Everything that can be checked before reading the data. */
 static void check_outputs(const struct config *c)
 {
-    if (c->save)
+    if (c->save) {
+        cli_check_model_path(c->save);
         check_writable("--save", c->save);
+    }
     if (c->plot && !plot_have_gnuplot())
         die(EXIT_DATA, "--plot %s: gnuplot is not installed (on Debian: apt-get "
             "install gnuplot-nox)", c->plot);
@@ -205,7 +207,7 @@ static int write_outputs(const struct config *c, mlp_t *net, const struct progre
         }
     }
     if (c->save) {
-        mlp_status st = mlp_save(net, c->save);
+        mlp_status st = cli_save_model(net, c->save);
         if (st != MLP_OK) {
             warn("--save %s: %s", c->save, mlp_strerror(st));
             rc = EXIT_DATA;

@@ -20,6 +20,10 @@ static const struct command commands[] = {
       "eval --model FILE --data FILE.csv [--target COLS]" },
     { "predict", cmd_predict, "model data target classes scale proba quiet",
       "predict --model FILE --data FILE.csv [--target COLS] [--proba]" },
+    { "import", cmd_import, "FILES loss quiet",
+      "import MODEL.onnx MODEL.mlp [--loss mse|cross-entropy]" },
+    { "export", cmd_export, "FILES quiet",
+      "export MODEL.mlp MODEL.onnx" },
 };
 
 static const char options_help[] =
@@ -67,7 +71,13 @@ static const char options_help[] =
 "\n"
 "eval prints the cost, and the accuracy and confusion matrix for classes or\n"
 "rmse and r2 for regression, in the data's own units. The class count and\n"
-"the scaling come from the model file.\n";
+"the scaling come from the model file.\n"
+"\n"
+"ONNX (when libmlp_onnx was built): import reads a model written by\n"
+"torch.onnx.export (an nn.Sequential of Linear layers and activations) into\n"
+"a model file, with --loss (default: cross-entropy for softmax or sigmoid\n"
+"outputs, else mse); export writes a model file as ONNX. --model and --save\n"
+"also take FILE.onnx. See docs/onnx.md.\n";
 
 static void print_usage(FILE *f)
 {

@@ -96,7 +96,7 @@ expect 2 "--target: column 9 does not exist \(.*good.csv has 4 columns\)" -- \
     "${train[@]}" --data "$tmp/good.csv" --target 9
 
 echo "== usage errors: exit 2, the option named"
-expect 2 "mlp: unknown command \"frobnicate\"; use train, eval or predict" -- frobnicate
+expect 2 "mlp: unknown command \"frobnicate\"; use train, eval, predict, import or export" -- frobnicate
 expect 2 "usage: mlp train" --
 expect 2 "--data FILE is required" -- train --epochs 3
 expect 2 "--bogus: unknown option" -- train --data "$tmp/good.csv" --bogus 1

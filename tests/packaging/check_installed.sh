@@ -7,8 +7,9 @@
 #   environment of its prefix-env block: the pkg-config, CMake and Fortran
 #   programs must build, run, learn XOR and print the same numbers;
 # - builds and runs the CMake project in tests/packaging/cmake, which checks
-#   the package files' targets, components and versions (MLP_EXPECT_MPI and
-#   MLP_EXPECT_FORTRAN, ON or OFF in the environment, say what was built).
+#   the package files' targets, components and versions (MLP_EXPECT_MPI,
+#   MLP_EXPECT_ONNX and MLP_EXPECT_FORTRAN, ON or OFF in the environment,
+#   say what was built).
 # --skip cmake / --skip fortran leave out what needs a missing tool.
 # (The install steps themselves are run as written by .ci/install.)
 set -euo pipefail
@@ -34,10 +35,12 @@ echo "== the CMake consumer project"
 log cmake -S "$src/tests/packaging/cmake" -B "$work/cmake" \
     -DCMAKE_PREFIX_PATH="$HOME/opt/mlp" \
     -DMLP_EXPECT_MPI="${MLP_EXPECT_MPI:-OFF}" \
+    -DMLP_EXPECT_ONNX="${MLP_EXPECT_ONNX:-OFF}" \
     -DMLP_EXPECT_FORTRAN="${MLP_EXPECT_FORTRAN:-OFF}"
 grep -- '^-- \(found mlp\|find_package\)' "$work/log"
 log cmake --build "$work/cmake"
 "$work/cmake/consumer"
 if [ "${MLP_EXPECT_MPI:-OFF}" = ON ]; then "$work/cmake/mpi_consumer"; fi
+if [ "${MLP_EXPECT_ONNX:-OFF}" = ON ]; then "$work/cmake/onnx_consumer" "$work/net.onnx"; fi
 if [ "${MLP_EXPECT_FORTRAN:-OFF}" = ON ]; then "$work/cmake/fortran_consumer"; fi
 echo "PASS: the CMake package files"

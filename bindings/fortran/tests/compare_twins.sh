@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # compare_twins.sh TWIN_C TWIN_F HOUSING_CSV - runs the C and the Fortran
 # program that make the same calls, and fails unless they print the same
 # lines (every number as its bits) and save byte-identical model files.
