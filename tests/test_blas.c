@@ -179,7 +179,7 @@ START_TEST(test_request_is_capped)
     const size_t sizes[] = { 256, 256, 256 };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
-    double *X = test_doubles(256 * 256), *Y = test_doubles(256 * 256);
+    real *X = test_reals(256 * 256), *Y = test_reals(256 * 256);
     ck_assert_int_eq(mlp_predict(net, 256, X, Y), MLP_OK);
     ck_assert_uint_le(os_threads(), cpus + 1);
     ck_assert_int_eq(mlp_set_blas_threads(1), MLP_OK);

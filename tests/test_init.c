@@ -38,11 +38,11 @@ START_TEST(test_same_seed_same_bits)
     for (size_t s = 0; s < 4; s++) {
         mlp_t *a = make(seeds[s]), *b = make(seeds[s]);
         size_t n = mlp_n_params(a);
-        ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(double));
+        ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(real));
 
         test_rng rng;
         test_rng_seed(&rng, 3);
-        double X[9 * 7], T[9 * 3], Ya[9 * 3], Yb[9 * 3];
+        real X[9 * 7], T[9 * 3], Ya[9 * 3], Yb[9 * 3];
         test_fill_uniform(&rng, X, 9 * 7, -1, 1);
         for (size_t r = 0; r < 9; r++)
             for (size_t c = 0; c < 3; c++)
@@ -53,16 +53,16 @@ START_TEST(test_same_seed_same_bits)
 
         ck_assert_int_eq(mlp_set_sgd(a, 0.1, 0.9), MLP_OK);
         ck_assert_int_eq(mlp_set_sgd(b, 0.1, 0.9), MLP_OK);
-        double ca, cb;
+        real ca, cb;
         for (int k = 0; k < 25; k++) {
             ck_assert_int_eq(mlp_train_batch(a, 9, X, T, &ca), MLP_OK);
             ck_assert_int_eq(mlp_train_batch(b, 9, X, T, &cb), MLP_OK);
             ck_assert_mem_eq(&ca, &cb, sizeof ca);
         }
-        ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(double));
+        ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(real));
         ck_assert_int_eq(mlp_backprop(a, 9, X, T, &ca), MLP_OK);
         ck_assert_int_eq(mlp_backprop(b, 9, X, T, &cb), MLP_OK);
-        ck_assert_mem_eq(mlp_grads(a), mlp_grads(b), n * sizeof(double));
+        ck_assert_mem_eq(mlp_grads(a), mlp_grads(b), n * sizeof(real));
         ck_assert_int_eq(mlp_predict(a, 9, X, Ya), MLP_OK);
         ck_assert_int_eq(mlp_predict(b, 9, X, Yb), MLP_OK);
         ck_assert_mem_eq(Ya, Yb, sizeof Ya);
@@ -85,8 +85,8 @@ START_TEST(test_different_seeds_differ)
             /* not merely different somewhere: different in most weights */
             size_t same = 0, n_w = 0;
             for (size_t l = 1; l <= 3; l++) {
-                const double *ws = mlp_weights(nets[s], l);
-                const double *wt = mlp_weights(nets[t], l);
+                const real *ws = mlp_weights(nets[s], l);
+                const real *wt = mlp_weights(nets[t], l);
                 for (size_t k = 0; k < sizes[l] * sizes[l - 1]; k++, n_w++)
                     same += ws[k] == wt[k];
             }
@@ -95,7 +95,7 @@ START_TEST(test_different_seeds_differ)
                           (unsigned long long)seeds[s],
                           (unsigned long long)seeds[t], same, n_w);
             ck_assert(memcmp(mlp_params(nets[s]), mlp_params(nets[t]),
-                             n * sizeof(double)) != 0);
+                             n * sizeof(real)) != 0);
         }
     }
     for (size_t s = 0; s < ns; s++)
@@ -103,11 +103,11 @@ START_TEST(test_different_seeds_differ)
 }
 END_TEST
 
-static double bound(mlp_activation act, size_t n_in, size_t n_out)
+static real bound(mlp_activation act, size_t n_in, size_t n_out)
 {
     if (act == MLP_RELU)
-        return sqrt(6.0 / (double)n_in);
-    return sqrt(6.0 / (double)(n_in + n_out));
+        return sqrt(6.0 / (real)n_in);
+    return sqrt(6.0 / (real)(n_in + n_out));
 }
 
 /* Every activation, several shapes: |w| <= a, biases 0, and both signs. */
@@ -123,8 +123,8 @@ START_TEST(test_bounds_and_zero_biases)
         mlp_t *net = NULL;
         ck_assert_int_eq(mlp_create(&net, 2, sz, ac, loss, 100 + a), MLP_OK);
         for (size_t l = 1; l <= 2; l++) {
-            double lim = bound(ac[l - 1], sz[l - 1], sz[l]);
-            const double *w = mlp_weights(net, l);
+            real lim = bound(ac[l - 1], sz[l - 1], sz[l]);
+            const real *w = mlp_weights(net, l);
             size_t nw = sz[l] * sz[l - 1];
             int pos = 0, neg = 0;
             for (size_t k = 0; k < nw; k++) {
@@ -136,7 +136,7 @@ START_TEST(test_bounds_and_zero_biases)
             }
             if (nw >= 20)
                 ck_assert(pos > 0 && neg > 0);
-            const double *b = mlp_biases(net, l);
+            const real *b = mlp_biases(net, l);
             for (size_t k = 0; k < sz[l]; k++)
                 ck_assert(b[k] == 0);
         }
@@ -153,21 +153,21 @@ START_TEST(test_uniform_moments)
     mlp_activation ac[] = { _i ? MLP_RELU : MLP_TANH, MLP_IDENTITY };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sz, ac, MLP_MSE, 777), MLP_OK);
-    const double *w = mlp_weights(net, 1);
+    const real *w = mlp_weights(net, 1);
     const size_t n = 300 * 200;
-    const double a = bound(ac[0], 200, 300);
-    double mean = 0, var = 0, max = 0;
+    const real a = bound(ac[0], 200, 300);
+    real mean = 0, var = 0, max = 0;
     for (size_t k = 0; k < n; k++) {
         mean += w[k];
         max = fmax(max, fabs(w[k]));
     }
-    mean /= (double)n;
+    mean /= (real)n;
     for (size_t k = 0; k < n; k++)
         var += (w[k] - mean) * (w[k] - mean);
-    var /= (double)(n - 1);
+    var /= (real)(n - 1);
 
-    double se_mean = a / sqrt(3.0 * (double)n);
-    double se_var = a * a * sqrt(4.0 / (45.0 * (double)n));
+    real se_mean = a / sqrt(3.0 * (real)n);
+    real se_var = a * a * sqrt(4.0 / (45.0 * (real)n));
     ck_assert_msg(fabs(mean) < 5 * se_mean, "mean %g, SE %g", mean, se_mean);
     ck_assert_msg(fabs(var - a * a / 3) < 5 * se_var,
                   "variance %.6g, want a²/3 = %.6g (SE %.3g)", var, a * a / 3,

@@ -97,18 +97,18 @@ static void remove_dir(char *dir)
     free(dir);
 }
 
-static void fill(double *x, size_t n, unsigned seed)
+static void fill(real *x, size_t n, unsigned seed)
 {
     /* Deterministic, in (-1, 1); no library code involved. */
     unsigned s = seed * 2654435761u + 12345u;
     for (size_t i = 0; i < n; i++) {
         s = s * 1103515245u + 12345u;
-        x[i] = ((double)(s >> 8) / (double)(1u << 24)) * 2.0 - 1.0;
+        x[i] = ((real)(s >> 8) / (real)(1u << 24)) * 2.0 - 1.0;
     }
 }
 
 /* A batch of targets that suit the loss: one-hot rows for cross-entropy. */
-static void targets(double *T, size_t batch, size_t n_out, mlp_loss loss)
+static void targets(real *T, size_t batch, size_t n_out, mlp_loss loss)
 {
     fill(T, batch * n_out, 99);
     if (loss == MLP_CROSS_ENTROPY)
@@ -139,7 +139,7 @@ static void assert_same_network(mlp_t *a, mlp_t *b)
     ck_assert_int_eq(mlp_loss_kind(a), mlp_loss_kind(b));
     ck_assert_uint_eq(mlp_n_params(a), mlp_n_params(b));
     ck_assert_mem_eq(mlp_params(a), mlp_params(b),
-                     mlp_n_params(a) * sizeof(double));
+                     mlp_n_params(a) * sizeof(real));
 }
 
 /* A network that loaded from a damaged file must still be usable: finite
@@ -148,11 +148,11 @@ static void assert_same_network(mlp_t *a, mlp_t *b)
 static void assert_usable(mlp_t *net)
 {
     ck_assert_uint_ge(mlp_n_layers(net), 1);
-    const double *p = mlp_params(net);
+    const real *p = mlp_params(net);
     for (size_t i = 0; i < mlp_n_params(net); i++)
         ck_assert(isfinite(p[i]));
     size_t n_in = mlp_layer_size(net, 0), n_out = mlp_layer_size(net, mlp_n_layers(net));
-    double *X = calloc(n_in, sizeof *X), *Y = calloc(n_out, sizeof *Y);
+    real *X = calloc(n_in, sizeof *X), *Y = calloc(n_out, sizeof *Y);
     ck_assert(X && Y);
     mlp_status s = mlp_predict(net, 1, X, Y);
     /* Finite but huge weights may overflow: that is reported, not hidden. */
@@ -180,9 +180,9 @@ static void fix_crc(unsigned char *data, size_t size)
 struct config {
     mlp_activation hidden, out;
     mlp_loss loss;
-    double momentum;
+    real momentum;
     bool adam;
-    double weight_decay;
+    real weight_decay;
 };
 
 /* Every activation as a hidden layer and every valid output/loss pairing;
@@ -214,8 +214,8 @@ static mlp_t *make_net(const struct config *c, uint64_t seed)
     ck_assert_int_eq(mlp_set_weight_decay(net, c->weight_decay), MLP_OK);
     /* Input scaling always, output scaling for regression outputs: the
      * file must carry both. */
-    const double in_mean[] = { 0.5, -0.25, 2.0 }, in_std[] = { 2.0, 0.5, 4.0 };
-    const double out_mean[] = { 10.0, -1.0, 0.25 }, out_std[] = { 7.0, 0.5, 3.0 };
+    const real in_mean[] = { 0.5, -0.25, 2.0 }, in_std[] = { 2.0, 0.5, 4.0 };
+    const real out_mean[] = { 10.0, -1.0, 0.25 }, out_std[] = { 7.0, 0.5, 3.0 };
     bool reg = c->out == MLP_IDENTITY;
     ck_assert_int_eq(mlp_set_scaling(net, in_mean, in_std,
                                      reg ? out_mean : NULL,
@@ -226,19 +226,19 @@ static mlp_t *make_net(const struct config *c, uint64_t seed)
 /* The scaling of a and b, bit for bit. */
 static void assert_same_scaling(const mlp_t *a, const mlp_t *b)
 {
-    double sa[4][8], sb[4][8];
+    real sa[4][8], sb[4][8];
     ck_assert_int_eq(mlp_get_scaling(a, sa[0], sa[1], sa[2], sa[3]), MLP_OK);
     ck_assert_int_eq(mlp_get_scaling(b, sb[0], sb[1], sb[2], sb[3]), MLP_OK);
     size_t n0 = mlp_layer_size(a, 0), nL = mlp_layer_size(a, mlp_n_layers(a));
     for (int k = 0; k < 4; k++)
-        ck_assert_mem_eq(sa[k], sb[k], (k < 2 ? n0 : nL) * sizeof(double));
+        ck_assert_mem_eq(sa[k], sb[k], (k < 2 ? n0 : nL) * sizeof(real));
 }
 
 enum { B = 4 };
 
 static void train(mlp_t *net, const struct config *c, int steps)
 {
-    double X[B * 3], T[B * 3];
+    real X[B * 3], T[B * 3];
     fill(X, B * 3, 7);
     targets(T, B, 3, c->loss);
     for (int i = 0; i < steps; i++)
@@ -262,7 +262,7 @@ START_TEST(round_trip)
     assert_same_scaling(net, loaded);
 
     /* Predictions bitwise equal. */
-    double X[B * 3], Ya[B * 3], Yb[B * 3];
+    real X[B * 3], Ya[B * 3], Yb[B * 3];
     fill(X, B * 3, 11);
     ck_assert_int_eq(mlp_predict(net, B, X, Ya), MLP_OK);
     ck_assert_int_eq(mlp_predict(loaded, B, X, Yb), MLP_OK);
@@ -280,7 +280,7 @@ START_TEST(round_trip)
     train(net, c, 2);
     train(loaded, c, 2);
     ck_assert_mem_eq(mlp_params(net), mlp_params(loaded),
-                     mlp_n_params(net) * sizeof(double));
+                     mlp_n_params(net) * sizeof(real));
 
     /* Saving over an existing file replaces it. */
     ck_assert_int_eq(mlp_save(loaded, path), MLP_OK);
@@ -316,6 +316,76 @@ static char *twin_of(const char *path)
     return twin;
 }
 
+#ifdef MLP_SINGLE
+/* The float build writes float32 files: a corpus file's twin is then
+ * corpus-f32-NN.mlp, when the corpus has one (its model is made of
+ * float32 values, so every encoding of it rounds to exactly that file);
+ * NULL otherwise. */
+static char *float_twin_of(const char *path)
+{
+    char *twin = twin_of(path), *at = strstr(twin, "corpus-");
+    char *f32 = malloc(strlen(twin) + 5);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_ptr_nonnull(f32);
+    size_t head = (size_t)(at - twin);
+    memcpy(f32, twin, head);
+    sprintf(f32 + head, "corpus-f32-%s", at + strlen("corpus-"));
+    free(twin);
+    for (int i = 0; i < n_corpus; i++)
+        if (strcmp(corpus[i], f32) == 0)
+            return f32;
+    free(f32);
+    return NULL;
+}
+
+/* A corpus file with a float32 twin loads into a float network and
+ * re-saves as that twin. The others hold float64 values (the writer puts
+ * DBL_MAX and 5e-324 among them): each either loads, rounding to nearest,
+ * and re-saves as a float32 file that loads and saves again to the same
+ * bytes, or holds a value beyond float's range and is MLP_ERR_FORMAT
+ * (test_precision.c checks that case on a value placed on purpose). */
+START_TEST(python_corpus)
+{
+    char *dir = make_dir();
+    int twinned = 0;
+    for (int i = 0; i < n_corpus; i++) {
+        size_t size, size2, size3;
+        unsigned char *data = read_all(corpus[i], &size);
+        mlp_t *net, *back;
+        char *twin_path = float_twin_of(corpus[i]);
+        mlp_status st = mlp_load_buffer(&net, data, size);
+        ck_assert_msg(st == MLP_OK || (!twin_path && st == MLP_ERR_FORMAT),
+                      "%s: %s", corpus[i], mlp_strerror(st));
+        if (st != MLP_OK) {
+            ck_assert_ptr_null(net);
+            free(data);
+            continue;
+        }
+        unsigned char *again = save_bytes(net, dir, &size2);
+        if (twin_path) {
+            size_t twin_size;
+            unsigned char *twin = read_all(twin_path, &twin_size);
+            ck_assert_uint_eq(twin_size, size2);
+            ck_assert_mem_eq(twin, again, size2);
+            free(twin);
+            twinned++;
+        }
+        ck_assert_int_eq(mlp_load_buffer(&back, again, size2), MLP_OK);
+        unsigned char *third = save_bytes(back, dir, &size3);
+        ck_assert_uint_eq(size3, size2);
+        ck_assert_mem_eq(third, again, size2);
+        mlp_free(back);
+        mlp_free(net);
+        free(third);
+        free(again);
+        free(data);
+        free(twin_path);
+    }
+    ck_assert(n_corpus == 0 || twinned >= 3);
+    remove_dir(dir);
+}
+END_TEST
+#else
 /* Files from the independent Python writer load and re-save as their
  * twins: unchanged for version 2 float64 files, and for version 1 and
  * float32 files the version 2 float64 encoding of the same model. */
@@ -349,6 +419,7 @@ START_TEST(python_corpus)
     ck_assert_int_eq(mlp__live_allocations(), 0);
 }
 END_TEST
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Damaged files                                                             */
@@ -479,6 +550,16 @@ START_TEST(newer_version_refused)
 }
 END_TEST
 
+/* The element width of this build's files, the other element type, and
+ * where the parameters of the file below start (after 2 (3 + 3) scaling
+ * entries). */
+enum { W = sizeof(real), PARAMS_AT = 132 + W * 12 };
+#ifdef MLP_SINGLE
+#define OTHER_ELEM MLP__ELEM_F64
+#else
+#define OTHER_ELEM MLP__ELEM_F32
+#endif
+
 /* Forged files whose every field is checked one at a time. */
 START_TEST(forged_fields)
 {
@@ -490,10 +571,11 @@ START_TEST(forged_fields)
      * 20..51, activations 52..63, loss 64, optimizer 68, lr 72, momentum
      * 80, betas 88/96, epsilon 104, weight decay 112, t 120, S 128,
      * scaling 132..227 (2 (3 + 3) doubles), parameters from 228 (P = 59),
-     * the velocity from 228 + 8 * 59. */
+     * the velocity from 228 + 8 * 59; in a float build the elements are
+     * 4 bytes wide (element type 1), so the parameters start at 180. */
     struct { size_t offset; uint32_t value; } edits[] = {
         { 12, 2 },                 /* unknown element type */
-        { 12, 1 },                 /* float32: the length disagrees */
+        { 12, OTHER_ELEM },        /* the other width: the length disagrees */
         { 16, 0 },                 /* L = 0 */
         { 16, 4 },                 /* L disagrees with the rest */
         { 16, 0xffffffffu },       /* L absurd */
@@ -518,23 +600,30 @@ START_TEST(forged_fields)
         ck_assert_msg(mlp_load_buffer(&net, copy, size) == MLP_ERR_FORMAT,
                       "edit %zu accepted", i);
     }
-    /* Non-finite or out-of-range reals. */
+    /* Non-finite or out-of-range numbers: hyper-parameters (always
+     * float64) and elements (W bytes wide). */
     const double bad[] = { NAN, INFINITY, -INFINITY };
-    /* lr, momentum, weight decay, an input mean, an input std, an output
+    const real bad_elem[] = { NAN, INFINITY, -INFINITY };
+    /* lr, momentum, weight decay; an input mean, an input std, an output
      * std, a weight, a velocity entry (P = 59) */
-    const size_t real_at[] = { 72, 80, 112, 132 + 8, 132 + 8 * 4,
-                               132 + 8 * 11, 228 + 8 * 7,
-                               228 + 8 * 59 + 8 * 3 };
-    for (size_t i = 0; i < sizeof real_at / sizeof real_at[0]; i++) {
+    const size_t f64_at[] = { 72, 80, 112 };
+    const size_t elem_at[] = { 132 + W, 132 + W * 4, 132 + W * 11,
+                               PARAMS_AT + W * 7, PARAMS_AT + W * (59 + 3) };
+    for (size_t i = 0; i < 3 + 5; i++) {
         for (size_t j = 0; j < 3; j++) {
             memcpy(copy, data, size);
-            memcpy(copy + real_at[i], &bad[j], 8); /* little-endian hosts */
+            /* little-endian hosts */
+            if (i < 3)
+                memcpy(copy + f64_at[i], &bad[j], 8);
+            else
+                memcpy(copy + elem_at[i - 3], &bad_elem[j], W);
             fix_crc(copy, size);
             mlp_t *net;
             ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
         }
     }
     const double lr_bad[] = { 0.0, -1.0 }, mom_bad[] = { 1.0, -0.5 };
+    const real std_bad[] = { 0.0, -1.0 };
     for (size_t j = 0; j < 2; j++) {
         mlp_t *net;
         memcpy(copy, data, size);
@@ -553,11 +642,11 @@ START_TEST(forged_fields)
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
         /* An input std of 0 or -1 (a mean of 0 or -1 is fine). */
         memcpy(copy, data, size);
-        memcpy(copy + 132 + 8 * 3, &lr_bad[j], 8);
+        memcpy(copy + 132 + W * 3, &std_bad[j], W);
         fix_crc(copy, size);
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
         memcpy(copy, data, size);
-        memcpy(copy + 132, &lr_bad[j], 8);
+        memcpy(copy + 132, &std_bad[j], W);
         fix_crc(copy, size);
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_OK);
         mlp_free(net);
@@ -840,11 +929,11 @@ START_TEST(clone_is_bitwise)
     assert_same_network(twin, copy);
     assert_same_scaling(twin, copy);
     ck_assert_mem_eq(mlp_grads(twin), mlp_grads(copy),
-                     mlp_n_params(twin) * sizeof(double));
+                     mlp_n_params(twin) * sizeof(real));
     train(twin, c, 3);
     train(copy, c, 3);
     ck_assert_mem_eq(mlp_params(twin), mlp_params(copy),
-                     mlp_n_params(twin) * sizeof(double));
+                     mlp_n_params(twin) * sizeof(real));
     size_t n = mlp_saved_size(twin);
     unsigned char *a = malloc(n), *b = malloc(n);
     ck_assert(a && b && mlp_saved_size(copy) == n);
@@ -871,7 +960,7 @@ static void assert_file_is(const char *path, const mlp_t *net)
     mlp_t *back;
     ck_assert_msg(mlp_load(&back, path) == MLP_OK, "%s does not load", path);
     ck_assert_mem_eq(mlp_params(back), mlp_params((mlp_t *)net),
-                     mlp_n_params(back) * sizeof(double));
+                     mlp_n_params(back) * sizeof(real));
     mlp_free(back);
 }
 

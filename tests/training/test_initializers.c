@@ -12,18 +12,18 @@
 
 /* max |(W W^T or W^T W) - I| for the n_out x n_in matrix W, taking the
  * product of the smaller dimension (the one that can be the identity). */
-static double orthogonality_error(const double *W, size_t n_out, size_t n_in)
+static real orthogonality_error(const real *W, size_t n_out, size_t n_in)
 {
     int rows = n_out <= n_in;   /* rows orthonormal: W W^T = I */
     size_t k = rows ? n_out : n_in, len = rows ? n_in : n_out;
-    double worst = 0.0;
+    real worst = 0.0;
     for (size_t a = 0; a < k; a++)
         for (size_t b = 0; b < k; b++) {
-            double dot = 0.0;
+            real dot = 0.0;
             for (size_t t = 0; t < len; t++)
                 dot += rows ? W[a * n_in + t] * W[b * n_in + t]
                             : W[t * n_in + a] * W[t * n_in + b];
-            double err = fabs(dot - (a == b ? 1.0 : 0.0));
+            real err = fabs(dot - (a == b ? 1.0 : 0.0));
             if (err > worst)
                 worst = err;
         }
@@ -40,27 +40,27 @@ START_TEST(test_orthogonal)
     ck_assert_int_eq(mlp_init(net, MLP_INIT_ORTHOGONAL, 42), MLP_OK);
     for (size_t l = 1; l <= 5; l++) {
         ck_assert_double_le(orthogonality_error(mlp_weights(net, l), sizes[l],
-                                                sizes[l - 1]), 1e-12);
+                                                sizes[l - 1]), TEST_ULPS(1e-12));
         for (size_t i = 0; i < sizes[l]; i++)
             ck_assert_double_eq(mlp_biases(net, l)[i], 0.0);
     }
     /* Not a permutation or the identity: a Gaussian's Q has no zero
      * entries with probability 1. */
-    const double *W3 = mlp_weights(net, 3);
+    const real *W3 = mlp_weights(net, 3);
     for (size_t i = 0; i < 16; i++)
         ck_assert_double_gt(fabs(W3[i]), 1e-9);
     mlp_free(net);
 }
 END_TEST
 
-struct moments { double mean, var, within_sd, max_abs; };
+struct moments { real mean, var, within_sd, max_abs; };
 
-static struct moments sample(const double *w, size_t n, double sd)
+static struct moments sample(const real *w, size_t n, real sd)
 {
     struct moments m = { 0 };
     for (size_t i = 0; i < n; i++)
         m.mean += w[i];
-    m.mean /= (double)n;
+    m.mean /= (real)n;
     size_t within = 0;
     for (size_t i = 0; i < n; i++) {
         m.var += (w[i] - m.mean) * (w[i] - m.mean);
@@ -68,8 +68,8 @@ static struct moments sample(const double *w, size_t n, double sd)
         if (fabs(w[i]) > m.max_abs)
             m.max_abs = fabs(w[i]);
     }
-    m.var /= (double)(n - 1);
-    m.within_sd = (double)within / (double)n;
+    m.var /= (real)(n - 1);
+    m.within_sd = (real)within / (real)n;
     return m;
 }
 
@@ -90,12 +90,12 @@ START_TEST(test_variance)
     ck_assert_int_eq(mlp_create(&net, 1, sizes, NULL, MLP_MSE, 1), MLP_OK);
     ck_assert_int_eq(mlp_init(net, k[_i].kind, 1000 + (uint64_t)_i), MLP_OK);
     size_t n = 400 * 300;
-    double var = k[_i].he ? 2.0 / 400 : 2.0 / 700, sd = sqrt(var);
+    real var = k[_i].he ? 2.0 / 400 : 2.0 / 700, sd = sqrt(var);
     struct moments m = sample(mlp_weights(net, 1), n, sd);
-    ck_assert_double_le(fabs(m.mean), 5 * sd / sqrt((double)n));
-    ck_assert_double_le(fabs(m.var / var - 1.0), 5 * sqrt(2.0 / (double)n));
-    double p = k[_i].normal ? 0.682689492 : 1.0 / sqrt(3.0);
-    ck_assert_double_le(fabs(m.within_sd - p), 5 * sqrt(p * (1 - p) / (double)n));
+    ck_assert_double_le(fabs(m.mean), 5 * sd / sqrt((real)n));
+    ck_assert_double_le(fabs(m.var / var - 1.0), 5 * sqrt(2.0 / (real)n));
+    real p = k[_i].normal ? 0.682689492 : 1.0 / sqrt(3.0);
+    ck_assert_double_le(fabs(m.within_sd - p), 5 * sqrt(p * (1 - p) / (real)n));
     if (!k[_i].normal)
         ck_assert_double_le(m.max_abs, sqrt(3.0) * sd);
     mlp_free(net);
@@ -109,7 +109,7 @@ START_TEST(test_reproducible)
     ck_assert_int_eq(mlp_create(&a, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
     ck_assert_int_eq(mlp_create(&b, 2, sizes, NULL, MLP_MSE, 2), MLP_OK);
     ck_assert_int_eq(mlp_create(&c, 2, sizes, NULL, MLP_MSE, 9), MLP_OK);
-    size_t bytes = mlp_n_params(a) * sizeof(double);
+    size_t bytes = mlp_n_params(a) * sizeof(real);
     for (int kind = MLP_INIT_DEFAULT; kind <= MLP_INIT_ORTHOGONAL; kind++) {
         ck_assert_int_eq(mlp_init(a, (mlp_init_kind)kind, 5), MLP_OK);
         ck_assert_int_eq(mlp_init(b, (mlp_init_kind)kind, 5), MLP_OK);
@@ -139,11 +139,11 @@ START_TEST(test_resets_optimizer)
         mlp_grads(net)[i] = 1.0;
     ck_assert_int_eq(mlp_step(net), MLP_OK);  /* velocity now 1 */
     ck_assert_int_eq(mlp_init(net, MLP_INIT_HE_NORMAL, 3), MLP_OK);
-    double before[6];
+    real before[6];
     memcpy(before, mlp_params(net), sizeof before);
     ck_assert_int_eq(mlp_step(net), MLP_OK);
     for (size_t i = 0; i < n; i++)
-        ck_assert_double_eq_tol(mlp_params(net)[i], before[i] - 0.5, 1e-15);
+        ck_assert_double_eq_tol(mlp_params(net)[i], before[i] - 0.5, TEST_ULPS(1e-15));
     mlp_free(net);
 }
 END_TEST
@@ -153,8 +153,8 @@ START_TEST(test_failures_change_nothing)
     const size_t sizes[] = { 5, 8, 3 };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
-    size_t bytes = mlp_n_params(net) * sizeof(double);
-    double *before = malloc(bytes);
+    size_t bytes = mlp_n_params(net) * sizeof(real);
+    real *before = malloc(bytes);
     memcpy(before, mlp_params(net), bytes);
     ck_assert_int_eq(mlp_init(NULL, MLP_INIT_HE_NORMAL, 1), MLP_ERR_ARG);
     ck_assert_int_eq(mlp_init(net, (mlp_init_kind)99, 1), MLP_ERR_ARG);
