@@ -723,6 +723,94 @@ MLP_API mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws,
                            size_t batch, const double *X, const double *D,
                            double *U);
 
+/* ------------------------------------------------------------------------ */
+/* Single precision: the mlpf_ family                                       */
+
+/* Every function above whose numbers are the model's or the data's has a
+ * single-precision twin, named mlpf_ instead of mlp_, working on an mlpf_t
+ * (and an mlpf_workspace_t) with float wherever its double twin takes or
+ * gives data, parameters, gradients, scaling, derivatives or a cost.
+ * Hyper-parameters (learning rate, momentum, Adam's betas and epsilon,
+ * weight decay) stay double, and the enums, mlp_fit_options,
+ * mlp_fit_result and mlp_fit_progress (whose costs are doubles holding
+ * the float costs exactly) are shared. Each mlpf_ function means exactly
+ * what its mlp_ twin's contract above says: the same shapes, ownership,
+ * statuses and thread-safety, its arithmetic done in float (sums
+ * accumulate in float, as the single-precision BLAS does). The two
+ * families are built from one source and live side by side: a program
+ * may use both, but a network of one family is never passed to the
+ * other. mlpf_create gives the float-rounded parameters mlp_create gives
+ * for the same arguments. Model files record their element type: mlp_load
+ * and mlp_load_buffer read float files too (widening exactly), and
+ * mlpf_load and mlpf_load_buffer read double files, rounding each value
+ * to the nearest float; a value beyond float's range is MLP_ERR_FORMAT.
+ * mlpf_save writes float files. */
+typedef struct mlpf mlpf_t;
+typedef struct mlpf_workspace mlpf_workspace_t;
+
+MLP_API mlp_status mlpf_create(mlpf_t **net, size_t n_layers,
+                               const size_t *sizes, const mlp_activation *acts,
+                               mlp_loss loss, uint64_t seed);
+MLP_API void mlpf_free(mlpf_t *net);
+MLP_API mlp_status mlpf_clone(mlpf_t **copy, const mlpf_t *net);
+MLP_API size_t mlpf_n_layers(const mlpf_t *net);
+MLP_API size_t mlpf_layer_size(const mlpf_t *net, size_t l);
+MLP_API int mlpf_layer_activation(const mlpf_t *net, size_t l);
+MLP_API int mlpf_loss_kind(const mlpf_t *net);
+MLP_API float *mlpf_weights(mlpf_t *net, size_t l);
+MLP_API float *mlpf_biases(mlpf_t *net, size_t l);
+MLP_API float *mlpf_weight_grads(mlpf_t *net, size_t l);
+MLP_API float *mlpf_bias_grads(mlpf_t *net, size_t l);
+MLP_API size_t mlpf_n_params(const mlpf_t *net);
+MLP_API float *mlpf_params(mlpf_t *net);
+MLP_API float *mlpf_grads(mlpf_t *net);
+MLP_API mlp_status mlpf_predict(mlpf_t *net, size_t batch, const float *X,
+                                float *Y);
+MLP_API mlp_status mlpf_backprop(mlpf_t *net, size_t batch, const float *X,
+                                 const float *T, float *cost);
+MLP_API mlp_status mlpf_set_scaling(mlpf_t *net, const float *in_mean,
+                                    const float *in_std,
+                                    const float *out_mean,
+                                    const float *out_std);
+MLP_API mlp_status mlpf_fit_scaling(mlpf_t *net, size_t n, const float *X,
+                                    const float *T);
+MLP_API mlp_status mlpf_get_scaling(const mlpf_t *net, float *in_mean,
+                                    float *in_std, float *out_mean,
+                                    float *out_std);
+MLP_API mlp_status mlpf_set_sgd(mlpf_t *net, double learning_rate,
+                                double momentum);
+MLP_API mlp_status mlpf_step(mlpf_t *net);
+MLP_API mlp_status mlpf_train_batch(mlpf_t *net, size_t batch,
+                                    const float *X, const float *T,
+                                    float *cost);
+MLP_API mlp_status mlpf_set_adam(mlpf_t *net, double learning_rate,
+                                 double beta1, double beta2, double epsilon);
+MLP_API mlp_status mlpf_set_weight_decay(mlpf_t *net, double lambda);
+MLP_API mlp_status mlpf_init(mlpf_t *net, mlp_init_kind kind, uint64_t seed);
+MLP_API mlp_status mlpf_fit(mlpf_t *net, size_t n, const float *X,
+                            const float *T, const mlp_fit_options *options,
+                            mlp_fit_result *result);
+MLP_API size_t mlpf_saved_size(const mlpf_t *net);
+MLP_API mlp_status mlpf_save_buffer(const mlpf_t *net, void *data,
+                                    size_t capacity);
+MLP_API mlp_status mlpf_save(const mlpf_t *net, const char *path);
+MLP_API mlp_status mlpf_load(mlpf_t **net, const char *path);
+MLP_API mlp_status mlpf_load_buffer(mlpf_t **net, const void *data,
+                                    size_t size);
+MLP_API mlp_status mlpf_workspace_create(mlpf_workspace_t **ws,
+                                         const mlpf_t *net, size_t max_batch);
+MLP_API void mlpf_workspace_free(mlpf_workspace_t *ws);
+MLP_API mlp_status mlpf_predict_ws(const mlpf_t *net, mlpf_workspace_t *ws,
+                                   size_t batch, const float *X, float *Y);
+MLP_API mlp_status mlpf_jacobian(const mlpf_t *net, mlpf_workspace_t *ws,
+                                 size_t batch, const float *X, float *J);
+MLP_API mlp_status mlpf_vjp(const mlpf_t *net, mlpf_workspace_t *ws,
+                            size_t batch, const float *X, const float *V,
+                            float *G);
+MLP_API mlp_status mlpf_jvp(const mlpf_t *net, mlpf_workspace_t *ws,
+                            size_t batch, const float *X, const float *D,
+                            float *U);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifndef MLP_SINGLE
 /* e^x for x <= 0, written so that a loop over it vectorises: no libm
  * call and no floating-point comparison (GCC will not if-convert one that
  * could raise FE_INVALID), only arithmetic and unsigned bit work.
@@ -44,49 +45,88 @@ static inline double exp_nonpositive(double x)
     memcpy(&s2, &b2, sizeof s2);
     return p * s1 * s2;
 }
+#else
+/* The float version of the above: the same split, e^r by its Taylor
+ * series to degree 7 (truncation < 6e-9, under half an ulp of float), and
+ * 2^k as two normal powers of at most 2^-126 each, so that x >= -174 is
+ * needed; within ~1 ulp of expf. */
+static inline float exp_nonpositive(float x)
+{
+    const float shifter = 0x1.8p23f, log2e = 0x1.715476p0f;
+    const float ln2_hi = 0x1.62e400p-1f, ln2_lo = 0x1.7f7d1cp-20f;
+    float n = x * log2e + shifter; /* round(x log2 e) in the low bits */
+    float k = n - shifter;
+    uint32_t bits;
+    memcpy(&bits, &n, sizeof bits);
+    /* The low 23 bits of n hold 2^22 + k, k <= 0: m = -k, capped. */
+    uint32_t m = ((uint32_t)1 << 22) - (bits & (((uint32_t)1 << 23) - 1));
+    float r = (x - k * ln2_hi) - k * ln2_lo;
+    /* e^r = 1 + (r + r^2 T(r)), T by Estrin's scheme as above. */
+    float r2 = r * r, r4 = r2 * r2;
+    float q1 = 1.0f / 2 + r * (1.0f / 6), q2 = 1.0f / 24 + r * (1.0f / 120);
+    float q3 = 1.0f / 720 + r * (1.0f / 5040);
+    float t = (q1 + r2 * q2) + r4 * q3;
+    float p = 1 + (r + r2 * t);
+    uint32_t m1 = m >> 1, m2 = m - m1; /* each <= 125: normal powers */
+    uint32_t b1 = (127 - m1) << 23, b2 = (127 - m2) << 23;
+    float s1, s2;
+    memcpy(&s1, &b1, sizeof s1);
+    memcpy(&s2, &b2, sizeof s2);
+    return p * s1 * s2;
+}
+#endif
+
+/* The cap on |x| of the exps below, as bits: e^-cap is 0 in the
+ * precision, and both powers of exp_nonpositive stay normal. */
+#ifdef MLP_SINGLE
+#define EXP_CAP_BITS ((real_ubits)0x43200000u) /* 160.0f */
+#else
+#define EXP_CAP_BITS ((real_ubits)0x4096200000000000u) /* 1416.0 */
+#endif
+#define SIGN_BIT ((real_ubits)1 << (8 * sizeof(real) - 1))
 
 /* sigma(z) without overflow and without a branch: with e = e^-|z| <= 1,
  * sigma(z) = 1/(1+e) for z >= 0 and e/(1+e) for z < 0, the choice made on
- * the sign bit. |z| is capped at 1416 (sigma is 0 or 1 long before) by
- * comparing its bits as an integer, which orders non-negative doubles and
- * also caps Inf and NaN (NaN is reported by the caller's finite check). */
-static inline double sigmoid(double z)
+ * the sign bit. |z| is capped (at 1416, or 160 in float: sigma is 0 or 1
+ * long before) by comparing its bits as an integer, which orders
+ * non-negative reals and also caps Inf and NaN (NaN is reported by the
+ * caller's finite check). */
+static inline real sigmoid(real z)
 {
-    const uint64_t cap = 0x4096200000000000u; /* 1416.0 */
-    double one = 1.0, t, az;
-    uint64_t zb, eb, ob, tb;
+    real one = 1, t, az;
+    real_ubits zb, eb, ob, tb;
     memcpy(&zb, &z, sizeof zb);
-    uint64_t ab = zb & ~((uint64_t)1 << 63);
-    ab = ab < cap ? ab : cap;
+    real_ubits ab = zb & ~SIGN_BIT;
+    ab = ab < EXP_CAP_BITS ? ab : EXP_CAP_BITS;
     memcpy(&az, &ab, sizeof az);
-    double e = exp_nonpositive(-az);
+    real e = exp_nonpositive(-az);
     memcpy(&eb, &e, sizeof eb);
     memcpy(&ob, &one, sizeof ob);
-    uint64_t negative = (uint64_t)0 - (zb >> 63); /* all ones when z < 0 */
+    /* all ones when z < 0 */
+    real_ubits negative = (real_ubits)0 - (zb >> (8 * sizeof(real) - 1));
     tb = (eb & negative) | (ob & ~negative);
     memcpy(&t, &tb, sizeof t);
-    return t / (1.0 + e);
+    return t / (1 + e);
 }
 
-static double bits_to_bound(int64_t max)
+static double bits_to_bound(real_bits max)
 {
-    const int64_t inf = 0x7ff0000000000000;
-    if (max >= inf)
+    if (max >= REAL_INF_BITS)
         return INFINITY;
-    double m;
+    real m;
     memcpy(&m, &max, sizeof m);
     return m;
 }
 
 MLP_CLONES
-static bool sigmoid_pass(size_t n, double *Z)
+static bool sigmoid_pass(size_t n, real *Z)
 {
     /* x - x is 0 for finite x and NaN otherwise; OR-ing the comparisons
      * is a vectorisable reduction, unlike a floating-point sum. */
     unsigned bad = 0;
     for (size_t i = 0; i < n; i++) {
-        double z = Z[i];
-        bad |= (z - z) != 0.0;
+        real z = Z[i];
+        bad |= (z - z) != 0;
         Z[i] = sigmoid(z);
     }
     return bad == 0;
@@ -97,9 +137,9 @@ static bool sigmoid_pass(size_t n, double *Z)
  * per vector with AVX2), and the passes are too short to hide that. */
 enum { MAX_LANES = 16 };
 
-static int64_t lanes_max(const int64_t *acc)
+static real_bits lanes_max(const real_bits *acc)
 {
-    int64_t max = 0;
+    real_bits max = 0;
     for (int k = 0; k < MAX_LANES; k++)
         max = acc[k] > max ? acc[k] : max;
     return max;
@@ -109,51 +149,51 @@ static int64_t lanes_max(const int64_t *acc)
  * MAX_LANES elements per iteration, each lane with its own running max,
  * then the elements that are left. */
 #define LANES_LOOP(n, body)                                          \
-    int64_t acc[MAX_LANES] = { 0 };                                 \
+    real_bits acc[MAX_LANES] = { 0 };                               \
     size_t i = 0;                                                   \
     for (; i + MAX_LANES <= (n); i += MAX_LANES)                    \
         _Pragma("GCC unroll 16")                                    \
         for (int k = 0; k < MAX_LANES; k++) {                       \
             size_t j = i + (size_t)k;                               \
-            int64_t mag = body;                                     \
+            real_bits mag = body;                                   \
             acc[k] = mag > acc[k] ? mag : acc[k];                   \
         }                                                           \
     for (; i < (n); i++) {                                          \
         size_t j = i;                                               \
-        int64_t mag = body;                                         \
+        real_bits mag = body;                                       \
         acc[0] = mag > acc[0] ? mag : acc[0];                       \
     }
 
 /* dA <- dA * σ'(A) = dA * A (1 - A); returns the magnitude bits. */
-static inline int64_t sigmoid_backward_one(const double *A, double *dA)
+static inline real_bits sigmoid_backward_one(const real *A, real *dA)
 {
-    double d = *dA * (*A * (1.0 - *A));
+    real d = *dA * (*A * (1 - *A));
     *dA = d;
     return mlp__magnitude_bits(d);
 }
 
 MLP_CLONES
-static double sigmoid_backward_pass(size_t n, const double *A, double *dA)
+static double sigmoid_backward_pass(size_t n, const real *A, real *dA)
 {
     LANES_LOOP(n, sigmoid_backward_one(A + j, dA + j))
     return bits_to_bound(lanes_max(acc));
 }
 
-/* z <- max(z, 0), decided on the bits (a double's bits, read as a signed
+/* z <- max(z, 0), decided on the bits (a real's bits, read as a signed
  * integer, are > 0 exactly when it is > 0 or a positive NaN: no
  * floating-point comparison, which GCC would not vectorise); returns |z|'s
  * magnitude bits before the map, so NaN and Inf are seen. */
-static inline int64_t relu_one(double *z)
+static inline real_bits relu_one(real *z)
 {
-    int64_t b;
+    real_bits b;
     memcpy(&b, z, sizeof b);
-    int64_t kept = b & -(int64_t)(b > 0);
+    real_bits kept = b & -(real_bits)(b > 0);
     memcpy(z, &kept, sizeof kept);
-    return b & INT64_MAX;
+    return b & REAL_BITS_MAX;
 }
 
 MLP_CLONES
-static double relu_pass(size_t n, double *Z)
+static double relu_pass(size_t n, real *Z)
 {
     LANES_LOOP(n, relu_one(Z + j))
     return bits_to_bound(lanes_max(acc));
@@ -161,34 +201,33 @@ static double relu_pass(size_t n, double *Z)
 
 /* dA <- dA * 1[A > 0]: A is a ReLU output, >= 0, so its bits are > 0
  * exactly when A > 0. Returns the result's magnitude bits. */
-static inline int64_t relu_backward_one(const double *A, double *dA)
+static inline real_bits relu_backward_one(const real *A, real *dA)
 {
-    int64_t a, d;
+    real_bits a, d;
     memcpy(&a, A, sizeof a);
     memcpy(&d, dA, sizeof d);
-    d &= -(int64_t)(a > 0);
+    d &= -(real_bits)(a > 0);
     memcpy(dA, &d, sizeof d);
-    return d & INT64_MAX;
+    return d & REAL_BITS_MAX;
 }
 
 MLP_CLONES
-static double relu_backward_pass(size_t n, const double *A, double *dA)
+static double relu_backward_pass(size_t n, const real *A, real *dA)
 {
     LANES_LOOP(n, relu_backward_one(A + j, dA + j))
     return bits_to_bound(lanes_max(acc));
 }
 
-/* e^x for x <= 0 with x capped at -1416 (e^-1416 is 0 anyway) by comparing
- * |x|'s bits as an integer, which also maps NaN to 0 (the caller's finite
- * check reports it). */
-static inline double exp_capped(double x)
+/* e^x for x <= 0 with x capped at -1416 (-160 in float; e^x is 0 there
+ * anyway) by comparing |x|'s bits as an integer, which also maps NaN to 0
+ * (the caller's finite check reports it). */
+static inline real exp_capped(real x)
 {
-    const uint64_t cap = 0x4096200000000000u; /* 1416.0 */
-    uint64_t b;
-    double ax;
+    real_ubits b;
+    real ax;
     memcpy(&b, &x, sizeof b);
-    b &= ~((uint64_t)1 << 63);
-    b = b < cap ? b : cap;
+    b &= ~SIGN_BIT;
+    b = b < EXP_CAP_BITS ? b : EXP_CAP_BITS;
     memcpy(&ax, &b, sizeof ax);
     return exp_nonpositive(-ax);
 }
@@ -199,10 +238,10 @@ static inline double exp_capped(double x)
  * whole matrix (rows of 10 are too short to vectorise one by one); its
  * exp is the one above, within ~1 ulp of libm's. */
 MLP_CLONES
-static void softmax_pass(size_t rows, size_t cols, double *Z)
+static void softmax_pass(size_t rows, size_t cols, real *Z)
 {
     for (size_t r = 0; r < rows; r++) {
-        double *z = Z + r * cols, max = z[0];
+        real *z = Z + r * cols, max = z[0];
         for (size_t j = 1; j < cols; j++)
             max = z[j] > max ? z[j] : max;
         for (size_t j = 0; j < cols; j++)
@@ -211,25 +250,25 @@ static void softmax_pass(size_t rows, size_t cols, double *Z)
     for (size_t i = 0; i < rows * cols; i++)
         Z[i] = exp_capped(Z[i]);
     for (size_t r = 0; r < rows; r++) {
-        double *z = Z + r * cols, sum = 0.0;
+        real *z = Z + r * cols, sum = 0;
         for (size_t j = 0; j < cols; j++)
             sum += z[j];
-        double inv = 1.0 / sum;
+        real inv = 1 / sum;
         for (size_t j = 0; j < cols; j++)
             z[j] *= inv;
     }
 }
 
 MLP_CLONES
-static double max_abs_pass(const double *x, size_t n)
+static double max_abs_pass(const real *x, size_t n)
 {
     LANES_LOOP(n, mlp__magnitude_bits(x[j]))
     return bits_to_bound(lanes_max(acc));
 }
 
-double mlp__max_abs(const double *x, size_t n) { return max_abs_pass(x, n); }
+double mlp__max_abs(const real *x, size_t n) { return max_abs_pass(x, n); }
 
-double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
+double mlp__activate(mlp_activation act, size_t rows, size_t cols, real *Z)
 {
     /* The check looks at the pre-activations: sigmoid and tanh map ±Inf to
      * finite values and ReLU maps NaN to 0, so checking the outputs would
@@ -248,7 +287,7 @@ double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
         break;
     case MLP_TANH:
         for (size_t i = 0; i < n; i++)
-            Z[i] = tanh(Z[i]);
+            Z[i] = real_tanh(Z[i]);
         break;
     case MLP_RELU:
     case MLP_IDENTITY:
@@ -260,15 +299,15 @@ double mlp__activate(mlp_activation act, size_t rows, size_t cols, double *Z)
     return bound;
 }
 
-double mlp__activation_backward(mlp_activation act, size_t n, const double *A,
-                                double *dA)
+double mlp__activation_backward(mlp_activation act, size_t n, const real *A,
+                                real *dA)
 {
     switch (act) {
     case MLP_SIGMOID: /* seed §3, §7: sigma' = A (1 - A), bounded in the pass */
         return sigmoid_backward_pass(n, A, dA);
     case MLP_TANH: /* tanh' = 1 - A^2 */
         for (size_t i = 0; i < n; i++)
-            dA[i] *= 1.0 - A[i] * A[i];
+            dA[i] *= 1 - A[i] * A[i];
         break;
     case MLP_RELU: /* 1[Z > 0], and Z > 0 exactly when A > 0 */
         return relu_backward_pass(n, A, dA);

@@ -22,7 +22,7 @@ mlp_status mlp__backward_deltas(const struct mlp *net, struct mlp_workspace *ws,
 {
     for (size_t l = net->n_layers; l >= 2; l--) {
         size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
-        const double *W = mlp__W(net, l);
+        const real *W = mlp__W(net, l);
         /* Seed §6: dA^(l-1) = dZ^(l) W^(l)   (B x n_(l-1)); for one
          * sample, da = W^T dz. */
         if (batch == 1)
@@ -41,8 +41,8 @@ mlp_status mlp__backward_deltas(const struct mlp *net, struct mlp_workspace *ws,
 }
 
 static mlp_status compute_deltas(struct mlp *net, size_t batch,
-                                 const double *X, const double *T,
-                                 double *cost)
+                                 const real *X, const real *T,
+                                 real *cost)
 {
     struct mlp_workspace *ws = &net->ws;
     mlp_status status = mlp__forward(net, ws, batch, X);
@@ -65,17 +65,17 @@ static mlp_status compute_deltas(struct mlp *net, size_t batch,
  * with (alpha, beta_w, beta_b) = (1, 0, 0) for the gradients and
  * (-lr, 1 - lr*lambda, 1) for a plain SGD update of the parameters with
  * weight decay lambda (θ - lr (g + lambda θ) on the weights). */
-static void apply_deltas(struct mlp *net, size_t batch, const double *X,
-                         double *target, double alpha, double beta_w,
-                         double beta_b)
+static void apply_deltas(struct mlp *net, size_t batch, const real *X,
+                         real *target, real alpha, real beta_w,
+                         real beta_b)
 {
     const struct mlp_workspace *ws = &net->ws;
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
-        const double *A_prev = l == 1 ? X : ws->act[l - 1];
-        const double *dZ = ws->delta[l];
-        double *dW = target + net->offsets[l - 1];
-        double *db = dW + n_out * n_in;
+        const real *A_prev = l == 1 ? X : ws->act[l - 1];
+        const real *dZ = ws->delta[l];
+        real *dW = target + net->offsets[l - 1];
+        real *db = dW + n_out * n_in;
         if (batch == 1) {
             /* Seed §4/§8 for one sample: dW = dz ⊗ a, a rank-1 update. */
             if (beta_w == 0.0)
@@ -99,9 +99,10 @@ static void apply_deltas(struct mlp *net, size_t batch, const double *X,
 /* The plain SGD update may go straight into the parameters only if it is
  * sure to stay finite. Every entry of dW^(l) or db^(l) is a sum of B
  * products dz * a, so |lr g| <= lr B max|dZ^(l)| max(max|A^(l-1)|, 1).
- * Below 2^996 (~1e300) that cannot overflow a parameter unless the
- * parameter is already within 1e300 of DBL_MAX (1.8e308); otherwise the
- * step takes the checked path through mlp_step. */
+ * Below 2^996 (~1e300; 2^100 ~ 1e30 in float) that cannot overflow a
+ * parameter unless the parameter is already within that of the largest
+ * value (DBL_MAX 1.8e308, FLT_MAX 3.4e38); otherwise the step takes the
+ * checked path through mlp_step. */
 static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
 {
     const struct mlp_workspace *ws = &net->ws;
@@ -113,15 +114,16 @@ static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
     for (size_t l = 1; l <= net->n_layers; l++) {
         double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
         double bound = lr * (double)batch * ws->dz_bound[l] * a;
-        if (!(bound <= 0x1p996))
+        if (!(bound <= ldexp(REAL_HALF_MAX, -26)))
             return false;
     }
     return true;
 }
 
 /* Every entry of dW^(l) or db^(l) is a sum of B products dz * a, so it is
- * at most B max|dZ^(l)| max(max|A^(l-1)|, 1) in magnitude. Below 2^1022
- * (half of DBL_MAX, which absorbs the GEMM's rounding) no gradient can
+ * at most B max|dZ^(l)| max(max|A^(l-1)|, 1) in magnitude. Below
+ * REAL_HALF_MAX (2^1022, 2^126 in float: half the largest value, which
+ * absorbs the GEMM's rounding) no gradient can
  * overflow. Checked before phase 2, so that a refused backprop leaves the
  * old gradients in place, as its contract says; finite deltas and
  * activations near 1e300 do multiply to Inf (found by fuzz_train). */
@@ -130,7 +132,7 @@ static bool gradients_are_bounded(const struct mlp *net, size_t batch)
     const struct mlp_workspace *ws = &net->ws;
     for (size_t l = 1; l <= net->n_layers; l++) {
         double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
-        if (!((double)batch * ws->dz_bound[l] * a <= 0x1p1022))
+        if (!((double)batch * ws->dz_bound[l] * a <= REAL_HALF_MAX))
             return false;
     }
     return true;
@@ -140,8 +142,8 @@ static bool gradients_are_bounded(const struct mlp *net, size_t batch)
  * *X becomes the batch as the network sees it (scaled, when the network
  * has input scaling), which phase 2 uses as A^(0). */
 static mlp_status checked_deltas(struct mlp *net, size_t batch,
-                                 const double **X, const double *T,
-                                 double *cost)
+                                 const real **X, const real *T,
+                                 real *cost)
 {
     if (!net || !*X || !T)
         return MLP_ERR_ARG;
@@ -151,10 +153,10 @@ static mlp_status checked_deltas(struct mlp *net, size_t batch,
     return compute_deltas(net, batch, *X, T, cost);
 }
 
-mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
-                        const double *T, double *cost)
+mlp_status mlp_backprop(mlp_t *net, size_t batch, const real *X,
+                        const real *T, real *cost)
 {
-    double c = 0.0;
+    real c = 0.0;
     mlp_status status = checked_deltas(net, batch, &X, T, &c);
     if (status != MLP_OK)
         return status;
@@ -166,10 +168,10 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const double *X,
     return MLP_OK;
 }
 
-static mlp_status train_batch(mlp_t *net, size_t batch, const double *X,
-                              const double *T, double *cost)
+static mlp_status train_batch(mlp_t *net, size_t batch, const real *X,
+                              const real *T, real *cost)
 {
-    double c = 0.0;
+    real c = 0.0;
     mlp_status status = checked_deltas(net, batch, &X, T, &c);
     if (status != MLP_OK)
         return status;
@@ -184,8 +186,8 @@ static mlp_status train_batch(mlp_t *net, size_t batch, const double *X,
          * rides in the gradient GEMMs (alpha = -lr, beta = 1 - lr lambda on
          * the weights, 1 on the biases). Phase 1 used the old W. */
         double lr = opt->learning_rate;
-        apply_deltas(net, batch, X, net->params, -lr,
-                     1.0 - lr * net->weight_decay, 1.0);
+        apply_deltas(net, batch, X, net->params, (real)-lr,
+                     (real)(1.0 - lr * net->weight_decay), 1);
     } else {
         /* Momentum, Adam, or an update too large to prove finite: the
          * gradients, then mlp_step, which checks every new value before it
@@ -200,8 +202,8 @@ static mlp_status train_batch(mlp_t *net, size_t batch, const double *X,
     return MLP_OK;
 }
 
-mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
-                           const double *T, double *cost)
+mlp_status mlp_train_batch(mlp_t *net, size_t batch, const real *X,
+                           const real *T, real *cost)
 {
     if (!net)
         return MLP_ERR_ARG;

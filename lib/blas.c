@@ -11,46 +11,51 @@
 
 size_t mlp__blas_max_dim(void) { return INT_MAX; }
 
-void mlp__gemm_abt(size_t m, size_t n, size_t k, double alpha, const double *A,
-                   const double *B, double beta, double *C)
-{
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n,
-                (int)k, alpha, A, (int)k, B, (int)k, beta, C, (int)n);
-}
+/* Defines one precision's routines over cblas_<P>...: P is d or s, T
+ * double or float. */
+#define MLP_BLAS_DEFINE(P, T)                                                 \
+    void mlp__##P##gemm_abt(size_t m, size_t n, size_t k, T alpha,            \
+                            const T *A, const T *B, T beta, T *C)             \
+    {                                                                         \
+        cblas_##P##gemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m,      \
+                        (int)n, (int)k, alpha, A, (int)k, B, (int)k, beta, C, \
+                        (int)n);                                              \
+    }                                                                         \
+    void mlp__##P##gemm_atb(size_t m, size_t n, size_t k, T alpha,            \
+                            const T *A, const T *B, T beta, T *C)             \
+    {                                                                         \
+        cblas_##P##gemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m,      \
+                        (int)n, (int)k, alpha, A, (int)m, B, (int)n, beta, C, \
+                        (int)n);                                              \
+    }                                                                         \
+    void mlp__##P##gemm_ab(size_t m, size_t n, size_t k, T alpha,             \
+                           const T *A, const T *B, T beta, T *C)              \
+    {                                                                         \
+        cblas_##P##gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m,    \
+                        (int)n, (int)k, alpha, A, (int)k, B, (int)n, beta, C, \
+                        (int)n);                                              \
+    }                                                                         \
+    void mlp__##P##gemv_ax(size_t m, size_t n, T alpha, const T *A,           \
+                           const T *x, T beta, T *y)                          \
+    {                                                                         \
+        cblas_##P##gemv(CblasRowMajor, CblasNoTrans, (int)m, (int)n, alpha,   \
+                        A, (int)n, x, 1, beta, y, 1);                         \
+    }                                                                         \
+    void mlp__##P##gemv_atx(size_t m, size_t n, T alpha, const T *A,          \
+                            const T *x, T beta, T *y)                         \
+    {                                                                         \
+        cblas_##P##gemv(CblasRowMajor, CblasTrans, (int)m, (int)n, alpha, A,  \
+                        (int)n, x, 1, beta, y, 1);                            \
+    }                                                                         \
+    void mlp__##P##ger(size_t m, size_t n, T alpha, const T *x, const T *y,   \
+                       T *A)                                                  \
+    {                                                                         \
+        cblas_##P##ger(CblasRowMajor, (int)m, (int)n, alpha, x, 1, y, 1, A,   \
+                       (int)n);                                               \
+    }
 
-void mlp__gemm_atb(size_t m, size_t n, size_t k, double alpha, const double *A,
-                   const double *B, double beta, double *C)
-{
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n,
-                (int)k, alpha, A, (int)m, B, (int)n, beta, C, (int)n);
-}
-
-void mlp__gemm_ab(size_t m, size_t n, size_t k, double alpha, const double *A,
-                  const double *B, double beta, double *C)
-{
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n,
-                (int)k, alpha, A, (int)k, B, (int)n, beta, C, (int)n);
-}
-
-void mlp__gemv_ax(size_t m, size_t n, double alpha, const double *A,
-                  const double *x, double beta, double *y)
-{
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)n, alpha, A, (int)n,
-                x, 1, beta, y, 1);
-}
-
-void mlp__gemv_atx(size_t m, size_t n, double alpha, const double *A,
-                   const double *x, double beta, double *y)
-{
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)n, alpha, A, (int)n,
-                x, 1, beta, y, 1);
-}
-
-void mlp__ger(size_t m, size_t n, double alpha, const double *x,
-              const double *y, double *A)
-{
-    cblas_dger(CblasRowMajor, (int)m, (int)n, alpha, x, 1, y, 1, A, (int)n);
-}
+MLP_BLAS_DEFINE(d, double)
+MLP_BLAS_DEFINE(s, float)
 
 /* Run-time thread control. Only OpenBLAS and BLIS have it, under their own
  * names, and a build against the generic libblas.so.3 does not know at link

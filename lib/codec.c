@@ -71,6 +71,13 @@ static void put_u64(struct encoder *e, uint64_t x)
     put(e, b, 8);
 }
 
+/* The element type this build writes: the network's own. */
+#ifdef MLP_SINGLE
+#define ELEM_WRITTEN MLP__ELEM_F32
+#else
+#define ELEM_WRITTEN MLP__ELEM_F64
+#endif
+
 /* IEEE-754 binary64, its bits as a little-endian u64. C11 does not promise
  * IEEE doubles; every platform libmlp builds on has them. */
 static void put_f64(struct encoder *e, double x)
@@ -80,22 +87,24 @@ static void put_f64(struct encoder *e, double x)
     put_u64(e, bits);
 }
 
-/* n doubles, or n zeros when x is NULL (a state vector the optimizer has
- * not allocated yet is all zeros). Staged in a small block so that the
- * sink sees few, large pieces. */
-static void put_f64s(struct encoder *e, const double *x, size_t n)
+/* n numbers of the model in the network's element type (binary64, or
+ * binary32 in the float family), or n zeros when x is NULL (a state
+ * vector the optimizer has not allocated yet is all zeros). Staged in a
+ * small block so that the sink sees few, large pieces. */
+static void put_elems(struct encoder *e, const real *x, size_t n)
 {
+    enum { W = sizeof(real) };
     unsigned char block[512];
     while (n > 0) {
-        size_t k = n < sizeof block / 8 ? n : sizeof block / 8;
+        size_t k = n < sizeof block / W ? n : sizeof block / W;
         for (size_t i = 0; i < k; i++) {
-            uint64_t bits = 0;
+            real_ubits bits = 0;
             if (x)
                 memcpy(&bits, &x[i], sizeof bits);
-            for (int j = 0; j < 8; j++)
-                block[8 * i + (size_t)j] = (unsigned char)(bits >> (8 * j));
+            for (int j = 0; j < W; j++)
+                block[W * i + (size_t)j] = (unsigned char)(bits >> (8 * j));
         }
-        put(e, block, 8 * k);
+        put(e, block, W * k);
         x = x ? x + k : NULL;
         n -= k;
     }
@@ -122,7 +131,7 @@ void mlp__encode(const struct mlp *net, struct mlp__sink *sink)
     size_t L = net->n_layers, n0 = net->sizes[0], nL = net->sizes[L];
     put(&e, magic, sizeof magic);
     put_u32(&e, MLP__FORMAT_VERSION);
-    put_u32(&e, MLP__ELEM_F64);
+    put_u32(&e, ELEM_WRITTEN);
     put_u32(&e, (uint32_t)L);
     for (size_t l = 0; l <= L; l++)
         put_u64(&e, net->sizes[l]);
@@ -130,12 +139,12 @@ void mlp__encode(const struct mlp *net, struct mlp__sink *sink)
         put_u32(&e, (uint32_t)net->acts[l - 1]);
     put_u32(&e, (uint32_t)net->loss);
     put_optimizer(&e, net);
-    put_f64s(&e, net->scaling, 2 * (n0 + nL));
-    put_f64s(&e, net->params, net->n_params);
-    const double *state[2] = { net->opt.m, net->opt.v };
+    put_elems(&e, net->scaling, 2 * (n0 + nL));
+    put_elems(&e, net->params, net->n_params);
+    const real *state[2] = { net->opt.m, net->opt.v };
     uint32_t n_state = state_count(net->opt.kind, net->opt.momentum);
     for (uint32_t s = 0; s < n_state; s++)
-        put_f64s(&e, state[s], net->n_params);
+        put_elems(&e, state[s], net->n_params);
     put_u32(&e, e.crc);
 }
 
@@ -151,7 +160,7 @@ size_t mlp_saved_size(const mlp_t *net)
     size_t count, bytes;
     if (!mlp__mul_ok(net->n_params, vectors, &count) ||
         (count += 2 * (n0 + nL)) < 2 * (n0 + nL) ||
-        !mlp__mul_ok(count, 8, &bytes) || bytes + head < bytes)
+        !mlp__mul_ok(count, sizeof(real), &bytes) || bytes + head < bytes)
         return SIZE_MAX;
     return bytes + head;
 }
@@ -237,14 +246,21 @@ static bool get_elem(struct reader *r, uint32_t elem, double *x)
     return true;
 }
 
-/* Reads n finite numbers (and, if nonneg, none below zero) into x. */
-static bool get_elems(struct reader *r, uint32_t elem, double *x, size_t n,
+/* Reads n finite numbers (and, if nonneg, none below zero) into x, in
+ * the network's element type: a float file into a double network widens
+ * exactly, a double file into a float network rounds to nearest, and a
+ * value beyond float's range (rounding to Inf) is refused. */
+static bool get_elems(struct reader *r, uint32_t elem, real *x, size_t n,
                       bool nonneg)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!get_elem(r, elem, &x[i]) || !isfinite(x[i]) ||
-            (nonneg && x[i] < 0.0))
+    for (size_t i = 0; i < n; i++) {
+        double d;
+        if (!get_elem(r, elem, &d) || !isfinite(d) || (nonneg && d < 0.0))
             return false;
+        x[i] = (real)d;
+        if (!isfinite(x[i]))
+            return false;
+    }
     return true;
 }
 
@@ -382,7 +398,7 @@ static mlp_status read_scaling(struct reader *r, const struct header *h,
                                mlp_t *net)
 {
     size_t n0 = net->sizes[0], nL = net->sizes[net->n_layers];
-    double *s = mlp__malloc(h->n_scaling * sizeof *s);
+    real *s = mlp__malloc(h->n_scaling * sizeof *s);
     if (!s)
         return MLP_ERR_NOMEM;
     bool ok = get_elems(r, h->elem, s, h->n_scaling, false) &&

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+/* Shared by both families: defined once, in the double build. */
+#ifndef MLP_SINGLE
 void mlp_fit_defaults(mlp_fit_options *options)
 {
     if (!options)
@@ -16,25 +18,32 @@ void mlp_fit_defaults(mlp_fit_options *options)
     options->batch_size = 32;
     options->restore_best = 1;
 }
+#endif
 
 struct local_fit {
     const mlp_fit_options *o;
 };
 
 static mlp_status local_step(void *ctx, mlp_t *net, size_t rows,
-                             const double *X, const double *T, double *cost)
+                             const real *X, const real *T, double *cost)
 {
     (void)ctx;
-    return mlp_train_batch(net, rows, X, T, cost);
+    real c = 0;
+    mlp_status status = mlp_train_batch(net, rows, X, T, &c);
+    *cost = c;
+    return status;
 }
 
 /* Forward pass and loss in scaled units, the units of the training cost. */
 static mlp_status local_chunk_cost(void *ctx, mlp_t *net, size_t rows,
-                                   const double *X, const double *T,
+                                   const real *X, const real *T,
                                    double *cost)
 {
     (void)ctx;
-    return mlp__cost(net, rows, X, T, cost);
+    real c = 0;
+    mlp_status status = mlp__cost(net, rows, X, T, &c);
+    *cost = c;
+    return status;
 }
 
 /* One process: nothing to agree with. */
@@ -53,7 +62,7 @@ static mlp_status local_callback(void *ctx, const mlp_fit_progress *p,
     return MLP_OK;
 }
 
-mlp_status mlp_fit(mlp_t *net, size_t n, const double *X, const double *T,
+mlp_status mlp_fit(mlp_t *net, size_t n, const real *X, const real *T,
                    const mlp_fit_options *options, mlp_fit_result *result)
 {
     mlp_fit_result failed = { 0, 0, NAN, NAN, NAN, MLP_FIT_FAILED };

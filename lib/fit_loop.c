@@ -65,8 +65,8 @@ struct fit {
     const struct mlp__fit_ops *ops;
     size_t n_in, n_out, n_val, n_train, bs, batches;
     size_t *idx;        /* validation rows first, then training rows */
-    double *xb, *tb;    /* this process's rows of one batch */
-    double *best;       /* parameters of the best epoch, or NULL */
+    real *xb, *tb;      /* this process's rows of one batch */
+    real *best;         /* parameters of the best epoch, or NULL */
     uint64_t rng;
     double start;
     size_t since_best;
@@ -83,11 +83,11 @@ static bool buffer_sizes(const struct fit *f, size_t sz[4])
     size_t cap = f->bs < f->d->n_local ? f->bs : f->d->n_local;
     size_t rows_x, rows_t;
     return mlp__mul_ok(f->d->n, sizeof *f->idx, &sz[0]) &&
-           mlp__mul_ok(cap, f->n_in * sizeof(double), &sz[1]) &&
-           mlp__mul_ok(cap, f->n_out * sizeof(double), &sz[2]) &&
-           mlp__mul_ok(mlp_n_params(f->net), sizeof(double), &sz[3]) &&
-           mlp__mul_ok(f->d->n_local, f->n_in * sizeof(double), &rows_x) &&
-           mlp__mul_ok(f->d->n_local, f->n_out * sizeof(double), &rows_t);
+           mlp__mul_ok(cap, f->n_in * sizeof(real), &sz[1]) &&
+           mlp__mul_ok(cap, f->n_out * sizeof(real), &sz[2]) &&
+           mlp__mul_ok(mlp_n_params(f->net), sizeof(real), &sz[3]) &&
+           mlp__mul_ok(f->d->n_local, f->n_in * sizeof(real), &rows_x) &&
+           mlp__mul_ok(f->d->n_local, f->n_out * sizeof(real), &rows_t);
 }
 
 static mlp_status allocate(struct fit *f)
@@ -125,9 +125,9 @@ static size_t gather(struct fit *f, const size_t *rows, size_t count)
         if (row >= d->n_local)
             continue;
         memcpy(f->xb + k * f->n_in, d->X + row * f->n_in,
-               f->n_in * sizeof(double));
+               f->n_in * sizeof(real));
         memcpy(f->tb + k * f->n_out, d->T + row * f->n_out,
-               f->n_out * sizeof(double));
+               f->n_out * sizeof(real));
         k++;
     }
     return k;
@@ -206,7 +206,7 @@ static void track_best(struct fit *f, size_t epoch)
         f->since_best = 0;
         if (f->best)
             memcpy(f->best, mlp_params(f->net),
-                   mlp_n_params(f->net) * sizeof(double));
+                   mlp_n_params(f->net) * sizeof(real));
     } else {
         f->since_best++;
     }
@@ -280,7 +280,7 @@ mlp_status mlp__fit_run(mlp_t *net, const struct mlp__fit_data *data,
     if (status == MLP_OK)
         status = train(&f);
     if (status == MLP_OK && f.best && f.res.best_epoch)
-        memcpy(mlp_params(net), f.best, mlp_n_params(net) * sizeof(double));
+        memcpy(mlp_params(net), f.best, mlp_n_params(net) * sizeof(real));
     /* On failure the steps and predictions that failed changed nothing,
      * so the network holds the last good step. */
     if (status != MLP_OK)

@@ -8,13 +8,14 @@
  * validation rows is costed, how a status and a sum are agreed between
  * processes, and how the callback's decision is taken.
  *
- * fit_loop.c uses only mlp.h, alloc.h and random.h, so that libmlp_mpi can
+ * fit_loop.c uses only mlp.h, precision.h, alloc.h and random.h, so that libmlp_mpi can
  * build it into itself (a static helper, its symbols hidden) without
  * reaching into struct mlp. */
 #ifndef MLP_FIT_LOOP_H
 #define MLP_FIT_LOOP_H
 
 #include "mlp.h"
+#include "precision.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,19 +24,19 @@ struct mlp__fit_data {
     size_t n;            /* rows in the whole data set, on every process */
     size_t first;        /* this process's first row */
     size_t n_local;      /* rows this process holds */
-    const double *X;     /* n_local x n_0 */
-    const double *T;     /* n_local x n_L */
+    const real *X;       /* n_local x n_0 */
+    const real *T;       /* n_local x n_L */
 };
 
 struct mlp__fit_ops {
     /* Trains one batch of which this process holds `rows` rows (maybe 0);
      * *cost receives the whole batch's cost. The status is the same on
      * every process. */
-    mlp_status (*step)(void *ctx, mlp_t *net, size_t rows, const double *X,
-                       const double *T, double *cost);
+    mlp_status (*step)(void *ctx, mlp_t *net, size_t rows, const real *X,
+                       const real *T, double *cost);
     /* The mean cost over `rows` (>= 1) validation rows, in scaled units. */
     mlp_status (*chunk_cost)(void *ctx, mlp_t *net, size_t rows,
-                             const double *X, const double *T, double *cost);
+                             const real *X, const real *T, double *cost);
     /* Agrees on a status (the lowest failing one of any process) and adds
      * *sum over the processes; returns the agreed status. */
     mlp_status (*reduce)(void *ctx, mlp_status status, double *sum);

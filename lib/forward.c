@@ -7,13 +7,13 @@
 #include <string.h>
 
 mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
-                        size_t batch, const double *X)
+                        size_t batch, const real *X)
 {
-    const double *prev = X;
+    const real *prev = X;
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t n_in = net->sizes[l - 1], n_out = net->sizes[l];
-        const double *W = mlp__W(net, l), *b = mlp__b(net, l);
-        double *Z = ws->act[l];
+        const real *W = mlp__W(net, l), *b = mlp__b(net, l);
+        real *Z = ws->act[l];
         /* Z = A_prev W^T + 1 b^T: the bias rows first, then one GEMM
          * accumulating onto them (beta = 1), so the bias costs no extra
          * pass over Z. For one sample, z = W a + b is a GEMV. */
@@ -35,7 +35,7 @@ mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
 
 /* The checks and the pass that both predicts share; ws fits net. */
 static mlp_status predict(const struct mlp *net, struct mlp_workspace *ws,
-                          size_t batch, const double *X, double *Y)
+                          size_t batch, const real *X, real *Y)
 {
     mlp_status status = mlp__check_batch(net, ws, batch, &X, NULL);
     if (status == MLP_OK)
@@ -53,7 +53,7 @@ static mlp_status predict(const struct mlp *net, struct mlp_workspace *ws,
     return isinf(mlp__max_abs(Y, n)) ? MLP_ERR_NONFINITE : MLP_OK;
 }
 
-mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X, double *Y)
+mlp_status mlp_predict(mlp_t *net, size_t batch, const real *X, real *Y)
 {
     if (!net || !X || !Y)
         return MLP_ERR_ARG;
@@ -61,7 +61,7 @@ mlp_status mlp_predict(mlp_t *net, size_t batch, const double *X, double *Y)
 }
 
 mlp_status mlp_predict_ws(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
-                          const double *X, double *Y)
+                          const real *X, real *Y)
 {
     if (!net || !ws || !X || !Y || !mlp__ws_fits(ws, net))
         return MLP_ERR_ARG;

@@ -6,6 +6,10 @@
 #include <math.h>
 #include <string.h>
 
+/* Every draw is made in double, whatever the network's precision, and
+ * rounded once when stored: a float network gets the float-rounded
+ * parameters of the double network of the same seed. */
+
 /* Glorot/Xavier uniform keeps the variance of activations and gradients
  * about constant through sigmoid/tanh layers; He uniform does the same for
  * ReLU, which zeroes half its inputs. Biases start at zero. */
@@ -22,10 +26,10 @@ void mlp__init_params(struct mlp *net, uint64_t seed)
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t fan_in = net->sizes[l - 1], fan_out = net->sizes[l];
         double a = uniform_bound(net->acts[l - 1], fan_in, fan_out);
-        double *W = mlp__W(net, l);
+        real *W = mlp__W(net, l);
         for (size_t i = 0; i < fan_in * fan_out; i++)
-            W[i] = a * (2.0 * mlp__rng_uniform(&rng) - 1.0);
-        memset(mlp__b(net, l), 0, fan_out * sizeof(double));
+            W[i] = (real)(a * (2.0 * mlp__rng_uniform(&rng) - 1.0));
+        memset(mlp__b(net, l), 0, fan_out * sizeof(real));
     }
 }
 
@@ -125,7 +129,10 @@ mlp_status mlp_init(mlp_t *net, mlp_init_kind kind, uint64_t seed)
                             next + net->offsets[l - 1], /* biases stay 0 */
                             next + net->n_params);
     if (status == MLP_OK) {
-        memcpy(net->params, next, net->n_params * sizeof *next);
+        /* Drawn in double in both precisions: a float network starts from
+         * the double one's parameters, rounded. */
+        for (size_t i = 0; i < net->n_params; i++)
+            net->params[i] = (real)next[i];
         mlp__reset_optimizer(net);
     }
     mlp__free(next);

@@ -20,8 +20,8 @@
 /* dst[r][j] = src[r][j] * s[j] (or / s[j]) for rows x n: the input and
  * output scaling's diagonal factors, J = diag(out_std) J_net
  * diag(1 / in_std). src and dst may be the same array. */
-static void scale_columns(size_t rows, size_t n, const double *s, bool divide,
-                          const double *src, double *dst)
+static void scale_columns(size_t rows, size_t n, const real *s, bool divide,
+                          const real *src, real *dst)
 {
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < n; j++)
@@ -31,13 +31,13 @@ static void scale_columns(size_t rows, size_t n, const double *s, bool divide,
 
 /* v <- D v for the output layer, one row: D = S (softmax, symmetric, so
  * also v^T S) or diag(act'(y)). Returns max |v|, +Inf if not finite. */
-static double output_derivative(mlp_activation act, size_t n, const double *y,
-                                double *v)
+static double output_derivative(mlp_activation act, size_t n, const real *y,
+                                real *v)
 {
     if (act != MLP_SOFTMAX)
         return mlp__activation_backward(act, n, y, v);
     /* S v = y ⊙ v - y (y·v) = y ⊙ (v - y·v) */
-    double dot = 0.0;
+    real dot = 0.0;
     for (size_t i = 0; i < n; i++)
         dot += y[i] * v[i];
     for (size_t i = 0; i < n; i++)
@@ -48,7 +48,7 @@ static double output_derivative(mlp_activation act, size_t n, const double *y,
 /* D_l applied to `rows` consecutive rows of M (each n_l wide) that all
  * belong to one sample, whose layer-l activations are a. */
 static bool rows_derivative(const struct mlp *net, size_t l, size_t rows,
-                            const double *a, double *M)
+                            const real *a, real *M)
 {
     size_t n = net->sizes[l];
     mlp_activation act = net->acts[l - 1];
@@ -64,7 +64,7 @@ static bool rows_derivative(const struct mlp *net, size_t l, size_t rows,
  * the direction V of n_dir entries per row, unless NULL), the forward
  * pass. */
 static mlp_status prepare(const struct mlp *net, struct mlp_workspace *ws,
-                          size_t batch, const double *X, const double *V,
+                          size_t batch, const real *X, const real *V,
                           size_t n_dir)
 {
     if (!mlp__ws_fits(ws, net))
@@ -79,7 +79,7 @@ static mlp_status prepare(const struct mlp *net, struct mlp_workspace *ws,
 }
 
 mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
-                   const double *X, const double *V, double *G)
+                   const real *X, const real *V, real *G)
 {
     if (!net || !ws || !X || !V || !G)
         return MLP_ERR_ARG;
@@ -100,7 +100,7 @@ mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
     status = mlp__backward_deltas(net, ws, batch);
     if (status != MLP_OK)
         return status;
-    const double *W = mlp__W(net, 1);
+    const real *W = mlp__W(net, 1);
     size_t n1 = net->sizes[1];
     /* G = dX = dZ^(1) W^(1)   (B x n_0); one sample: g = W^(1)^T dz */
     if (batch == 1)
@@ -114,7 +114,7 @@ mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
 }
 
 mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
-                   const double *X, const double *D, double *U)
+                   const real *X, const real *D, real *U)
 {
     if (!net || !ws || !X || !D || !U)
         return MLP_ERR_ARG;
@@ -124,15 +124,15 @@ mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
         return status;
     /* dA^(0) = D ⊙ (1 / in_std), in ws->xs, which the forward pass has
      * finished with */
-    const double *prev = D;
+    const real *prev = D;
     if (net->in_scaled) {
         scale_columns(batch, net->sizes[0], mlp__in_std(net), true, D, ws->xs);
         prev = ws->xs;
     }
     for (size_t l = 1; l <= L; l++) {
         size_t n_in = net->sizes[l - 1], n_out = net->sizes[l];
-        const double *W = mlp__W(net, l);
-        double *T = ws->delta[l];
+        const real *W = mlp__W(net, l);
+        real *T = ws->delta[l];
         /* dZ^(l) = dA^(l-1) W^(l)^T   (B x n_l); one sample: W da */
         if (batch == 1)
             mlp__gemv_ax(n_out, n_in, 1.0, W, prev, 0.0, T);
@@ -158,12 +158,12 @@ mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
  * place in the caller's array. P and Q: the two scratch blocks. */
 static mlp_status jacobian_reverse(const struct mlp *net,
                                    struct mlp_workspace *ws, size_t batch,
-                                   double *J)
+                                   real *J)
 {
     size_t L = net->n_layers, nL = net->sizes[L], rows = batch * nL;
-    double *P = ws->deriv, *Q = ws->deriv + rows * ws->max_width;
+    real *P = ws->deriv, *Q = ws->deriv + rows * ws->max_width;
     /* M^(L) = diag(out_std) D_L: each sample's block starts as diag(out_std) */
-    const double *out_std = net->out_scaled ? mlp__out_std(net) : NULL;
+    const real *out_std = net->out_scaled ? mlp__out_std(net) : NULL;
     memset(P, 0, rows * nL * sizeof *P);
     for (size_t r = 0; r < rows; r++)
         P[r * nL + r % nL] = out_std ? out_std[r % nL] : 1.0;
@@ -172,7 +172,7 @@ static mlp_status jacobian_reverse(const struct mlp *net,
             return MLP_ERR_NONFINITE;
     for (size_t l = L; l >= 1; l--) {
         size_t n_out = net->sizes[l], n_in = net->sizes[l - 1];
-        double *out = l == 1 ? J : Q;
+        real *out = l == 1 ? J : Q;
         /* M W^(l): (batch n_L) x n_(l-1), every sample's rows at once */
         mlp__gemm_ab(rows, n_in, n_out, 1.0, P, mlp__W(net, l), 0.0, out);
         if (l == 1)
@@ -182,7 +182,7 @@ static mlp_status jacobian_reverse(const struct mlp *net,
             if (!rows_derivative(net, l - 1, nL, ws->act[l - 1] + b * n_in,
                                  Q + b * nL * n_in))
                 return MLP_ERR_NONFINITE;
-        double *t = P;
+        real *t = P;
         P = Q;
         Q = t;
     }
@@ -197,15 +197,15 @@ static mlp_status jacobian_reverse(const struct mlp *net,
  * T_b = I, then transposed into J. */
 static mlp_status jacobian_forward(const struct mlp *net,
                                    struct mlp_workspace *ws, size_t batch,
-                                   double *J)
+                                   real *J)
 {
     size_t L = net->n_layers, n0 = net->sizes[0], nL = net->sizes[L];
     size_t rows = batch * n0, n1 = net->sizes[1];
-    double *P = ws->deriv, *Q = ws->deriv + rows * ws->max_width;
+    real *P = ws->deriv, *Q = ws->deriv + rows * ws->max_width;
     /* diag(1 / in_std) W^(1)^T for every sample: row j is column j of
      * W^(1) over in_std_j */
-    const double *W1 = mlp__W(net, 1);
-    const double *in_std = net->in_scaled ? mlp__in_std(net) : NULL;
+    const real *W1 = mlp__W(net, 1);
+    const real *in_std = net->in_scaled ? mlp__in_std(net) : NULL;
     for (size_t r = 0; r < rows; r++)
         for (size_t k = 0; k < n1; k++)
             P[r * n1 + k] = in_std ? W1[k * n0 + r % n0] / in_std[r % n0]
@@ -216,7 +216,7 @@ static mlp_status jacobian_forward(const struct mlp *net,
             /* T W^(l)^T: (batch n_0) x n_l, every sample's rows at once */
             mlp__gemm_abt(rows, n_out, net->sizes[l - 1], 1.0, P,
                           mlp__W(net, l), 0.0, Q);
-            double *t = P;
+            real *t = P;
             P = Q;
             Q = t;
         }
@@ -227,7 +227,7 @@ static mlp_status jacobian_forward(const struct mlp *net,
                 return MLP_ERR_NONFINITE;
     }
     /* J[b][i][j] = out_std_i T_b[j][i] */
-    const double *out_std = net->out_scaled ? mlp__out_std(net) : NULL;
+    const real *out_std = net->out_scaled ? mlp__out_std(net) : NULL;
     for (size_t b = 0; b < batch; b++)
         for (size_t i = 0; i < nL; i++)
             for (size_t j = 0; j < n0; j++)
@@ -237,7 +237,7 @@ static mlp_status jacobian_forward(const struct mlp *net,
 }
 
 mlp_status mlp_jacobian(const mlp_t *net, mlp_workspace_t *ws, size_t batch,
-                        const double *X, double *J)
+                        const real *X, real *J)
 {
     if (!net || !ws || !X || !J)
         return MLP_ERR_ARG;

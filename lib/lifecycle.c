@@ -27,9 +27,9 @@ bool mlp__count_params(size_t n_layers, const size_t *sizes,
             return false;
         total += l > 0 ? layer : 0;
     }
-    /* Parameters and gradients share one block of 2 P doubles. */
+    /* Parameters and gradients share one block of 2 P reals. */
     size_t bytes;
-    if (!mlp__mul_ok(total, 2 * sizeof(double), &bytes))
+    if (!mlp__mul_ok(total, 2 * sizeof(real), &bytes))
         return false;
     *n_params = total;
     return true;
@@ -62,9 +62,9 @@ static bool allocate(struct mlp *net)
     net->offsets = mlp__malloc(L * sizeof *net->offsets);
     /* Parameters and gradients share one block: one allocation, and the
      * gradients sit at a fixed distance from what they belong to. */
-    net->params = mlp__calloc(2 * net->n_params, sizeof(double));
-    /* n_0 + n_L <= 2 P, so 2 (n_0 + n_L) doubles fit like the 2 P did. */
-    net->scaling = mlp__malloc(2 * (n0 + nL) * sizeof(double));
+    net->params = mlp__calloc(2 * net->n_params, sizeof(real));
+    /* n_0 + n_L <= 2 P, so 2 (n_0 + n_L) reals fit like the 2 P did. */
+    net->scaling = mlp__malloc(2 * (n0 + nL) * sizeof(real));
     if (!net->acts || !net->offsets || !net->params || !net->scaling ||
         mlp__ws_init(&net->ws, L, net->sizes) != MLP_OK)
         return false;
@@ -125,7 +125,7 @@ mlp_status mlp_create(mlp_t **out, size_t n_layers, const size_t *sizes,
 }
 
 /* A copy of one optimizer state vector (NULL stays NULL). */
-static bool copy_state(double **dst, const double *src, size_t n)
+static bool copy_state(real **dst, const real *src, size_t n)
 {
     *dst = NULL;
     if (!src)
@@ -204,31 +204,31 @@ int mlp_layer_activation(const mlp_t *net, size_t l)
 int mlp_loss_kind(const mlp_t *net) { return net ? (int)net->loss : -1; }
 
 size_t mlp_n_params(const mlp_t *net) { return net ? net->n_params : 0; }
-double *mlp_params(mlp_t *net) { return net ? net->params : NULL; }
-double *mlp_grads(mlp_t *net) { return net ? net->grads : NULL; }
+real *mlp_params(mlp_t *net) { return net ? net->params : NULL; }
+real *mlp_grads(mlp_t *net) { return net ? net->grads : NULL; }
 
 static bool valid_layer(const mlp_t *net, size_t l)
 {
     return net && l >= 1 && l <= net->n_layers;
 }
 
-double *mlp_weights(mlp_t *net, size_t l)
+real *mlp_weights(mlp_t *net, size_t l)
 {
     return valid_layer(net, l) ? mlp__W(net, l) : NULL;
 }
 
-double *mlp_biases(mlp_t *net, size_t l)
+real *mlp_biases(mlp_t *net, size_t l)
 {
     return valid_layer(net, l) ? mlp__b(net, l) : NULL;
 }
 
-double *mlp_weight_grads(mlp_t *net, size_t l)
+real *mlp_weight_grads(mlp_t *net, size_t l)
 {
     return valid_layer(net, l) ? mlp__W(net, l) - net->params + net->grads
                                : NULL;
 }
 
-double *mlp_bias_grads(mlp_t *net, size_t l)
+real *mlp_bias_grads(mlp_t *net, size_t l)
 {
     return valid_layer(net, l) ? mlp__b(net, l) - net->params + net->grads
                                : NULL;

@@ -3,20 +3,22 @@
 #define MLP_LOSSES_H
 
 #include "mlp.h"
+#include "precision.h"
 
 #include <stddef.h>
 
 /* Given the predictions A = A^(L) (batch x n) of an output layer with
  * activation `act`, and the targets T, writes dZ^(L) = dC/dZ^(L) into dZ
  * (the activation's derivative included) and returns the batch cost C.
- * The caller checks that the cost and dZ are finite. */
+ * The caller checks that the cost and dZ are finite. The cost is summed
+ * and returned in double in both precisions. */
 double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
-                         size_t n, const double *A, const double *T,
-                         double *dZ);
+                         size_t n, const real *A, const real *T,
+                         real *dZ);
 
 /* The batch cost alone (no gradient), as mlp.h's mlp_loss defines it for
  * an output layer with activation `act`. */
 double mlp__loss_cost(mlp_loss loss, mlp_activation act, size_t batch,
-                      size_t n, const double *A, const double *T);
+                      size_t n, const real *A, const real *T);
 
 #endif

@@ -4,6 +4,7 @@
 #define MLP_INTERNAL_H
 
 #include "mlp.h"
+#include "precision.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,8 +18,8 @@ struct mlp_optimizer {
     double momentum;           /* SGD */
     double beta1, beta2, epsilon; /* Adam */
     uint64_t t;                /* Adam: steps taken */
-    double *m;                 /* SGD velocity or Adam first moment; NULL if unused */
-    double *v;                 /* Adam second moment; NULL if unused */
+    real *m;                 /* SGD velocity or Adam first moment; NULL if unused */
+    real *v;                 /* Adam second moment; NULL if unused */
 };
 
 /* The scratch of one pass over a batch (workspace.c). The network keeps
@@ -37,12 +38,12 @@ struct mlp_workspace {
      * (batch x n_L) the targets after the output scaling. ones is a
      * vector of `capacity` ones for db. */
     size_t capacity;
-    double *work;
-    double *xs;
-    double *ts;
-    double **act;
-    double **delta;
-    double *ones;
+    real *work;
+    real *xs;
+    real *ts;
+    real **act;
+    real **delta;
+    real *ones;
 
     /* Filled by the last forward/backward pass, for l = 0..L:
      * a_bound[l] >= max |A^(l)| (A^(0) = X), dz_bound[l] = max |dZ^(l)|.
@@ -54,7 +55,7 @@ struct mlp_workspace {
     /* mlp_jacobian's scratch: two blocks of deriv_rows x max_width, grown
      * on its first use (rows = batch * min(n_0, n_L)). */
     size_t deriv_rows;
-    double *deriv;
+    real *deriv;
 };
 
 struct mlp {
@@ -65,8 +66,8 @@ struct mlp {
 
     size_t n_params;
     size_t *offsets;           /* offsets[l - 1]: where W^(l) starts; b^(l) follows it */
-    double *params;            /* W^(1), b^(1), ..., W^(L), b^(L) */
-    double *grads;             /* same layout */
+    real *params;            /* W^(1), b^(1), ..., W^(L), b^(L) */
+    real *grads;             /* same layout */
 
     struct mlp_optimizer opt;
     /* L2 weight decay on the weights (not the biases), a setting
@@ -74,11 +75,11 @@ struct mlp {
     double weight_decay;
 
     /* Input and output scaling (scaling.c), one block of 2 (n_0 + n_L)
-     * doubles: in_mean, in_std (n_0 each), out_mean, out_std (n_L each);
+     * reals: in_mean, in_std (n_0 each), out_mean, out_std (n_L each);
      * mean 0 and std 1 where unset. in_scaled / out_scaled say whether
      * the input / output map differs from the identity, so that the
      * passes skip it when it does not. */
-    double *scaling;
+    real *scaling;
     bool in_scaled, out_scaled;
 
     /* The network's own workspace, for mlp_predict, mlp_backprop and
@@ -87,35 +88,35 @@ struct mlp {
 };
 
 /* Layer l's parameters (l = 1..L). */
-static inline double *mlp__W(const struct mlp *net, size_t l)
+static inline real *mlp__W(const struct mlp *net, size_t l)
 {
     return net->params + net->offsets[l - 1];
 }
-static inline double *mlp__b(const struct mlp *net, size_t l)
+static inline real *mlp__b(const struct mlp *net, size_t l)
 {
     return mlp__W(net, l) + net->sizes[l] * net->sizes[l - 1];
 }
 
-static inline double *mlp__in_mean(const struct mlp *net)
+static inline real *mlp__in_mean(const struct mlp *net)
 {
     return net->scaling;
 }
-static inline double *mlp__in_std(const struct mlp *net)
+static inline real *mlp__in_std(const struct mlp *net)
 {
     return net->scaling + net->sizes[0];
 }
-static inline double *mlp__out_mean(const struct mlp *net)
+static inline real *mlp__out_mean(const struct mlp *net)
 {
     return net->scaling + 2 * net->sizes[0];
 }
-static inline double *mlp__out_std(const struct mlp *net)
+static inline real *mlp__out_std(const struct mlp *net)
 {
     return mlp__out_mean(net) + net->sizes[net->n_layers];
 }
 
 /* The number of parameters of a network of these sizes in *n_params, or
  * false when n_layers or a size is 0 or beyond the BLAS index type, or
- * when 2 n_params doubles (parameters and gradients) would overflow
+ * when 2 n_params reals (parameters and gradients) would overflow
  * size_t. The one place that count is checked. (lifecycle.c) */
 bool mlp__count_params(size_t n_layers, const size_t *sizes,
                        size_t *n_params);
@@ -143,33 +144,33 @@ mlp_status mlp__reserve(struct mlp *net, size_t batch);
  * input (output) scaling, and checks that what the pass will read is
  * finite, recording its max |X| in ws->a_bound[0]. ws must fit net. */
 mlp_status mlp__check_batch(const struct mlp *net, struct mlp_workspace *ws,
-                            size_t batch, const double **X, const double **T);
+                            size_t batch, const real **X, const real **T);
 
 /* dst = (src - mean) / std and dst = src * std + mean, column by column,
  * for batch rows of n. src and dst may be the same array. (scaling.c) */
-void mlp__scale_rows(size_t batch, size_t n, const double *mean,
-                     const double *std, const double *src, double *dst);
-void mlp__unscale_rows(size_t batch, size_t n, const double *mean,
-                       const double *std, const double *src, double *dst);
+void mlp__scale_rows(size_t batch, size_t n, const real *mean,
+                     const real *std, const real *src, real *dst);
+void mlp__unscale_rows(size_t batch, size_t n, const real *mean,
+                       const real *std, const real *src, real *dst);
 
 /* Replaces *X by the scaled copy ws->xs and *T (unless T is NULL) by
  * ws->ts when the network scales them; ws must hold the batch.
  * (scaling.c) */
 void mlp__scale_batch(const struct mlp *net, struct mlp_workspace *ws,
-                      size_t batch, const double **X, const double **T);
+                      size_t batch, const real **X, const real **T);
 
 /* The cost of a batch in scaled units (X and T in the caller's units,
  * scaled as training scales them): forward pass and loss in the
  * network's own workspace, no gradients; parameters and gradients are
  * untouched. Statuses as mlp_backprop. For validation in the fit loop.
  * (scaling.c) */
-mlp_status mlp__cost(struct mlp *net, size_t batch, const double *X,
-                     const double *T, double *cost);
+mlp_status mlp__cost(struct mlp *net, size_t batch, const real *X,
+                     const real *T, real *cost);
 
 /* Forward pass of `batch` rows of X into ws->act[1..L], reading net only.
  * MLP_ERR_NONFINITE when an activation is not finite. (forward.c) */
 mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
-                        size_t batch, const double *X);
+                        size_t batch, const real *X);
 
 /* Backpropagates ws->delta[L] (dZ^(L), batch x n_L) down to ws->delta[1]
  * (dZ^(1)) through the activations of the last forward pass into ws,
@@ -180,7 +181,7 @@ mlp_status mlp__backward_deltas(const struct mlp *net, struct mlp_workspace *ws,
 
 /* max |x_i| over n values, or +Inf when one is NaN or infinite.
  * (activations.c) */
-double mlp__max_abs(const double *x, size_t n);
+double mlp__max_abs(const real *x, size_t n);
 
 /* Initialises the parameters from the seed. (init.c) */
 void mlp__init_params(struct mlp *net, uint64_t seed);

@@ -14,7 +14,7 @@
 static mlp_status install(struct mlp *net, struct mlp_optimizer next,
                           bool need_m, bool need_v)
 {
-    double *m = NULL, *v = NULL;
+    real *m = NULL, *v = NULL;
     if (need_m && !(m = mlp__calloc(net->n_params, sizeof *m)))
         return MLP_ERR_NOMEM;
     if (need_v && !(v = mlp__calloc(net->n_params, sizeof *v))) {
@@ -65,7 +65,7 @@ mlp_status mlp_set_weight_decay(mlp_t *net, double lambda)
 
 void mlp__reset_optimizer(struct mlp *net)
 {
-    size_t bytes = net->n_params * sizeof(double);
+    size_t bytes = net->n_params * sizeof(real);
     if (net->opt.m)
         memset(net->opt.m, 0, bytes);
     if (net->opt.v)
@@ -92,20 +92,35 @@ struct step {
  * new value once, with nothing between them but arithmetic, so that it
  * vectorises; every stored value goes through mlp__flush_subnormal. The
  * operations and their order are the same in check_update below, which
- * only reports whether every new value is finite. */
-MLP_CLONES
-static void adam_pass(const struct step *c, double lambda, size_t n,
-                      const double *restrict g, double *restrict theta,
-                      double *restrict m, double *restrict v)
+ * only reports whether every new value is finite. The hyper-parameters
+ * are rounded to the element type once per step (struct step_real), so
+ * that a float pass is float arithmetic throughout. */
+struct step_real {
+    real lr, mu, b1, a1, b2, a2, step_size, inv, eps;
+};
+
+static struct step_real step_real(const struct step *c)
 {
-    const double b1 = c->b1, a1 = 1.0 - c->b1, b2 = c->b2, a2 = 1.0 - c->b2;
-    const double step_size = c->step_size, inv = c->inv_bc2_sqrt;
-    const double eps = c->eps;
+    struct step_real r = {
+        (real)c->lr, (real)c->mu, (real)c->b1, (real)(1.0 - c->b1),
+        (real)c->b2, (real)(1.0 - c->b2), (real)c->step_size,
+        (real)c->inv_bc2_sqrt, (real)c->eps
+    };
+    return r;
+}
+
+MLP_CLONES
+static void adam_pass(const struct step_real *c, real lambda, size_t n,
+                      const real *restrict g, real *restrict theta,
+                      real *restrict m, real *restrict v)
+{
+    const real b1 = c->b1, a1 = c->a1, b2 = c->b2, a2 = c->a2;
+    const real step_size = c->step_size, inv = c->inv, eps = c->eps;
     for (size_t i = 0; i < n; i++) {
-        double d = g[i] + lambda * theta[i];
-        double mi = b1 * m[i] + a1 * d;
-        double vi = b2 * v[i] + a2 * d * d;
-        double ti = theta[i] - step_size * mi / (sqrt(vi) * inv + eps);
+        real d = g[i] + lambda * theta[i];
+        real mi = b1 * m[i] + a1 * d;
+        real vi = b2 * v[i] + a2 * d * d;
+        real ti = theta[i] - step_size * mi / (real_sqrt(vi) * inv + eps);
         m[i] = mlp__flush_subnormal(mi);
         v[i] = mlp__flush_subnormal(vi);
         theta[i] = mlp__flush_subnormal(ti);
@@ -113,23 +128,23 @@ static void adam_pass(const struct step *c, double lambda, size_t n,
 }
 
 MLP_CLONES
-static void momentum_pass(const struct step *c, double lambda, size_t n,
-                          const double *restrict g, double *restrict theta,
-                          double *restrict m)
+static void momentum_pass(const struct step_real *c, real lambda, size_t n,
+                          const real *restrict g, real *restrict theta,
+                          real *restrict m)
 {
-    const double lr = c->lr, mu = c->mu;
+    const real lr = c->lr, mu = c->mu;
     for (size_t i = 0; i < n; i++) {
-        double mi = mu * m[i] + (g[i] + lambda * theta[i]);
+        real mi = mu * m[i] + (g[i] + lambda * theta[i]);
         m[i] = mlp__flush_subnormal(mi);
         theta[i] = mlp__flush_subnormal(theta[i] - lr * mi);
     }
 }
 
 MLP_CLONES
-static void sgd_pass(const struct step *c, double lambda, size_t n,
-                     const double *restrict g, double *restrict theta)
+static void sgd_pass(const struct step_real *c, real lambda, size_t n,
+                     const real *restrict g, real *restrict theta)
 {
-    const double lr = c->lr;
+    const real lr = c->lr;
     for (size_t i = 0; i < n; i++)
         theta[i] = mlp__flush_subnormal(theta[i] - lr * (g[i] + lambda * theta[i]));
 }
@@ -137,18 +152,18 @@ static void sgd_pass(const struct step *c, double lambda, size_t n,
 /* The exact check for when the bounds below prove nothing: the same
  * arithmetic as the passes above, nothing stored; 0 when every new value
  * is finite (x - x is 0 for finite x, NaN otherwise). */
-static double check_update(const struct step *c, double lambda, size_t n,
-                           const double *g, const double *theta,
-                           const double *m, const double *v)
+static double check_update(const struct step_real *c, bool adam, real lambda,
+                           size_t n, const real *g, const real *theta,
+                           const real *m, const real *v)
 {
     double nonfinite = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double d = g[i] + lambda * theta[i], mi = d, vi = 0.0, ti;
-        if (c->kind == MLP_OPT_ADAM) {
-            mi = c->b1 * m[i] + (1.0 - c->b1) * d;
-            vi = c->b2 * v[i] + (1.0 - c->b2) * d * d;
+        real d = g[i] + lambda * theta[i], mi = d, vi = 0, ti;
+        if (adam) {
+            mi = c->b1 * m[i] + c->a1 * d;
+            vi = c->b2 * v[i] + c->a2 * d * d;
             ti = theta[i] - c->step_size * mi /
-                            (sqrt(vi) * c->inv_bc2_sqrt + c->eps);
+                            (real_sqrt(vi) * c->inv + c->eps);
         } else {
             if (m)
                 mi = c->mu * m[i] + d;
@@ -162,24 +177,27 @@ static double check_update(const struct step *c, double lambda, size_t n,
 /* One pass over every layer, weights then biases: the weights decay, the
  * biases do not. With check set nothing is written and the return value
  * is check_update's verdict; otherwise the update is made. */
-static double update_all(struct mlp *net, const struct step *c, bool check)
+static double update_all(struct mlp *net, const struct step *step, bool check)
 {
     const struct mlp_optimizer *opt = &net->opt;
+    const struct step_real r = step_real(step), *c = &r;
+    bool adam = step->kind == MLP_OPT_ADAM;
     double nonfinite = 0.0;
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t off = net->offsets[l - 1];
         size_t n_w = net->sizes[l] * net->sizes[l - 1], n_b = net->sizes[l];
         size_t start[2] = { off, off + n_w }, count[2] = { n_w, n_b };
-        double lambda[2] = { net->weight_decay, 0.0 };
+        real lambda[2] = { (real)net->weight_decay, 0 };
         for (int part = 0; part < 2; part++) {
             size_t s = start[part], n = count[part];
-            const double *g = net->grads + s;
-            double *theta = net->params + s;
-            double *m = opt->m ? opt->m + s : NULL;
-            double *v = opt->v ? opt->v + s : NULL;
+            const real *g = net->grads + s;
+            real *theta = net->params + s;
+            real *m = opt->m ? opt->m + s : NULL;
+            real *v = opt->v ? opt->v + s : NULL;
             if (check)
-                nonfinite += check_update(c, lambda[part], n, g, theta, m, v);
-            else if (c->kind == MLP_OPT_ADAM)
+                nonfinite += check_update(c, adam, lambda[part], n, g, theta,
+                                          m, v);
+            else if (adam)
                 adam_pass(c, lambda[part], n, g, theta, m, v);
             else if (m)
                 momentum_pass(c, lambda[part], n, g, theta, m);
@@ -196,17 +214,17 @@ static double update_all(struct mlp *net, const struct step *c, bool check)
  * no chain of maxima. m and v may be the same array as g when there is
  * no such state (its limit is then g's). */
 MLP_CLONES
-static bool any_above(size_t n, const double *g, const double *theta,
-                      const double *m, const double *v, const double *lim)
+static bool any_above(size_t n, const real *g, const real *theta,
+                      const real *m, const real *v, const real *lim)
 {
-    int64_t lg = mlp__magnitude_bits(lim[0]), lt = mlp__magnitude_bits(lim[1]);
-    int64_t lm = mlp__magnitude_bits(lim[2]), lv = mlp__magnitude_bits(lim[3]);
-    int64_t above = 0; /* 64-bit like the compares: no narrowing shuffles */
+    real_bits lg = mlp__magnitude_bits(lim[0]), lt = mlp__magnitude_bits(lim[1]);
+    real_bits lm = mlp__magnitude_bits(lim[2]), lv = mlp__magnitude_bits(lim[3]);
+    real_bits above = 0; /* as wide as the compares: no narrowing shuffles */
     for (size_t i = 0; i < n; i++)
-        above |= -(int64_t)(mlp__magnitude_bits(g[i]) > lg) |
-                 -(int64_t)(mlp__magnitude_bits(theta[i]) > lt) |
-                 -(int64_t)(mlp__magnitude_bits(m[i]) > lm) |
-                 -(int64_t)(mlp__magnitude_bits(v[i]) > lv);
+        above |= -(real_bits)(mlp__magnitude_bits(g[i]) > lg) |
+                 -(real_bits)(mlp__magnitude_bits(theta[i]) > lt) |
+                 -(real_bits)(mlp__magnitude_bits(m[i]) > lm) |
+                 -(real_bits)(mlp__magnitude_bits(v[i]) > lv);
     return above != 0;
 }
 
@@ -221,27 +239,36 @@ static bool any_above(size_t n, const double *g, const double *theta,
  *   2.4e35, eps 2.4e35, where it overflows while the quotient would not).
  *   SGD: the new |v| is at most |v| + |d| <= 2K, and |Δθ| <= lr 2K.
  * False means "not proven": the exact check then decides. The margins
- * (1e300 against DBL_MAX = 1.8e308) absorb every rounding error here. */
+ * (1e300 against DBL_MAX = 1.8e308) absorb every rounding error here.
+ * In float the same proof runs with BIG = 1e36 for 1e300 and
+ * SQRT_BIG = 1e18 for 1e150 (FLT_MAX = 3.4e38). */
+#ifdef MLP_SINGLE
+#define BIG 1e36
+#define SQRT_BIG 1e18
+#else
+#define BIG 1e300
+#define SQRT_BIG 1e150
+#endif
 static bool step_is_bounded(const struct mlp *net, const struct step *c)
 {
     const struct mlp_optimizer *opt = &net->opt;
     size_t n = net->n_params;
     double k;
     if (c->kind == MLP_OPT_ADAM) {
-        k = 1e300 / c->step_size;
-        k = k < 1e300 * (c->eps / c->step_size) ? k : 1e300 * (c->eps / c->step_size);
-        k = k < 1e150 ? k : 1e150;
+        k = BIG / c->step_size;
+        k = k < BIG * (c->eps / c->step_size) ? k : BIG * (c->eps / c->step_size);
+        k = k < SQRT_BIG ? k : SQRT_BIG;
     } else {
-        k = 0.5e300 / c->lr;
-        k = k < 1e299 ? k : 1e299;
+        k = 0.5 * BIG / c->lr;
+        k = k < 0.1 * BIG ? k : 0.1 * BIG;
     }
     double lambda = net->weight_decay;
-    double p_limit = lambda > 0.0 && 0.5 * k / lambda < 1e300 ? 0.5 * k / lambda
-                                                               : 1e300;
+    double p_limit = lambda > 0.0 && 0.5 * k / lambda < BIG ? 0.5 * k / lambda
+                                                             : BIG;
     if (!(k >= 1.0)) /* also NaN: prove nothing for absurd settings */
         return false;
-    double lim[4] = { 0.5 * k, p_limit, opt->m ? k : 0.5 * k,
-                      opt->v ? 1e300 : 0.5 * k };
+    real lim[4] = { (real)(0.5 * k), (real)p_limit, (real)(opt->m ? k : 0.5 * k),
+                    (real)(opt->v ? BIG : 0.5 * k) };
     return !any_above(n, net->grads, net->params, opt->m ? opt->m : net->grads,
                       opt->v ? opt->v : net->grads, lim);
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* Every mean finite, every std finite and > 0. */
-static bool valid_maps(size_t n, const double *mean, const double *std)
+static bool valid_maps(size_t n, const real *mean, const real *std)
 {
     for (size_t i = 0; mean && i < n; i++)
         if (!isfinite(mean[i]))
@@ -28,7 +28,7 @@ static bool valid_maps(size_t n, const double *mean, const double *std)
 
 /* dst <- src, or mean 0 / std 1 (fill) when src is NULL; returns whether
  * the map differs from the identity. */
-static bool copy_map(double *dst, const double *src, size_t n, double fill)
+static bool copy_map(real *dst, const real *src, size_t n, real fill)
 {
     bool other = false;
     for (size_t i = 0; i < n; i++) {
@@ -39,8 +39,8 @@ static bool copy_map(double *dst, const double *src, size_t n, double fill)
 }
 
 /* Stores the four arrays (already validated). */
-static void store(struct mlp *net, const double *in_mean, const double *in_std,
-                  const double *out_mean, const double *out_std)
+static void store(struct mlp *net, const real *in_mean, const real *in_std,
+                  const real *out_mean, const real *out_std)
 {
     size_t n0 = net->sizes[0], nL = net->sizes[net->n_layers];
     bool in_m = copy_map(mlp__in_mean(net), in_mean, n0, 0.0);
@@ -51,9 +51,9 @@ static void store(struct mlp *net, const double *in_mean, const double *in_std,
     net->out_scaled = out_m || out_s;
 }
 
-mlp_status mlp_set_scaling(mlp_t *net, const double *in_mean,
-                           const double *in_std, const double *out_mean,
-                           const double *out_std)
+mlp_status mlp_set_scaling(mlp_t *net, const real *in_mean,
+                           const real *in_std, const real *out_mean,
+                           const real *out_std)
 {
     if (!net)
         return MLP_ERR_ARG;
@@ -64,8 +64,8 @@ mlp_status mlp_set_scaling(mlp_t *net, const double *in_mean,
     return MLP_OK;
 }
 
-mlp_status mlp_get_scaling(const mlp_t *net, double *in_mean, double *in_std,
-                           double *out_mean, double *out_std)
+mlp_status mlp_get_scaling(const mlp_t *net, real *in_mean, real *in_std,
+                           real *out_mean, real *out_std)
 {
     if (!net)
         return MLP_ERR_ARG;
@@ -86,9 +86,9 @@ mlp_status mlp_get_scaling(const mlp_t *net, double *in_mean, double *in_std,
  * magnitude, so that neither the sum nor the squares overflow for any
  * finite data; a column with no spread (or one too small to square)
  * gets std 1. false when the column holds a NaN or Inf, or its spread
- * exceeds DBL_MAX. */
-static bool column_moments(size_t n, size_t width, const double *A, size_t j,
-                           double *mean, double *std)
+ * exceeds the largest real. The sums are in double in both precisions. */
+static bool column_moments(size_t n, size_t width, const real *A, size_t j,
+                           real *mean, real *std)
 {
     double big = 0.0;
     bool finite = true;
@@ -107,15 +107,15 @@ static bool column_moments(size_t n, size_t width, const double *A, size_t j,
         double d = A[r * width + j] / s - m;
         sq += d * d;
     }
-    *mean = m * s;
-    *std = sqrt(sq / (double)n) * s;
+    *mean = (real)(m * s);
+    *std = (real)(sqrt(sq / (double)n) * s);
     if (!(*std > 0.0))
         *std = 1.0;
     return isfinite(*std);
 }
 
-static bool fit_columns(size_t n, size_t width, const double *A, double *mean,
-                        double *std)
+static bool fit_columns(size_t n, size_t width, const real *A, real *mean,
+                        real *std)
 {
     for (size_t j = 0; j < width; j++)
         if (!column_moments(n, width, A, j, &mean[j], &std[j]))
@@ -123,8 +123,8 @@ static bool fit_columns(size_t n, size_t width, const double *A, double *mean,
     return true;
 }
 
-mlp_status mlp_fit_scaling(mlp_t *net, size_t n, const double *X,
-                           const double *T)
+mlp_status mlp_fit_scaling(mlp_t *net, size_t n, const real *X,
+                           const real *T)
 {
     if (!net || !X || n == 0)
         return MLP_ERR_ARG;
@@ -134,10 +134,10 @@ mlp_status mlp_fit_scaling(mlp_t *net, size_t n, const double *X,
     /* Output scaling only makes sense for unbounded outputs: a sigmoid,
      * softmax, tanh or ReLU output has a range of its own. */
     bool outputs = T && net->acts[net->n_layers - 1] == MLP_IDENTITY;
-    double *m = mlp__malloc(2 * (n0 + nL) * sizeof *m);
+    real *m = mlp__malloc(2 * (n0 + nL) * sizeof *m);
     if (!m)
         return MLP_ERR_NOMEM;
-    double *in_std = m + n0, *out_mean = in_std + n0, *out_std = out_mean + nL;
+    real *in_std = m + n0, *out_mean = in_std + n0, *out_std = out_mean + nL;
     mlp_status status = MLP_OK;
     if (!fit_columns(n, n0, X, m, in_std) ||
         (outputs && !fit_columns(n, nL, T, out_mean, out_std)))
@@ -149,16 +149,16 @@ mlp_status mlp_fit_scaling(mlp_t *net, size_t n, const double *X,
     return status;
 }
 
-void mlp__scale_rows(size_t batch, size_t n, const double *mean,
-                     const double *std, const double *src, double *dst)
+void mlp__scale_rows(size_t batch, size_t n, const real *mean,
+                     const real *std, const real *src, real *dst)
 {
     for (size_t r = 0; r < batch; r++)
         for (size_t j = 0; j < n; j++)
             dst[r * n + j] = (src[r * n + j] - mean[j]) / std[j];
 }
 
-void mlp__unscale_rows(size_t batch, size_t n, const double *mean,
-                       const double *std, const double *src, double *dst)
+void mlp__unscale_rows(size_t batch, size_t n, const real *mean,
+                       const real *std, const real *src, real *dst)
 {
     for (size_t r = 0; r < batch; r++)
         for (size_t j = 0; j < n; j++)
@@ -166,7 +166,7 @@ void mlp__unscale_rows(size_t batch, size_t n, const double *mean,
 }
 
 void mlp__scale_batch(const struct mlp *net, struct mlp_workspace *ws,
-                      size_t batch, const double **X, const double **T)
+                      size_t batch, const real **X, const real **T)
 {
     size_t n0 = net->sizes[0], nL = net->sizes[net->n_layers];
     if (net->in_scaled) {
@@ -181,8 +181,8 @@ void mlp__scale_batch(const struct mlp *net, struct mlp_workspace *ws,
     }
 }
 
-mlp_status mlp__cost(struct mlp *net, size_t batch, const double *X,
-                     const double *T, double *cost)
+mlp_status mlp__cost(struct mlp *net, size_t batch, const real *X,
+                     const real *T, real *cost)
 {
     if (!net || !X || !T || !cost)
         return MLP_ERR_ARG;
@@ -195,8 +195,8 @@ mlp_status mlp__cost(struct mlp *net, size_t batch, const double *X,
     size_t L = net->n_layers;
     double c = mlp__loss_cost(net->loss, net->acts[L - 1], batch,
                               net->sizes[L], ws->act[L], T);
-    if (!isfinite(c))
+    if (!isfinite((real)c))
         return MLP_ERR_NONFINITE;
-    *cost = c;
+    *cost = (real)c;
     return MLP_OK;
 }

@@ -3,6 +3,8 @@
 #ifndef MLP_SIMD_H
 #define MLP_SIMD_H
 
+#include "precision.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -18,28 +20,27 @@
 #define MLP_CLONES
 #endif
 
-/* |x| as an integer: with the sign bit cleared, the integer order of the
+/* |x| as an integer of x's width (precision.h's real_bits): with the sign bit cleared, the integer order of the
  * bits is the order of |x|, and Inf and NaN lie above every finite value. So
  * one integer max tells both the largest magnitude and whether anything
  * was not finite; unlike a floating-point max or sum it vectorises without
  * -ffast-math and reorders nothing. */
-static inline int64_t mlp__magnitude_bits(double x)
+static inline real_bits mlp__magnitude_bits(real x)
 {
-    int64_t b;
+    real_bits b;
     memcpy(&b, &x, sizeof b);
-    return b & INT64_MAX;
+    return b & REAL_BITS_MAX;
 }
 
 /* x, or a zero of x's sign when x is subnormal: the optimizers store no
  * subnormal parameter or state, on every processor (fpmode.h). Integer work only, so that it
  * vectorises and raises no floating-point exception. */
-static inline double mlp__flush_subnormal(double x)
+static inline real mlp__flush_subnormal(real x)
 {
-    const int64_t smallest_normal = 0x0010000000000000; /* DBL_MIN */
-    int64_t b;
+    real_bits b;
     memcpy(&b, &x, sizeof b);
-    int64_t keep = -(int64_t)((b & INT64_MAX) >= smallest_normal);
-    b &= keep | INT64_MIN;
+    real_bits keep = -(real_bits)((b & REAL_BITS_MAX) >= REAL_MIN_BITS);
+    b &= keep | REAL_BITS_MIN;
     memcpy(&x, &b, sizeof x);
     return x;
 }

@@ -67,9 +67,9 @@ mlp_status mlp__ws_reserve(struct mlp_workspace *ws, size_t batch)
         per_sample += 2 * ws->sizes[l];
     size_t count, bytes;
     if (batch > mlp__blas_max_dim() || !mlp__mul_ok(batch, per_sample, &count) ||
-        !mlp__mul_ok(count, sizeof(double), &bytes))
+        !mlp__mul_ok(count, sizeof(real), &bytes))
         return MLP_ERR_ARG;
-    double *work = mlp__malloc(bytes);
+    real *work = mlp__malloc(bytes);
     if (!work)
         return MLP_ERR_NOMEM;
 
@@ -100,9 +100,9 @@ mlp_status mlp__ws_reserve_deriv(struct mlp_workspace *ws, size_t rows)
     size_t count, bytes;
     if (rows > mlp__blas_max_dim() ||
         !mlp__mul_ok(rows, 2 * ws->max_width, &count) ||
-        !mlp__mul_ok(count, sizeof(double), &bytes))
+        !mlp__mul_ok(count, sizeof(real), &bytes))
         return MLP_ERR_ARG;
-    double *deriv = mlp__malloc(bytes);
+    real *deriv = mlp__malloc(bytes);
     if (!deriv)
         return MLP_ERR_NOMEM;
     mlp__free(ws->deriv);
@@ -117,7 +117,7 @@ mlp_status mlp__reserve(struct mlp *net, size_t batch)
 }
 
 mlp_status mlp__check_batch(const struct mlp *net, struct mlp_workspace *ws,
-                            size_t batch, const double **X, const double **T)
+                            size_t batch, const real **X, const real **T)
 {
     if (batch == 0)
         return MLP_ERR_ARG;

@@ -78,18 +78,18 @@ void remove_dir(char *dir)
     free(dir);
 }
 
-void fill(double *x, size_t n, unsigned seed)
+void fill(real *x, size_t n, unsigned seed)
 {
     /* Deterministic, in (-1, 1); no library code involved. */
     unsigned s = seed * 2654435761u + 12345u;
     for (size_t i = 0; i < n; i++) {
         s = s * 1103515245u + 12345u;
-        x[i] = ((double)(s >> 8) / (double)(1u << 24)) * 2.0 - 1.0;
+        x[i] = ((real)(s >> 8) / (real)(1u << 24)) * 2.0 - 1.0;
     }
 }
 
 /* A batch of targets that suit the loss: one-hot rows for cross-entropy. */
-void targets(double *T, size_t batch, size_t n_out, mlp_loss loss)
+void targets(real *T, size_t batch, size_t n_out, mlp_loss loss)
 {
     fill(T, batch * n_out, 99);
     if (loss == MLP_CROSS_ENTROPY)
@@ -120,7 +120,7 @@ void assert_same_network(mlp_t *a, mlp_t *b)
     ck_assert_int_eq(mlp_loss_kind(a), mlp_loss_kind(b));
     ck_assert_uint_eq(mlp_n_params(a), mlp_n_params(b));
     ck_assert_mem_eq(mlp_params(a), mlp_params(b),
-                     mlp_n_params(a) * sizeof(double));
+                     mlp_n_params(a) * sizeof(real));
 }
 
 /* A network that loaded from a damaged file must still be usable: finite
@@ -129,11 +129,11 @@ void assert_same_network(mlp_t *a, mlp_t *b)
 void assert_usable(mlp_t *net)
 {
     ck_assert_uint_ge(mlp_n_layers(net), 1);
-    const double *p = mlp_params(net);
+    const real *p = mlp_params(net);
     for (size_t i = 0; i < mlp_n_params(net); i++)
         ck_assert(isfinite(p[i]));
     size_t n_in = mlp_layer_size(net, 0), n_out = mlp_layer_size(net, mlp_n_layers(net));
-    double *X = calloc(n_in, sizeof *X), *Y = calloc(n_out, sizeof *Y);
+    real *X = calloc(n_in, sizeof *X), *Y = calloc(n_out, sizeof *Y);
     ck_assert(X && Y);
     mlp_status s = mlp_predict(net, 1, X, Y);
     /* Finite but huge weights may overflow: that is reported, not hidden. */
@@ -183,8 +183,8 @@ mlp_t *make_net(const struct config *c, uint64_t seed)
     ck_assert_int_eq(mlp_set_weight_decay(net, c->weight_decay), MLP_OK);
     /* Input scaling always, output scaling for regression outputs: the
      * file must carry both. */
-    const double in_mean[] = { 0.5, -0.25, 2.0 }, in_std[] = { 2.0, 0.5, 4.0 };
-    const double out_mean[] = { 10.0, -1.0, 0.25 }, out_std[] = { 7.0, 0.5, 3.0 };
+    const real in_mean[] = { 0.5, -0.25, 2.0 }, in_std[] = { 2.0, 0.5, 4.0 };
+    const real out_mean[] = { 10.0, -1.0, 0.25 }, out_std[] = { 7.0, 0.5, 3.0 };
     bool reg = c->out == MLP_IDENTITY;
     ck_assert_int_eq(mlp_set_scaling(net, in_mean, in_std,
                                      reg ? out_mean : NULL,
@@ -195,17 +195,17 @@ mlp_t *make_net(const struct config *c, uint64_t seed)
 /* The scaling of a and b, bit for bit. */
 void assert_same_scaling(const mlp_t *a, const mlp_t *b)
 {
-    double sa[4][8], sb[4][8];
+    real sa[4][8], sb[4][8];
     ck_assert_int_eq(mlp_get_scaling(a, sa[0], sa[1], sa[2], sa[3]), MLP_OK);
     ck_assert_int_eq(mlp_get_scaling(b, sb[0], sb[1], sb[2], sb[3]), MLP_OK);
     size_t n0 = mlp_layer_size(a, 0), nL = mlp_layer_size(a, mlp_n_layers(a));
     for (int k = 0; k < 4; k++)
-        ck_assert_mem_eq(sa[k], sb[k], (k < 2 ? n0 : nL) * sizeof(double));
+        ck_assert_mem_eq(sa[k], sb[k], (k < 2 ? n0 : nL) * sizeof(real));
 }
 
 void train(mlp_t *net, const struct config *c, int steps)
 {
-    double X[B * 3], T[B * 3];
+    real X[B * 3], T[B * 3];
     fill(X, B * 3, 7);
     targets(T, B, 3, c->loss);
     for (int i = 0; i < steps; i++)

@@ -3,7 +3,7 @@
  * reading and writing whole files, scratch directories, the networks the
  * two suites save (one per optimizer shape and output/loss pairing), and
  * comparisons of what a file must keep. Each fails the running test on
- * any error.
+ * any error. Built in the precision of the suite that uses it.
  */
 #ifndef MLP_TEST_MODEL_FILES_H
 #define MLP_TEST_MODEL_FILES_H
@@ -12,14 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mlp.h"
+#include "test_util.h"
 
 struct config {
     mlp_activation hidden, out;
     mlp_loss loss;
-    double momentum;
+    real momentum;
     bool adam;
-    double weight_decay;
+    real weight_decay;
 };
 
 enum { N_CONFIGS = 9 };
@@ -41,9 +41,9 @@ int count_entries(const char *dir);
 /* Removes dir, the files in it, and frees the name. */
 void remove_dir(char *dir);
 /* Deterministic values in (-1, 1), computed without the library. */
-void fill(double *x, size_t n, unsigned seed);
+void fill(real *x, size_t n, unsigned seed);
 /* A batch of targets that suit the loss: one-hot rows for cross-entropy. */
-void targets(double *T, size_t batch, size_t n_out, mlp_loss loss);
+void targets(real *T, size_t batch, size_t n_out, mlp_loss loss);
 /* The bytes mlp_save writes for net (through a file, as users do). */
 unsigned char *save_bytes(const mlp_t *net, const char *dir, size_t *size);
 /* Everything a caller can observe of a network that a file must keep. */
@@ -62,7 +62,7 @@ void fix_crc(unsigned char *data, size_t size);
 mlp_t *make_net(const struct config *c, uint64_t seed);
 /* The scaling of a and b, bit for bit. */
 void assert_same_scaling(const mlp_t *a, const mlp_t *b);
-/* `steps` training steps on a fixed batch of 4 rows. */
+/* `steps` training steps on a fixed batch of B rows. */
 void train(mlp_t *net, const struct config *c, int steps);
 
 #endif

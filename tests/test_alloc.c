@@ -31,7 +31,7 @@ static const mlp_activation acts[] = { MLP_RELU, MLP_TANH, MLP_SOFTMAX };
 
 static mlp_t *const poison = (mlp_t *)&poison;
 
-static double X[BIG * N0], T[BIG * NL];
+static real X[BIG * N0], T[BIG * NL];
 
 static void make_data(void)
 {
@@ -85,9 +85,9 @@ END_TEST
 enum op { PREDICT, BACKPROP, TRAIN };
 static const char *const op_name[] = { "predict", "backprop", "train_batch" };
 
-static double Y[BIG * NL];
+static real Y[BIG * NL];
 
-static mlp_status run(mlp_t *net, enum op op, size_t batch, double *cost)
+static mlp_status run(mlp_t *net, enum op op, size_t batch, real *cost)
 {
     switch (op) {
     case PREDICT: return mlp_predict(net, batch, X, Y);
@@ -103,7 +103,7 @@ static mlp_t *fresh(enum op op)
     mlp_t *net = NULL;
     ck_assert_int_eq(create(&net), MLP_OK);
     ck_assert_int_eq(mlp_set_sgd(net, 0.05, op == TRAIN ? 0.9 : 0), MLP_OK);
-    double cost;
+    real cost;
     ck_assert_int_eq(run(net, op, 1, &cost), MLP_OK);
     if (op == TRAIN) /* one more, so that the velocity is not zero */
         ck_assert_int_eq(run(net, op, 1, &cost), MLP_OK);
@@ -122,19 +122,19 @@ START_TEST(test_growth_nomem)
     /* count the allocations of the growth, and the twin's results */
     mlp_t *twin = fresh(op);
     size_t n_params = mlp_n_params(twin);
-    double twin_cost = 0;
+    real twin_cost = 0;
     mlp__fault_inject(0);
     ck_assert_int_eq(run(twin, op, BIG, &twin_cost), MLP_OK);
     unsigned long n = mlp__alloc_calls();
-    double *twin_params = test_doubles(n_params), *twin_grads =
-        test_doubles(n_params), *twin_Y = test_doubles(BIG * NL);
-    memcpy(twin_params, mlp_params(twin), n_params * sizeof(double));
-    memcpy(twin_grads, mlp_grads(twin), n_params * sizeof(double));
+    real *twin_params = test_reals(n_params), *twin_grads =
+        test_reals(n_params), *twin_Y = test_reals(BIG * NL);
+    memcpy(twin_params, mlp_params(twin), n_params * sizeof(real));
+    memcpy(twin_grads, mlp_grads(twin), n_params * sizeof(real));
     memcpy(twin_Y, Y, sizeof Y);
 
     /* once grown, no allocation for a batch no larger */
     mlp__fault_inject(1);
-    double cost;
+    real cost;
     ck_assert_int_eq(run(twin, op, BIG, &cost), MLP_OK);
     ck_assert_int_eq(run(twin, op, 5, &cost), MLP_OK);
     ck_assert_int_eq(run(twin, op, 1, &cost), MLP_OK);
@@ -144,11 +144,11 @@ START_TEST(test_growth_nomem)
     mlp_free(twin);
     ck_assert_int_eq(mlp__live_allocations(), base);
 
-    double *params = test_doubles(n_params), *grads = test_doubles(n_params);
+    real *params = test_reals(n_params), *grads = test_reals(n_params);
     for (unsigned long N = 1; N <= n + 1; N++) {
         mlp_t *net = fresh(op);
-        memcpy(params, mlp_params(net), n_params * sizeof(double));
-        memcpy(grads, mlp_grads(net), n_params * sizeof(double));
+        memcpy(params, mlp_params(net), n_params * sizeof(real));
+        memcpy(grads, mlp_grads(net), n_params * sizeof(real));
         cost = 42;
         mlp__fault_inject(N);
         mlp_status st = run(net, op, BIG, &cost);
@@ -157,11 +157,11 @@ START_TEST(test_growth_nomem)
             ck_assert_msg(st == MLP_ERR_NOMEM, "%s: allocation %lu of %lu "
                           "failed: status %d", op_name[op], N, n, st);
             ck_assert_msg(memcmp(params, mlp_params(net),
-                                 n_params * sizeof(double)) == 0,
+                                 n_params * sizeof(real)) == 0,
                           "%s: allocation %lu of %lu failed: parameters "
                           "changed", op_name[op], N, n);
             ck_assert_msg(memcmp(grads, mlp_grads(net),
-                                 n_params * sizeof(double)) == 0,
+                                 n_params * sizeof(real)) == 0,
                           "%s: allocation %lu of %lu failed: gradients "
                           "changed", op_name[op], N, n);
             ck_assert(cost == 42);
@@ -173,12 +173,12 @@ START_TEST(test_growth_nomem)
         if (op != PREDICT)
             ck_assert_mem_eq(&cost, &twin_cost, sizeof cost);
         ck_assert_mem_eq(mlp_params(net), twin_params,
-                         n_params * sizeof(double));
+                         n_params * sizeof(real));
         if (op == PREDICT)
             ck_assert_mem_eq(Y, twin_Y, sizeof Y);
         if (op == BACKPROP)
             ck_assert_mem_eq(mlp_grads(net), twin_grads,
-                             n_params * sizeof(double));
+                             n_params * sizeof(real));
         mlp_free(net);
         ck_assert_msg(mlp__live_allocations() == base,
                       "%s: allocation %lu of %lu failed: %ld blocks leaked",
@@ -257,7 +257,7 @@ START_TEST(test_set_sgd_nomem_keeps_optimizer)
         ck_assert_int_eq(mlp_train_batch(twin, 8, X, T, NULL), MLP_OK);
     }
     ck_assert_mem_eq(mlp_params(net), mlp_params(twin),
-                     mlp_n_params(net) * sizeof(double));
+                     mlp_n_params(net) * sizeof(real));
     mlp_free(net);
     mlp_free(twin);
     ck_assert_int_eq(mlp__live_allocations(), base);
@@ -279,7 +279,7 @@ START_TEST(test_errors_do_not_leak)
                                 1), MLP_ERR_ARG);
     ck_assert_int_eq(mlp__live_allocations(), base);
     ck_assert_int_eq(create(&net), MLP_OK);
-    double Xbad[BIG * N0];
+    real Xbad[BIG * N0];
     memcpy(Xbad, X, sizeof Xbad);
     Xbad[BIG * N0 - 1] = NAN; /* in the last row */
     ck_assert_int_eq(mlp_predict(net, BIG, Xbad, Y), MLP_ERR_NONFINITE);

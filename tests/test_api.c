@@ -141,7 +141,7 @@ START_TEST(test_accessors)
 
     size_t n = 5 * 3 + 5 + 4 * 5 + 4 + 2 * 4 + 2;
     ck_assert_uint_eq(mlp_n_params(net), n);
-    double *p = mlp_params(net), *g = mlp_grads(net);
+    real *p = mlp_params(net), *g = mlp_grads(net);
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(g);
     /* layout W1, b1, W2, b2, W3, b3 in both arrays */
@@ -200,8 +200,8 @@ END_TEST
 typedef struct fixture {
     mlp_t *net;
     size_t n;
-    double X[BATCH * N0], T[BATCH * NL], Y[BATCH * NL];
-    double *params, *grads; /* copies taken by snapshot() */
+    real X[BATCH * N0], T[BATCH * NL], Y[BATCH * NL];
+    real *params, *grads; /* copies taken by snapshot() */
 } fixture;
 
 /* A 3-5-2 tanh/sigmoid MSE network that has seen one backprop (so that its
@@ -221,23 +221,23 @@ static void setup(fixture *f)
     ck_assert_int_eq(mlp_backprop(f->net, BATCH, f->X, f->T, NULL), MLP_OK);
     ck_assert_int_eq(mlp_step(f->net), MLP_OK);
     ck_assert_int_eq(mlp_backprop(f->net, BATCH, f->X, f->T, NULL), MLP_OK);
-    f->params = test_doubles(f->n);
-    f->grads = test_doubles(f->n);
+    f->params = test_reals(f->n);
+    f->grads = test_reals(f->n);
 }
 
 static void snapshot(fixture *f)
 {
-    memcpy(f->params, mlp_params(f->net), f->n * sizeof(double));
-    memcpy(f->grads, mlp_grads(f->net), f->n * sizeof(double));
+    memcpy(f->params, mlp_params(f->net), f->n * sizeof(real));
+    memcpy(f->grads, mlp_grads(f->net), f->n * sizeof(real));
 }
 
 static void assert_unchanged(const fixture *f, const char *what)
 {
     ck_assert_msg(memcmp(f->params, mlp_params(f->net),
-                         f->n * sizeof(double)) == 0,
+                         f->n * sizeof(real)) == 0,
                   "%s changed the parameters", what);
     ck_assert_msg(memcmp(f->grads, mlp_grads(f->net),
-                         f->n * sizeof(double)) == 0,
+                         f->n * sizeof(real)) == 0,
                   "%s changed the gradients", what);
 }
 
@@ -283,10 +283,10 @@ START_TEST(test_predict_nonfinite)
     fixture f;
     setup(&f);
     snapshot(&f);
-    const double bad[] = { NAN, INFINITY, -INFINITY };
+    const real bad[] = { NAN, INFINITY, -INFINITY };
     for (size_t b = 0; b < 3; b++) {
         for (size_t k = 0; k < BATCH * N0; k += 5) {
-            double X[BATCH * N0];
+            real X[BATCH * N0];
             memcpy(X, f.X, sizeof X);
             X[k] = bad[b];
             EXPECT(mlp_predict(f.net, BATCH, X, f.Y), MLP_ERR_NONFINITE,
@@ -302,7 +302,7 @@ START_TEST(test_backprop_bad_args)
     fixture f;
     setup(&f);
     snapshot(&f);
-    double cost = 42;
+    real cost = 42;
     EXPECT(mlp_backprop(NULL, BATCH, f.X, f.T, &cost), MLP_ERR_ARG,
            "backprop(NULL)");
     EXPECT(mlp_backprop(f.net, BATCH, NULL, f.T, &cost), MLP_ERR_ARG,
@@ -324,10 +324,10 @@ START_TEST(test_backprop_nonfinite)
     fixture f;
     setup(&f);
     snapshot(&f);
-    double cost = 42;
-    const double bad[] = { NAN, INFINITY, -INFINITY };
+    real cost = 42;
+    const real bad[] = { NAN, INFINITY, -INFINITY };
     for (size_t b = 0; b < 3; b++) {
-        double X[BATCH * N0], T[BATCH * NL];
+        real X[BATCH * N0], T[BATCH * NL];
         memcpy(X, f.X, sizeof X);
         X[BATCH * N0 - 1] = bad[b];
         EXPECT(mlp_backprop(f.net, BATCH, X, f.T, &cost), MLP_ERR_NONFINITE,
@@ -342,7 +342,8 @@ START_TEST(test_backprop_nonfinite)
 }
 END_TEST
 
-/* Finite inputs whose cost overflows: (1e200 - 0)² = Inf. */
+/* Finite inputs whose cost overflows: (1e200 - 0)² = Inf (in float
+ * (1e25 - 0)² = Inf). */
 START_TEST(test_backprop_cost_overflow)
 {
     size_t sizes[] = { 1, 1 };
@@ -350,13 +351,14 @@ START_TEST(test_backprop_cost_overflow)
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_MSE, 1), MLP_OK);
     mlp_weights(net, 1)[0] = 1;
-    double x = 1, t = 0, cost = 42, y;
+    real x = 1, t = 0, cost = 42, y;
     ck_assert_int_eq(mlp_backprop(net, 1, &x, &t, &cost), MLP_OK);
     ck_assert(cost == 1);
-    double grads[2], params[2];
+    real grads[2], params[2];
     memcpy(grads, mlp_grads(net), sizeof grads);
     memcpy(params, mlp_params(net), sizeof params);
-    x = 1e200;
+    const real big = (real)TEST_BY_PRECISION(1e200, 1e25);
+    x = big;
     ck_assert_int_eq(mlp_predict(net, 1, &x, &y), MLP_OK);
     cost = 42;
     ck_assert_int_eq(mlp_backprop(net, 1, &x, &t, &cost), MLP_ERR_NONFINITE);
@@ -367,8 +369,8 @@ START_TEST(test_backprop_cost_overflow)
                      MLP_ERR_NONFINITE);
     ck_assert_mem_eq(params, mlp_params(net), sizeof params);
     /* outputs that overflow: predict reports them */
-    mlp_weights(net, 1)[0] = 1e200;
-    params[0] = 1e200;
+    mlp_weights(net, 1)[0] = big;
+    params[0] = big;
     ck_assert_int_eq(mlp_predict(net, 1, &x, &y), MLP_ERR_NONFINITE);
     ck_assert_mem_eq(params, mlp_params(net), sizeof params);
     mlp_free(net);
@@ -378,7 +380,9 @@ END_TEST
 /* Finite inputs, targets, deltas and cost whose gradient overflows:
  * 1-1-1 identity network, x = 1e200, W1 = 1, W2 = 1e-50, y = 0, so
  * a1 = 1e200, ŷ = 1e150, C = 1e300 (finite), dz2 = 2e150 (finite) and
- * dW2 = dz2·a1 = 2e350 = Inf (dW1 = dz1·x = 2e100·1e200 = 2e300). */
+ * dW2 = dz2·a1 = 2e350 = Inf (dW1 = dz1·x = 2e100·1e200 = 2e300).
+ * In float: x = 1e24, W2 = 1e-6, ŷ = 1e18, C = 1e36, dz2 = 2e18,
+ * dW2 = 2e42 = Inf, dW1 = 2e12·1e24 = 2e36. */
 START_TEST(test_backprop_gradient_overflow)
 {
     size_t sizes[] = { 1, 1, 1 };
@@ -386,14 +390,14 @@ START_TEST(test_backprop_gradient_overflow)
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sizes, acts, MLP_MSE, 1), MLP_OK);
     mlp_weights(net, 1)[0] = 1;
-    mlp_weights(net, 2)[0] = 1e-50;
-    double x = 1, t = 0, cost = 42, y;
+    mlp_weights(net, 2)[0] = (real)TEST_BY_PRECISION(1e-50, 1e-6);
+    real x = 1, t = 0, cost = 42, y;
     ck_assert_int_eq(mlp_backprop(net, 1, &x, &t, &cost), MLP_OK);
-    double params[4];
+    real params[4];
     memcpy(params, mlp_params(net), sizeof params);
-    x = 1e200;
+    x = (real)TEST_BY_PRECISION(1e200, 1e24);
     ck_assert_int_eq(mlp_predict(net, 1, &x, &y), MLP_OK);
-    ck_assert(y == 1e150);
+    ck_assert(y == (real)(x * mlp_weights(net, 2)[0]));
     cost = 42;
     mlp_status st = mlp_backprop(net, 1, &x, &t, &cost);
     ck_assert_msg(st == MLP_ERR_NONFINITE,
@@ -419,7 +423,7 @@ START_TEST(test_train_batch_bad_args)
     fixture f;
     setup(&f);
     snapshot(&f);
-    double cost = 42;
+    real cost = 42;
     EXPECT(mlp_train_batch(NULL, BATCH, f.X, f.T, &cost), MLP_ERR_ARG,
            "train_batch(NULL)");
     EXPECT(mlp_train_batch(f.net, BATCH, NULL, f.T, &cost), MLP_ERR_ARG,
@@ -431,7 +435,7 @@ START_TEST(test_train_batch_bad_args)
     for (size_t k = 0; k < N_OVERFLOW; k++)
         EXPECT(mlp_train_batch(f.net, overflow_batches[k], f.X, f.T, &cost),
                MLP_ERR_ARG, "train_batch batch*n overflow");
-    double X[BATCH * N0], T[BATCH * NL];
+    real X[BATCH * N0], T[BATCH * NL];
     memcpy(X, f.X, sizeof X);
     X[1] = NAN;
     EXPECT(mlp_train_batch(f.net, BATCH, X, f.T, &cost), MLP_ERR_NONFINITE,
@@ -450,10 +454,10 @@ START_TEST(test_set_sgd_bad_args)
     setup(&f);
     snapshot(&f);
     EXPECT(mlp_set_sgd(NULL, 0.1, 0), MLP_ERR_ARG, "set_sgd(NULL)");
-    const double bad_lr[] = { 0, -0.1, -0.0, NAN, INFINITY, -INFINITY };
+    const real bad_lr[] = { 0, -0.1, -0.0, NAN, INFINITY, -INFINITY };
     for (size_t k = 0; k < 6; k++)
         EXPECT(mlp_set_sgd(f.net, bad_lr[k], 0), MLP_ERR_ARG, "set_sgd lr");
-    const double bad_mu[] = { -0.1, 1, 1.5, NAN, INFINITY, -INFINITY };
+    const real bad_mu[] = { -0.1, 1, 1.5, NAN, INFINITY, -INFINITY };
     for (size_t k = 0; k < 6; k++)
         EXPECT(mlp_set_sgd(f.net, 0.1, bad_mu[k]), MLP_ERR_ARG,
                "set_sgd momentum");
@@ -478,7 +482,7 @@ START_TEST(test_set_sgd_failure_keeps_state)
         ck_assert_int_eq(mlp_step(b.net), MLP_OK);
     }
     ck_assert_mem_eq(mlp_params(a.net), mlp_params(b.net),
-                     a.n * sizeof(double));
+                     a.n * sizeof(real));
     teardown(&a);
     teardown(&b);
 }
@@ -490,19 +494,21 @@ START_TEST(test_step_bad)
     setup(&f);
     ck_assert_int_eq(mlp_step(NULL), MLP_ERR_ARG);
     /* a non-finite gradient: nothing changes */
-    double *g = mlp_grads(f.net);
-    const double bad[] = { NAN, INFINITY, -INFINITY };
+    real *g = mlp_grads(f.net);
+    const real bad[] = { NAN, INFINITY, -INFINITY };
     for (size_t b = 0; b < 3; b++) {
-        double saved = g[f.n - 1 - b];
+        real saved = g[f.n - 1 - b];
         g[f.n - 1 - b] = bad[b];
         snapshot(&f);
         EXPECT(mlp_step(f.net), MLP_ERR_NONFINITE, "step non-finite grad");
         g[f.n - 1 - b] = saved;
     }
-    /* an update that overflows: lr·g = 1e300 · 1e300 = Inf for θ_0 while
-     * every other θ_k - lr·g_k is finite: nothing may be written */
-    ck_assert_int_eq(mlp_set_sgd(f.net, 1e300, 0), MLP_OK);
-    g[0] = 1e300;
+    /* an update that overflows: lr·g = 1e300 · 1e300 = Inf (in float
+     * 1e30 · 1e30) for θ_0 while every other θ_k - lr·g_k is finite:
+     * nothing may be written */
+    ck_assert_int_eq(mlp_set_sgd(f.net, TEST_BY_PRECISION(1e300, 1e30), 0),
+                     MLP_OK);
+    g[0] = (real)TEST_BY_PRECISION(1e300, 1e30);
     snapshot(&f);
     EXPECT(mlp_step(f.net), MLP_ERR_NONFINITE, "step overflowing update");
     teardown(&f);

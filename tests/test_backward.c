@@ -6,7 +6,7 @@
  *    pair (hidden sigmoid/tanh/relu/identity; output sigmoid/tanh/relu/
  *    identity with MSE, softmax or sigmoid with cross-entropy), batches of
  *    1, 2, 7 and 33. Gradients and cost must agree to a relative 1e-12:
- *    both compute the same expressions in double, only the order of the
+ *    both compute the same expressions in real, only the order of the
  *    sums differs (BLAS blocks and vectorises them), which moves each
  *    result by a few ulps per operation, growing with the depth and the
  *    length of the sums (<= 40 units, <= 33 samples): far below 1e-12
@@ -28,15 +28,24 @@
 #include "reference/naive.h"
 #include "test_util.h"
 
-#define NAIVE_TOL 1e-12
-#define FD_TOL 1e-6
+#define NAIVE_TOL TEST_ULPS(1e-12)
+#define FD_TOL TEST_BY_PRECISION(1e-6, 2e-3)
+/* In float the step is eps_f^(1/3) ~ 5e-3 (the best balance of
+ * truncation h^2 and rounding eps C / h), the cost itself carries a
+ * rounding of ~1e-6 C (its forward pass), so the difference quotient is
+ * good to ~1e-6 C / h ~ 2.5e-4 C plus h^2 ~ 2.5e-5: a relative 2e-3 with
+ * a floor of 1e-3 C. Still far below the O(1) error of a wrong term; the
+ * float gradients are held to ~1e-6 by the comparison with double
+ * (test_precision.c). */
+#define FD_STEP TEST_BY_PRECISION(1e-6, 5e-3)
+#define FD_FLOOR TEST_BY_PRECISION(1e-9, 1e-3)
 
 
 /* Compares the network's gradients with the reference block by block. */
 static void compare_grads(mlp_t *net, const test_shape *shape,
-                          const double *want, const char *ctx)
+                          const real *want, const char *ctx)
 {
-    const double *got = mlp_grads(net);
+    const real *got = mlp_grads(net);
     size_t off = 0;
     char what[160];
     for (size_t l = 1; l <= shape->n_layers; l++) {
@@ -68,16 +77,16 @@ static void check_against_naive(const test_shape *shape, size_t batch,
     ck_assert_uint_eq(n_params, naive_n_params(shape->n_layers, shape->sizes));
 
     /* Random biases too (they start at 0), so that forgetting one shows. */
-    double *params = mlp_params(net);
+    real *params = mlp_params(net);
     test_fill_uniform(&rng, params, n_params, -1, 1);
 
     size_t n0 = shape->sizes[0], nL = shape->sizes[shape->n_layers];
-    double *X = test_doubles(batch * n0), *T = test_doubles(batch * nL);
-    double *want = test_doubles(n_params);
+    real *X = test_reals(batch * n0), *T = test_reals(batch * nL);
+    real *want = test_reals(n_params);
     test_fill_uniform(&rng, X, batch * n0, -1, 1);
     test_fill_targets(&rng, shape, batch, T);
 
-    double cost = NAN, want_cost = NAN;
+    real cost = NAN, want_cost = NAN;
     st = mlp_backprop(net, batch, X, T, &cost);
     ck_assert_msg(st == MLP_OK, "mlp_backprop: %s", mlp_strerror(st));
     ck_assert_int_eq(naive_backprop(shape->n_layers, shape->sizes, acts,
@@ -93,7 +102,7 @@ static void check_against_naive(const test_shape *shape, size_t batch,
     compare_grads(net, shape, want, ctx);
 
     /* The cost pointer is optional and does not change the gradients. */
-    double *first = test_doubles(n_params);
+    real *first = test_reals(n_params);
     memcpy(first, mlp_grads(net), n_params * sizeof *first);
     ck_assert_int_eq(mlp_backprop(net, batch, X, T, NULL), MLP_OK);
     ck_assert_mem_eq(first, mlp_grads(net), n_params * sizeof *first);
@@ -173,25 +182,25 @@ START_TEST(test_finite_differences)
                                   test_outputs[o].out, test_outputs[o].loss);
                 mlp_t *net = test_create(&shape, seed);
                 size_t n = mlp_n_params(net);
-                double *theta = mlp_params(net);
+                real *theta = mlp_params(net);
                 test_fill_uniform(&rng, theta, n, -1, 1);
                 size_t n0 = shape.sizes[0], nL = shape.sizes[depth];
-                double *X = test_doubles(batch * n0);
-                double *T = test_doubles(batch * nL);
-                double *g = test_doubles(n);
+                real *X = test_reals(batch * n0);
+                real *T = test_reals(batch * nL);
+                real *g = test_reals(n);
                 test_fill_uniform(&rng, X, batch * n0, -1, 1);
                 test_fill_targets(&rng, &shape, batch, T);
 
-                double cost;
+                real cost;
                 ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cost),
                                  MLP_OK);
                 memcpy(g, mlp_grads(net), n * sizeof *g);
-                double gscale = test_max_abs(g, n);
+                real gscale = test_max_abs(g, n);
 
                 for (size_t k = 0; k < n; k++) {
-                    double saved = theta[k];
-                    double step = 1e-6 * fmax(1, fabs(saved));
-                    double cp, cm;
+                    real saved = theta[k];
+                    real step = FD_STEP * fmax(1, fabs(saved));
+                    real cp, cm;
                     theta[k] = saved + step;
                     ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cp),
                                      MLP_OK);
@@ -199,9 +208,9 @@ START_TEST(test_finite_differences)
                     ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cm),
                                      MLP_OK);
                     theta[k] = saved;
-                    double fd = (cp - cm) / (2 * step);
+                    real fd = (cp - cm) / (2 * step);
                     double bound = FD_TOL * (fabs(g[k]) + gscale)
-                                   + 1e-9 * fabs(cost);
+                                   + FD_FLOOR * fabs(cost);
                     ck_assert_msg(fabs(fd - g[k]) <= bound,
                                   "L=%zu out=%d loss=%d hidden=%d B=%zu "
                                   "param %zu of %zu: analytic %.12g, "
@@ -232,26 +241,26 @@ START_TEST(test_batch_is_mean_of_samples)
     size_t n = mlp_n_params(net), B = 5;
     size_t n0 = shape.sizes[0], nL = shape.sizes[3];
     test_fill_uniform(&rng, mlp_params(net), n, -1, 1);
-    double *X = test_doubles(B * n0), *T = test_doubles(B * nL);
-    double *mean = test_doubles(n), *batch = test_doubles(n);
+    real *X = test_reals(B * n0), *T = test_reals(B * nL);
+    real *mean = test_reals(n), *batch = test_reals(n);
     test_fill_uniform(&rng, X, B * n0, -1, 1);
     test_fill_targets(&rng, &shape, B, T);
-    double cost_sum = 0, c, cost;
+    real cost_sum = 0, c, cost;
     for (size_t s = 0; s < B; s++) {
         ck_assert_int_eq(mlp_backprop(net, 1, X + s * n0, T + s * nL, &c),
                          MLP_OK);
         cost_sum += c;
         for (size_t k = 0; k < n; k++)
-            mean[k] += mlp_grads(net)[k] / (double)B;
+            mean[k] += mlp_grads(net)[k] / (real)B;
     }
     ck_assert_int_eq(mlp_backprop(net, B, X, T, &cost), MLP_OK);
     memcpy(batch, mlp_grads(net), n * sizeof *batch);
     test_assert_close("batch gradient", batch, mean, n, NAIVE_TOL,
                       test_max_abs(mean, n));
-    ck_assert_msg(fabs(cost - cost_sum / (double)B)
-                      <= NAIVE_TOL * cost_sum / (double)B,
+    ck_assert_msg(fabs(cost - cost_sum / (real)B)
+                      <= NAIVE_TOL * cost_sum / (real)B,
                   "cost %.17g, mean of sample costs %.17g", cost,
-                  cost_sum / (double)B);
+                  cost_sum / (real)B);
     free(X);
     free(T);
     free(mean);

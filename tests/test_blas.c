@@ -57,8 +57,8 @@ static double b_at(enum product p, const double *B, size_t l, size_t j,
 static void check_product(enum product p, size_t m, size_t n, size_t k,
                           double alpha, double beta, test_rng *rng)
 {
-    double *A = test_doubles(m * k), *B = test_doubles(k * n);
-    double *C = test_doubles(m * n), *C0 = test_doubles(m * n);
+    double *A = test_reals(m * k), *B = test_reals(k * n);
+    double *C = test_reals(m * n), *C0 = test_reals(m * n);
     test_fill_uniform(rng, A, m * k, -1, 1);
     test_fill_uniform(rng, B, k * n, -1, 1);
     test_fill_uniform(rng, C0, m * n, -1, 1);
@@ -179,7 +179,7 @@ START_TEST(test_request_is_capped)
     const size_t sizes[] = { 256, 256, 256 };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
-    double *X = test_doubles(256 * 256), *Y = test_doubles(256 * 256);
+    real *X = test_reals(256 * 256), *Y = test_reals(256 * 256);
     ck_assert_int_eq(mlp_predict(net, 256, X, Y), MLP_OK);
     ck_assert_uint_le(os_threads(), cpus + 1);
     ck_assert_int_eq(mlp_set_blas_threads(1), MLP_OK);

@@ -52,7 +52,7 @@ START_TEST(round_trip)
     assert_same_scaling(net, loaded);
 
     /* Predictions bitwise equal. */
-    double X[B * 3], Ya[B * 3], Yb[B * 3];
+    real X[B * 3], Ya[B * 3], Yb[B * 3];
     fill(X, B * 3, 11);
     ck_assert_int_eq(mlp_predict(net, B, X, Ya), MLP_OK);
     ck_assert_int_eq(mlp_predict(loaded, B, X, Yb), MLP_OK);
@@ -70,7 +70,7 @@ START_TEST(round_trip)
     train(net, c, 2);
     train(loaded, c, 2);
     ck_assert_mem_eq(mlp_params(net), mlp_params(loaded),
-                     mlp_n_params(net) * sizeof(double));
+                     mlp_n_params(net) * sizeof(real));
 
     /* Saving over an existing file replaces it. */
     ck_assert_int_eq(mlp_save(loaded, path), MLP_OK);
@@ -106,6 +106,76 @@ static char *twin_of(const char *path)
     return twin;
 }
 
+#ifdef MLP_SINGLE
+/* The float build writes float32 files: a corpus file's twin is then
+ * corpus-f32-NN.mlp, when the corpus has one (its model is made of
+ * float32 values, so every encoding of it rounds to exactly that file);
+ * NULL otherwise. */
+static char *float_twin_of(const char *path)
+{
+    char *twin = twin_of(path), *at = strstr(twin, "corpus-");
+    char *f32 = malloc(strlen(twin) + 5);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_ptr_nonnull(f32);
+    size_t head = (size_t)(at - twin);
+    memcpy(f32, twin, head);
+    sprintf(f32 + head, "corpus-f32-%s", at + strlen("corpus-"));
+    free(twin);
+    for (int i = 0; i < n_corpus; i++)
+        if (strcmp(corpus[i], f32) == 0)
+            return f32;
+    free(f32);
+    return NULL;
+}
+
+/* A corpus file with a float32 twin loads into a float network and
+ * re-saves as that twin. The others hold float64 values (the writer puts
+ * DBL_MAX and 5e-324 among them): each either loads, rounding to nearest,
+ * and re-saves as a float32 file that loads and saves again to the same
+ * bytes, or holds a value beyond float's range and is MLP_ERR_FORMAT
+ * (test_precision.c checks that case on a value placed on purpose). */
+START_TEST(python_corpus)
+{
+    char *dir = make_dir();
+    int twinned = 0;
+    for (int i = 0; i < n_corpus; i++) {
+        size_t size, size2, size3;
+        unsigned char *data = read_all(corpus[i], &size);
+        mlp_t *net, *back;
+        char *twin_path = float_twin_of(corpus[i]);
+        mlp_status st = mlp_load_buffer(&net, data, size);
+        ck_assert_msg(st == MLP_OK || (!twin_path && st == MLP_ERR_FORMAT),
+                      "%s: %s", corpus[i], mlp_strerror(st));
+        if (st != MLP_OK) {
+            ck_assert_ptr_null(net);
+            free(data);
+            continue;
+        }
+        unsigned char *again = save_bytes(net, dir, &size2);
+        if (twin_path) {
+            size_t twin_size;
+            unsigned char *twin = read_all(twin_path, &twin_size);
+            ck_assert_uint_eq(twin_size, size2);
+            ck_assert_mem_eq(twin, again, size2);
+            free(twin);
+            twinned++;
+        }
+        ck_assert_int_eq(mlp_load_buffer(&back, again, size2), MLP_OK);
+        unsigned char *third = save_bytes(back, dir, &size3);
+        ck_assert_uint_eq(size3, size2);
+        ck_assert_mem_eq(third, again, size2);
+        mlp_free(back);
+        mlp_free(net);
+        free(third);
+        free(again);
+        free(data);
+        free(twin_path);
+    }
+    ck_assert(n_corpus == 0 || twinned >= 3);
+    remove_dir(dir);
+}
+END_TEST
+#else
 /* Files from the independent Python writer load and re-save as their
  * twins: unchanged for version 2 float64 files, and for version 1 and
  * float32 files the version 2 float64 encoding of the same model. */
@@ -139,6 +209,7 @@ START_TEST(python_corpus)
     ck_assert_int_eq(mlp__live_allocations(), 0);
 }
 END_TEST
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Damaged files                                                             */
@@ -269,6 +340,16 @@ START_TEST(newer_version_refused)
 }
 END_TEST
 
+/* The element width of this build's files, the other element type, and
+ * where the parameters of the file below start (after 2 (3 + 3) scaling
+ * entries). */
+enum { W = sizeof(real), PARAMS_AT = 132 + W * 12 };
+#ifdef MLP_SINGLE
+#define OTHER_ELEM MLP__ELEM_F64
+#else
+#define OTHER_ELEM MLP__ELEM_F32
+#endif
+
 /* Forged files whose every field is checked one at a time. */
 START_TEST(forged_fields)
 {
@@ -280,10 +361,11 @@ START_TEST(forged_fields)
      * 20..51, activations 52..63, loss 64, optimizer 68, lr 72, momentum
      * 80, betas 88/96, epsilon 104, weight decay 112, t 120, S 128,
      * scaling 132..227 (2 (3 + 3) doubles), parameters from 228 (P = 59),
-     * the velocity from 228 + 8 * 59. */
+     * the velocity from 228 + 8 * 59; in a float build the elements are
+     * 4 bytes wide (element type 1), so the parameters start at 180. */
     struct { size_t offset; uint32_t value; } edits[] = {
         { 12, 2 },                 /* unknown element type */
-        { 12, 1 },                 /* float32: the length disagrees */
+        { 12, OTHER_ELEM },        /* the other width: the length disagrees */
         { 16, 0 },                 /* L = 0 */
         { 16, 4 },                 /* L disagrees with the rest */
         { 16, 0xffffffffu },       /* L absurd */
@@ -308,23 +390,30 @@ START_TEST(forged_fields)
         ck_assert_msg(mlp_load_buffer(&net, copy, size) == MLP_ERR_FORMAT,
                       "edit %zu accepted", i);
     }
-    /* Non-finite or out-of-range reals. */
+    /* Non-finite or out-of-range numbers: hyper-parameters (always
+     * float64) and elements (W bytes wide). */
     const double bad[] = { NAN, INFINITY, -INFINITY };
-    /* lr, momentum, weight decay, an input mean, an input std, an output
+    const real bad_elem[] = { NAN, INFINITY, -INFINITY };
+    /* lr, momentum, weight decay; an input mean, an input std, an output
      * std, a weight, a velocity entry (P = 59) */
-    const size_t real_at[] = { 72, 80, 112, 132 + 8, 132 + 8 * 4,
-                               132 + 8 * 11, 228 + 8 * 7,
-                               228 + 8 * 59 + 8 * 3 };
-    for (size_t i = 0; i < sizeof real_at / sizeof real_at[0]; i++) {
+    const size_t f64_at[] = { 72, 80, 112 };
+    const size_t elem_at[] = { 132 + W, 132 + W * 4, 132 + W * 11,
+                               PARAMS_AT + W * 7, PARAMS_AT + W * (59 + 3) };
+    for (size_t i = 0; i < 3 + 5; i++) {
         for (size_t j = 0; j < 3; j++) {
             memcpy(copy, data, size);
-            memcpy(copy + real_at[i], &bad[j], 8); /* little-endian hosts */
+            /* little-endian hosts */
+            if (i < 3)
+                memcpy(copy + f64_at[i], &bad[j], 8);
+            else
+                memcpy(copy + elem_at[i - 3], &bad_elem[j], W);
             fix_crc(copy, size);
             mlp_t *net;
             ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
         }
     }
     const double lr_bad[] = { 0.0, -1.0 }, mom_bad[] = { 1.0, -0.5 };
+    const real std_bad[] = { 0.0, -1.0 };
     for (size_t j = 0; j < 2; j++) {
         mlp_t *net;
         memcpy(copy, data, size);
@@ -343,11 +432,11 @@ START_TEST(forged_fields)
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
         /* An input std of 0 or -1 (a mean of 0 or -1 is fine). */
         memcpy(copy, data, size);
-        memcpy(copy + 132 + 8 * 3, &lr_bad[j], 8);
+        memcpy(copy + 132 + W * 3, &std_bad[j], W);
         fix_crc(copy, size);
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
         memcpy(copy, data, size);
-        memcpy(copy + 132, &lr_bad[j], 8);
+        memcpy(copy + 132, &std_bad[j], W);
         fix_crc(copy, size);
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_OK);
         mlp_free(net);
@@ -507,11 +596,11 @@ START_TEST(clone_is_bitwise)
     assert_same_network(twin, copy);
     assert_same_scaling(twin, copy);
     ck_assert_mem_eq(mlp_grads(twin), mlp_grads(copy),
-                     mlp_n_params(twin) * sizeof(double));
+                     mlp_n_params(twin) * sizeof(real));
     train(twin, c, 3);
     train(copy, c, 3);
     ck_assert_mem_eq(mlp_params(twin), mlp_params(copy),
-                     mlp_n_params(twin) * sizeof(double));
+                     mlp_n_params(twin) * sizeof(real));
     size_t n = mlp_saved_size(twin);
     unsigned char *a = malloc(n), *b = malloc(n);
     ck_assert(a && b && mlp_saved_size(copy) == n);

@@ -12,7 +12,7 @@
 #include "alloc.h"
 
 enum { N = 60, NI = 3, NO = 2 };
-static double X[N * NI], T[N * NO];
+static real X[N * NI], T[N * NO];
 static const size_t sizes[] = { NI, 6, NO };
 static const mlp_activation acts[] = { MLP_TANH, MLP_IDENTITY };
 
@@ -21,7 +21,7 @@ static void make_data(void)
 {
     for (size_t i = 0; i < N; i++) {
         for (size_t j = 0; j < NI; j++)
-            X[i * NI + j] = sin(0.37 * (double)(i * NI + j) + 0.5);
+            X[i * NI + j] = sin(0.37 * (real)(i * NI + j) + 0.5);
         T[i * NO] = 0.5 * X[i * NI] - 0.3 * X[i * NI + 1];
         T[i * NO + 1] = X[i * NI + 2] * X[i * NI];
     }
@@ -35,7 +35,7 @@ static mlp_t *make(void)
     return net;
 }
 
-static size_t bytes(mlp_t *net) { return mlp_n_params(net) * sizeof(double); }
+static size_t bytes(mlp_t *net) { return mlp_n_params(net) * sizeof(real); }
 
 START_TEST(test_reproducible_from_seed)
 {
@@ -70,12 +70,12 @@ START_TEST(test_epoch_visits_every_sample)
     o.seed = 5;
     mlp_fit_result r;
     ck_assert_int_eq(mlp_fit(a, N, X, T, &o, &r), MLP_OK);
-    double cost = 0;
+    real cost = 0;
     for (int e = 0; e < 3; e++)
         ck_assert_int_eq(mlp_train_batch(b, N, X, T, &cost), MLP_OK);
     for (size_t i = 0; i < mlp_n_params(a); i++)
-        ck_assert_double_eq_tol(mlp_params(a)[i], mlp_params(b)[i], 1e-12);
-    ck_assert_double_eq_tol(r.train_cost, cost, 1e-12);
+        ck_assert_double_eq_tol(mlp_params(a)[i], mlp_params(b)[i], TEST_ULPS(1e-12));
+    ck_assert_double_eq_tol(r.train_cost, cost, TEST_ULPS(1e-12));
     ck_assert_uint_eq(r.epochs_run, 3);
     ck_assert_int_eq(r.stop, MLP_FIT_COMPLETED);
     ck_assert(isnan(r.val_cost));
@@ -136,7 +136,7 @@ END_TEST
 struct record {
     int calls, stop_at, epoch_ends;
     size_t last_epoch, last_batch, batches;
-    double last_elapsed;
+    real last_elapsed;
     int bad;
 };
 
@@ -229,7 +229,7 @@ START_TEST(test_nonfinite_stops)
 
     /* A NaN target in a one-batch fit: nothing is trained at all. */
     mlp_t *b = make();
-    double *before = malloc(bytes(b)), *Tbad = malloc(sizeof T);
+    real *before = malloc(bytes(b)), *Tbad = malloc(sizeof T);
     memcpy(before, mlp_params(b), bytes(b));
     memcpy(Tbad, T, sizeof T);
     Tbad[17] = NAN;
@@ -280,14 +280,14 @@ END_TEST
 START_TEST(test_overflowing_n)
 {
     mlp_t *net = make();
-    double *before = malloc(bytes(net));
+    real *before = malloc(bytes(net));
     memcpy(before, mlp_params(net), bytes(net));
     mlp_fit_options o;
     mlp_fit_defaults(&o);
     const size_t huge[] = {
         SIZE_MAX,
         SIZE_MAX / sizeof(size_t) + 1,       /* the index array wraps */
-        SIZE_MAX / (NI * sizeof(double)) + 1 /* n x n_0 doubles wrap */
+        SIZE_MAX / (NI * sizeof(real)) + 1 /* n x n_0 doubles wrap */
     };
     long live = mlp__live_allocations();
     for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
@@ -349,7 +349,7 @@ START_TEST(test_documented_order)
     for (size_t i = 0; i < N; i++)
         idx[i] = i;
     doc_shuffle(&state, idx, N);
-    static double xb[N * NI], tb[N * NO];
+    static real xb[N * NI], tb[N * NO];
     for (int e = 0; e < 2; e++) {
         doc_shuffle(&state, idx + n_val, N - n_val);
         for (size_t k = 0; k < N - n_val; k++) {
@@ -370,13 +370,13 @@ END_TEST
  * cost would be out_std^2 = 100 and 0.01 times larger in the two columns. */
 START_TEST(test_validation_in_scaled_units)
 {
-    static const double in_mean[NI] = { 0.2, -0.1, 0.3 },
+    static const real in_mean[NI] = { 0.2, -0.1, 0.3 },
                         in_std[NI] = { 2.0, 0.5, 1.5 },
                         out_mean[NO] = { 1.0, -2.0 }, out_std[NO] = { 10.0, 0.1 };
     mlp_t *a = make(), *b = make();
     ck_assert_int_eq(mlp_set_scaling(a, in_mean, in_std, out_mean, out_std),
                      MLP_OK);
-    static double Xs[N * NI], Ts[N * NO], Tw[N * NO];
+    static real Xs[N * NI], Ts[N * NO], Tw[N * NO];
     for (size_t i = 0; i < N; i++) {
         for (size_t j = 0; j < NI; j++)
             Xs[i * NI + j] = (X[i * NI + j] - in_mean[j]) / in_std[j];
@@ -393,11 +393,11 @@ START_TEST(test_validation_in_scaled_units)
     mlp_fit_result ra, rb;
     ck_assert_int_eq(mlp_fit(a, N, X, Tw, &o, &ra), MLP_OK);
     ck_assert_int_eq(mlp_fit(b, N, Xs, Ts, &o, &rb), MLP_OK);
-    ck_assert_double_eq_tol(ra.val_cost, rb.val_cost, 1e-12 * rb.val_cost);
+    ck_assert_double_eq_tol(ra.val_cost, rb.val_cost, TEST_ULPS(1e-12) * rb.val_cost);
     ck_assert_double_eq_tol(ra.train_cost, rb.train_cost,
-                            1e-12 * rb.train_cost);
+                            TEST_ULPS(1e-12) * rb.train_cost);
     for (size_t i = 0; i < mlp_n_params(a); i++)
-        ck_assert_double_eq_tol(mlp_params(a)[i], mlp_params(b)[i], 1e-12);
+        ck_assert_double_eq_tol(mlp_params(a)[i], mlp_params(b)[i], TEST_ULPS(1e-12));
     mlp_free(a); mlp_free(b);
 }
 END_TEST

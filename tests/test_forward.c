@@ -21,7 +21,7 @@
 #include "reference/naive.h"
 #include "test_util.h"
 
-#define TOL 1e-13
+#define TOL TEST_ULPS(1e-13)
 
 
 START_TEST(test_matches_naive)
@@ -40,8 +40,8 @@ START_TEST(test_matches_naive)
             size_t n = mlp_n_params(net);
             test_fill_uniform(&rng, mlp_params(net), n, -1, 1);
             size_t n0 = shape.sizes[0], nL = shape.sizes[depth];
-            double *X = test_doubles(B * n0);
-            double *Y = test_doubles(B * nL), *want = test_doubles(B * nL);
+            real *X = test_reals(B * n0);
+            real *Y = test_reals(B * nL), *want = test_reals(B * nL);
             test_fill_uniform(&rng, X, B * n0, -2, 2);
 
             mlp_status st = mlp_predict(net, B, X, Y);
@@ -71,7 +71,7 @@ START_TEST(test_default_acts_match_naive)
     ck_assert_int_eq(mlp_create(&net, 3, sizes, NULL, MLP_MSE, 8), MLP_OK);
     size_t n = mlp_n_params(net);
     test_fill_uniform(&rng, mlp_params(net), n, -1, 1);
-    double X[6 * 5], Y[6 * 3], want[6 * 3];
+    real X[6 * 5], Y[6 * 3], want[6 * 3];
     test_fill_uniform(&rng, X, B * 5, -1, 1);
     ck_assert_int_eq(mlp_predict(net, B, X, Y), MLP_OK);
     ck_assert_int_eq(naive_forward(3, sizes, NULL, mlp_params(net), B, X,
@@ -94,8 +94,8 @@ START_TEST(test_batch_equals_rows)
     size_t n = mlp_n_params(net), B = 37;
     test_fill_uniform(&rng, mlp_params(net), n, -1, 1);
     size_t n0 = shape.sizes[0], nL = shape.sizes[3];
-    double *X = test_doubles(B * n0), *Y = test_doubles(B * nL);
-    double *rows = test_doubles(B * nL);
+    real *X = test_reals(B * n0), *Y = test_reals(B * nL);
+    real *rows = test_reals(B * nL);
     test_fill_uniform(&rng, X, B * n0, -1, 1);
     /* rows first (workspace for 1), then the batch (workspace grows) */
     for (size_t s = 0; s < B; s++)
@@ -105,7 +105,7 @@ START_TEST(test_batch_equals_rows)
     test_assert_close("batch vs rows", Y, rows, B * nL, TOL,
                       test_max_abs(rows, B * nL));
     /* and rows again after the larger batch */
-    double *again = test_doubles(nL);
+    real *again = test_reals(nL);
     for (size_t s = 0; s < B; s++) {
         ck_assert_int_eq(mlp_predict(net, 1, X + s * n0, again), MLP_OK);
         ck_assert_mem_eq(again, rows + s * nL, nL * sizeof *again);
@@ -128,9 +128,9 @@ START_TEST(test_deterministic_and_pure)
     mlp_t *net = test_create(&shape, 99);
     size_t n = mlp_n_params(net), B = 11;
     size_t n0 = shape.sizes[0], nL = shape.sizes[2];
-    double *X = test_doubles(B * n0), *T = test_doubles(B * nL);
-    double *Y1 = test_doubles(B * nL), *Y2 = test_doubles(B * nL);
-    double *params = test_doubles(n), *grads = test_doubles(n);
+    real *X = test_reals(B * n0), *T = test_reals(B * nL);
+    real *Y1 = test_reals(B * nL), *Y2 = test_reals(B * nL);
+    real *params = test_reals(n), *grads = test_reals(n);
     test_fill_uniform(&rng, X, B * n0, -1, 1);
     test_fill_targets(&rng, &shape, B, T);
     ck_assert_int_eq(mlp_backprop(net, B, X, T, NULL), MLP_OK);
@@ -144,12 +144,12 @@ START_TEST(test_deterministic_and_pure)
     ck_assert_mem_eq(grads, mlp_grads(net), n * sizeof *grads);
     /* softmax rows are distributions */
     for (size_t s = 0; s < B; s++) {
-        double sum = 0;
+        real sum = 0;
         for (size_t i = 0; i < nL; i++) {
             ck_assert(Y1[s * nL + i] >= 0 && Y1[s * nL + i] <= 1);
             sum += Y1[s * nL + i];
         }
-        ck_assert_double_eq_tol(sum, 1, 1e-14);
+        ck_assert_double_eq_tol(sum, 1, TEST_ULPS(1e-14));
     }
     free(X);
     free(T);
@@ -167,15 +167,15 @@ START_TEST(test_saturation_is_finite)
 {
     size_t sizes[] = { 1, 3 };
     mlp_activation sig[] = { MLP_SIGMOID }, soft[] = { MLP_SOFTMAX };
-    double X[2] = { 1000, -1000 }, Y[6];
+    real X[2] = { 1000, -1000 }, Y[6];
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 1, sizes, sig, MLP_MSE, 1), MLP_OK);
-    double *W = mlp_weights(net, 1);
+    real *W = mlp_weights(net, 1);
     W[0] = 1; W[1] = -1; W[2] = 0.5;
     ck_assert_int_eq(mlp_predict(net, 2, X, Y), MLP_OK);
     /* z = (1000, -1000, 500) then (-1000, 1000, -500): σ is 1 or
      * (e^-1000 underflowing) 0, and σ(-500) = e^-500 ~ 7e-218. */
-    double expect[6] = { 1, 0, 1, 0, 1, 0 };
+    real expect[6] = { 1, 0, 1, 0, 1, 0 };
     for (size_t k = 0; k < 6; k++) {
         ck_assert(Y[k] >= 0 && Y[k] <= 1);
         ck_assert_double_eq_tol(Y[k], expect[k], 1e-200);
@@ -190,7 +190,7 @@ START_TEST(test_saturation_is_finite)
     for (size_t k = 0; k < 6; k++)
         ck_assert(isfinite(Y[k]));
     /* row 0: z = (1000, 999, -1000): e^0, e^-1, ~0 over their sum */
-    double e1 = exp(-1.0);
+    real e1 = exp(-1.0);
     ck_assert_double_eq_tol(Y[0], 1 / (1 + e1), 1e-15);
     ck_assert_double_eq_tol(Y[1], e1 / (1 + e1), 1e-15);
     ck_assert_double_eq_tol(Y[2], 0, 1e-300);

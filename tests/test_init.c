@@ -45,11 +45,11 @@ START_TEST(test_same_seed_same_bits)
     for (size_t s = 0; s < 4; s++) {
         mlp_t *a = make(seeds[s]), *b = make(seeds[s]);
         size_t n = mlp_n_params(a);
-        ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(double));
+        ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(real));
 
         test_rng rng;
         test_rng_seed(&rng, 3);
-        double X[9 * 7], T[9 * 3], Ya[9 * 3], Yb[9 * 3];
+        real X[9 * 7], T[9 * 3], Ya[9 * 3], Yb[9 * 3];
         test_fill_uniform(&rng, X, 9 * 7, -1, 1);
         for (size_t r = 0; r < 9; r++)
             for (size_t c = 0; c < 3; c++)
@@ -60,16 +60,16 @@ START_TEST(test_same_seed_same_bits)
 
         ck_assert_int_eq(mlp_set_sgd(a, 0.1, 0.9), MLP_OK);
         ck_assert_int_eq(mlp_set_sgd(b, 0.1, 0.9), MLP_OK);
-        double ca, cb;
+        real ca, cb;
         for (int k = 0; k < 25; k++) {
             ck_assert_int_eq(mlp_train_batch(a, 9, X, T, &ca), MLP_OK);
             ck_assert_int_eq(mlp_train_batch(b, 9, X, T, &cb), MLP_OK);
             ck_assert_mem_eq(&ca, &cb, sizeof ca);
         }
-        ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(double));
+        ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(real));
         ck_assert_int_eq(mlp_backprop(a, 9, X, T, &ca), MLP_OK);
         ck_assert_int_eq(mlp_backprop(b, 9, X, T, &cb), MLP_OK);
-        ck_assert_mem_eq(mlp_grads(a), mlp_grads(b), n * sizeof(double));
+        ck_assert_mem_eq(mlp_grads(a), mlp_grads(b), n * sizeof(real));
         ck_assert_int_eq(mlp_predict(a, 9, X, Ya), MLP_OK);
         ck_assert_int_eq(mlp_predict(b, 9, X, Yb), MLP_OK);
         ck_assert_mem_eq(Ya, Yb, sizeof Ya);
@@ -92,8 +92,8 @@ START_TEST(test_different_seeds_differ)
             /* not merely different somewhere: different in most weights */
             size_t same = 0, n_w = 0;
             for (size_t l = 1; l <= 3; l++) {
-                const double *ws = mlp_weights(nets[s], l);
-                const double *wt = mlp_weights(nets[t], l);
+                const real *ws = mlp_weights(nets[s], l);
+                const real *wt = mlp_weights(nets[t], l);
                 for (size_t k = 0; k < sizes[l] * sizes[l - 1]; k++, n_w++)
                     same += ws[k] == wt[k];
             }
@@ -102,7 +102,7 @@ START_TEST(test_different_seeds_differ)
                           (unsigned long long)seeds[s],
                           (unsigned long long)seeds[t], same, n_w);
             ck_assert(memcmp(mlp_params(nets[s]), mlp_params(nets[t]),
-                             n * sizeof(double)) != 0);
+                             n * sizeof(real)) != 0);
         }
     }
     for (size_t s = 0; s < ns; s++)
@@ -110,11 +110,11 @@ START_TEST(test_different_seeds_differ)
 }
 END_TEST
 
-static double bound(mlp_activation act, size_t n_in, size_t n_out)
+static real bound(mlp_activation act, size_t n_in, size_t n_out)
 {
     if (act == MLP_RELU)
-        return sqrt(6.0 / (double)n_in);
-    return sqrt(6.0 / (double)(n_in + n_out));
+        return sqrt(6.0 / (real)n_in);
+    return sqrt(6.0 / (real)(n_in + n_out));
 }
 
 /* Every activation, several shapes: |w| <= a, biases 0, and both signs. */
@@ -130,8 +130,8 @@ START_TEST(test_bounds_and_zero_biases)
         mlp_t *net = NULL;
         ck_assert_int_eq(mlp_create(&net, 2, sz, ac, loss, 100 + a), MLP_OK);
         for (size_t l = 1; l <= 2; l++) {
-            double lim = bound(ac[l - 1], sz[l - 1], sz[l]);
-            const double *w = mlp_weights(net, l);
+            real lim = bound(ac[l - 1], sz[l - 1], sz[l]);
+            const real *w = mlp_weights(net, l);
             size_t nw = sz[l] * sz[l - 1];
             int pos = 0, neg = 0;
             for (size_t k = 0; k < nw; k++) {
@@ -143,7 +143,7 @@ START_TEST(test_bounds_and_zero_biases)
             }
             if (nw >= 20)
                 ck_assert(pos > 0 && neg > 0);
-            const double *b = mlp_biases(net, l);
+            const real *b = mlp_biases(net, l);
             for (size_t k = 0; k < sz[l]; k++)
                 ck_assert(b[k] == 0);
         }
@@ -160,21 +160,21 @@ START_TEST(test_uniform_moments)
     mlp_activation ac[] = { _i ? MLP_RELU : MLP_TANH, MLP_IDENTITY };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sz, ac, MLP_MSE, 777), MLP_OK);
-    const double *w = mlp_weights(net, 1);
+    const real *w = mlp_weights(net, 1);
     const size_t n = 300 * 200;
-    const double a = bound(ac[0], 200, 300);
-    double mean = 0, var = 0, max = 0;
+    const real a = bound(ac[0], 200, 300);
+    real mean = 0, var = 0, max = 0;
     for (size_t k = 0; k < n; k++) {
         mean += w[k];
         max = fmax(max, fabs(w[k]));
     }
-    mean /= (double)n;
+    mean /= (real)n;
     for (size_t k = 0; k < n; k++)
         var += (w[k] - mean) * (w[k] - mean);
-    var /= (double)(n - 1);
+    var /= (real)(n - 1);
 
-    double se_mean = a / sqrt(3.0 * (double)n);
-    double se_var = a * a * sqrt(4.0 / (45.0 * (double)n));
+    real se_mean = a / sqrt(3.0 * (real)n);
+    real se_var = a * a * sqrt(4.0 / (45.0 * (real)n));
     ck_assert_msg(fabs(mean) < 5 * se_mean, "mean %g, SE %g", mean, se_mean);
     ck_assert_msg(fabs(var - a * a / 3) < 5 * se_var,
                   "variance %.6g, want a²/3 = %.6g (SE %.3g)", var, a * a / 3,
@@ -191,18 +191,18 @@ END_TEST
 
 /* max |(W W^T or W^T W) - I| for the n_out x n_in matrix W, taking the
  * product of the smaller dimension (the one that can be the identity). */
-static double orthogonality_error(const double *W, size_t n_out, size_t n_in)
+static real orthogonality_error(const real *W, size_t n_out, size_t n_in)
 {
     int rows = n_out <= n_in;   /* rows orthonormal: W W^T = I */
     size_t k = rows ? n_out : n_in, len = rows ? n_in : n_out;
-    double worst = 0.0;
+    real worst = 0.0;
     for (size_t a = 0; a < k; a++)
         for (size_t b = 0; b < k; b++) {
-            double dot = 0.0;
+            real dot = 0.0;
             for (size_t t = 0; t < len; t++)
                 dot += rows ? W[a * n_in + t] * W[b * n_in + t]
                             : W[t * n_in + a] * W[t * n_in + b];
-            double err = fabs(dot - (a == b ? 1.0 : 0.0));
+            real err = fabs(dot - (a == b ? 1.0 : 0.0));
             if (err > worst)
                 worst = err;
         }
@@ -219,27 +219,27 @@ START_TEST(test_orthogonal)
     ck_assert_int_eq(mlp_init(net, MLP_INIT_ORTHOGONAL, 42), MLP_OK);
     for (size_t l = 1; l <= 5; l++) {
         ck_assert_double_le(orthogonality_error(mlp_weights(net, l), sizes[l],
-                                                sizes[l - 1]), 1e-12);
+                                                sizes[l - 1]), TEST_ULPS(1e-12));
         for (size_t i = 0; i < sizes[l]; i++)
             ck_assert_double_eq(mlp_biases(net, l)[i], 0.0);
     }
     /* Not a permutation or the identity: a Gaussian's Q has no zero
      * entries with probability 1. */
-    const double *W3 = mlp_weights(net, 3);
+    const real *W3 = mlp_weights(net, 3);
     for (size_t i = 0; i < 16; i++)
         ck_assert_double_gt(fabs(W3[i]), 1e-9);
     mlp_free(net);
 }
 END_TEST
 
-struct moments { double mean, var, within_sd, max_abs; };
+struct moments { real mean, var, within_sd, max_abs; };
 
-static struct moments sample(const double *w, size_t n, double sd)
+static struct moments sample(const real *w, size_t n, real sd)
 {
     struct moments m = { 0 };
     for (size_t i = 0; i < n; i++)
         m.mean += w[i];
-    m.mean /= (double)n;
+    m.mean /= (real)n;
     size_t within = 0;
     for (size_t i = 0; i < n; i++) {
         m.var += (w[i] - m.mean) * (w[i] - m.mean);
@@ -247,8 +247,8 @@ static struct moments sample(const double *w, size_t n, double sd)
         if (fabs(w[i]) > m.max_abs)
             m.max_abs = fabs(w[i]);
     }
-    m.var /= (double)(n - 1);
-    m.within_sd = (double)within / (double)n;
+    m.var /= (real)(n - 1);
+    m.within_sd = (real)within / (real)n;
     return m;
 }
 
@@ -269,12 +269,12 @@ START_TEST(test_variance)
     ck_assert_int_eq(mlp_create(&net, 1, sizes, NULL, MLP_MSE, 1), MLP_OK);
     ck_assert_int_eq(mlp_init(net, k[_i].kind, 1000 + (uint64_t)_i), MLP_OK);
     size_t n = 400 * 300;
-    double var = k[_i].he ? 2.0 / 400 : 2.0 / 700, sd = sqrt(var);
+    real var = k[_i].he ? 2.0 / 400 : 2.0 / 700, sd = sqrt(var);
     struct moments m = sample(mlp_weights(net, 1), n, sd);
-    ck_assert_double_le(fabs(m.mean), 5 * sd / sqrt((double)n));
-    ck_assert_double_le(fabs(m.var / var - 1.0), 5 * sqrt(2.0 / (double)n));
-    double p = k[_i].normal ? 0.682689492 : 1.0 / sqrt(3.0);
-    ck_assert_double_le(fabs(m.within_sd - p), 5 * sqrt(p * (1 - p) / (double)n));
+    ck_assert_double_le(fabs(m.mean), 5 * sd / sqrt((real)n));
+    ck_assert_double_le(fabs(m.var / var - 1.0), 5 * sqrt(2.0 / (real)n));
+    real p = k[_i].normal ? 0.682689492 : 1.0 / sqrt(3.0);
+    ck_assert_double_le(fabs(m.within_sd - p), 5 * sqrt(p * (1 - p) / (real)n));
     if (!k[_i].normal)
         ck_assert_double_le(m.max_abs, sqrt(3.0) * sd);
     mlp_free(net);
@@ -288,7 +288,7 @@ START_TEST(test_reproducible)
     ck_assert_int_eq(mlp_create(&a, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
     ck_assert_int_eq(mlp_create(&b, 2, sizes, NULL, MLP_MSE, 2), MLP_OK);
     ck_assert_int_eq(mlp_create(&c, 2, sizes, NULL, MLP_MSE, 9), MLP_OK);
-    size_t bytes = mlp_n_params(a) * sizeof(double);
+    size_t bytes = mlp_n_params(a) * sizeof(real);
     for (int kind = MLP_INIT_DEFAULT; kind <= MLP_INIT_ORTHOGONAL; kind++) {
         ck_assert_int_eq(mlp_init(a, (mlp_init_kind)kind, 5), MLP_OK);
         ck_assert_int_eq(mlp_init(b, (mlp_init_kind)kind, 5), MLP_OK);
@@ -318,11 +318,11 @@ START_TEST(test_resets_optimizer)
         mlp_grads(net)[i] = 1.0;
     ck_assert_int_eq(mlp_step(net), MLP_OK);  /* velocity now 1 */
     ck_assert_int_eq(mlp_init(net, MLP_INIT_HE_NORMAL, 3), MLP_OK);
-    double before[6];
+    real before[6];
     memcpy(before, mlp_params(net), sizeof before);
     ck_assert_int_eq(mlp_step(net), MLP_OK);
     for (size_t i = 0; i < n; i++)
-        ck_assert_double_eq_tol(mlp_params(net)[i], before[i] - 0.5, 1e-15);
+        ck_assert_double_eq_tol(mlp_params(net)[i], before[i] - 0.5, TEST_ULPS(1e-15));
     mlp_free(net);
 }
 END_TEST
@@ -332,8 +332,8 @@ START_TEST(test_failures_change_nothing)
     const size_t sizes[] = { 5, 8, 3 };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
-    size_t bytes = mlp_n_params(net) * sizeof(double);
-    double *before = malloc(bytes);
+    size_t bytes = mlp_n_params(net) * sizeof(real);
+    real *before = malloc(bytes);
     memcpy(before, mlp_params(net), bytes);
     ck_assert_int_eq(mlp_init(NULL, MLP_INIT_HE_NORMAL, 1), MLP_ERR_ARG);
     ck_assert_int_eq(mlp_init(net, (mlp_init_kind)99, 1), MLP_ERR_ARG);

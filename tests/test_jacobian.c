@@ -28,16 +28,25 @@
 #include "mlp.h"
 #include "test_util.h"
 
-#define FD_STEP 1e-5
-#define FD_TOL 1e-7
-#define ID_TOL 1e-12
+/* In float (the suite is built for both precisions) the predictions
+ * carry a rounding of a few eps_f |f| ~ 3e-7 |f|, so the step is 1e-2
+ * (truncation h^2 |f'''| / 6 ~ 2e-5, rounding 3e-7 / h ~ 3e-5) and the
+ * tolerance 2e-3: a margin of ~50, and still far below the O(1) error of
+ * a wrong term. */
+#define FD_STEP TEST_BY_PRECISION(1e-5, 2e-3)
+#define FD_TOL TEST_BY_PRECISION(1e-7, 2e-3)
+/* The norm-wise floor of the comparison: the rounding eps |f| / h is
+ * relative to the outputs, not to a small derivative (3e-5 |f| in
+ * float, so 0.1 there: 2e-3 * 0.1 = 2e-4). */
+#define FD_FLOOR TEST_BY_PRECISION(1e-3, 1e-1)
+#define ID_TOL TEST_ULPS(1e-12)
 
 struct setup {
     test_shape shape;
     mlp_t *net;
     mlp_workspace_t *ws;
     size_t n0, nL, batch;
-    double *X;
+    real *X;
 };
 
 /* A network with n0 inputs and nL outputs, random hidden sizes, the given
@@ -55,7 +64,7 @@ static void setup(struct setup *s, uint64_t seed, size_t depth, size_t n0,
     s->n0 = n0;
     s->nL = nL;
     s->batch = batch;
-    s->X = test_doubles(batch * n0);
+    s->X = test_reals(batch * n0);
     test_fill_uniform(&rng, s->X, batch * n0, -1.5, 1.5);
     ck_assert_int_eq(mlp_workspace_create(&s->ws, s->net, batch), MLP_OK);
 }
@@ -69,11 +78,11 @@ static void teardown(struct setup *s)
 
 /* Central differences of mlp_predict, one input at a time, for every
  * sample at once (the samples are independent). */
-static void finite_differences(struct setup *s, double *J)
+static void finite_differences(struct setup *s, real *J)
 {
     size_t B = s->batch, n0 = s->n0, nL = s->nL;
-    double *Xp = test_doubles(B * n0), *Yp = test_doubles(B * nL);
-    double *Ym = test_doubles(B * nL);
+    real *Xp = test_reals(B * n0), *Yp = test_reals(B * nL);
+    real *Ym = test_reals(B * nL);
     for (size_t j = 0; j < n0; j++) {
         memcpy(Xp, s->X, B * n0 * sizeof *Xp);
         for (size_t b = 0; b < B; b++)
@@ -97,6 +106,13 @@ START_TEST(test_matches_finite_differences)
 {
     const test_output *o = &test_outputs[_i / TEST_N_HIDDENS];
     int hidden = (int)test_hiddens[_i % TEST_N_HIDDENS];
+#ifdef MLP_SINGLE
+    /* The float step (2e-3) crosses ReLU kinks, where a difference
+     * quotient means nothing; test_precision.c checks the float ReLU
+     * derivatives against the double library on the same parameters. */
+    if (hidden == MLP_RELU || o->out == MLP_RELU)
+        return;
+#endif
     /* reverse mode (n_L <= n_0) and forward mode (n_L > n_0) */
     const size_t io[2][2] = { { 6, 3 }, { 2, 5 } };
     for (size_t depth = 1; depth <= 3; depth++)
@@ -106,7 +122,7 @@ START_TEST(test_matches_finite_differences)
                 setup(&s, 500u + 100u * (uint64_t)_i + 10u * depth + m + B,
                       depth, io[m][0], io[m][1], hidden, o, B);
                 size_t n = B * s.nL * s.n0;
-                double *J = test_doubles(n), *want = test_doubles(n);
+                real *J = test_reals(n), *want = test_reals(n);
                 ck_assert_int_eq(mlp_jacobian(s.net, s.ws, B, s.X, J), MLP_OK);
                 finite_differences(&s, want);
                 char what[120];
@@ -114,7 +130,7 @@ START_TEST(test_matches_finite_differences)
                          "out=%d hidden=%d L=%zu n0=%zu nL=%zu B=%zu J",
                          (int)o->out, hidden, depth, s.n0, s.nL, B);
                 test_assert_close(what, J, want, n, FD_TOL,
-                                  test_max_abs(want, n) + 1e-3);
+                                  test_max_abs(want, n) + FD_FLOOR);
                 free(J);
                 free(want);
                 teardown(&s);
@@ -124,8 +140,8 @@ END_TEST
 
 /* Row i of every J_b is the vjp of e_i, column j the jvp of e_j. V, D, G
  * and U are scratch of the batch's sizes. */
-static void check_rows_and_columns(const struct setup *s, const double *J,
-                                   double *V, double *D, double *G, double *U)
+static void check_rows_and_columns(const struct setup *s, const real *J,
+                                   real *V, real *D, real *G, real *U)
 {
     size_t B = s->batch, n0 = s->n0, nL = s->nL;
     /* rows: the vjp of e_i for every sample at once */
@@ -168,9 +184,9 @@ START_TEST(test_identities)
         setup(&s, 900u + 10u * (uint64_t)_i + m, 2 + m, io[m][0], io[m][1],
               hidden, o, B);
         size_t n0 = s.n0, nL = s.nL;
-        double *V = test_doubles(B * nL), *D = test_doubles(B * n0);
-        double *G = test_doubles(B * n0), *U = test_doubles(B * nL);
-        double *J = test_doubles(B * nL * n0);
+        real *V = test_reals(B * nL), *D = test_reals(B * n0);
+        real *G = test_reals(B * n0), *U = test_reals(B * nL);
+        real *J = test_reals(B * nL * n0);
         test_rng rng;
         test_rng_seed(&rng, 31u + (uint64_t)_i);
         test_fill_uniform(&rng, V, B * nL, -1, 1);
@@ -179,7 +195,7 @@ START_TEST(test_identities)
         ck_assert_int_eq(mlp_jvp(s.net, s.ws, B, s.X, D, U), MLP_OK);
         ck_assert_int_eq(mlp_jacobian(s.net, s.ws, B, s.X, J), MLP_OK);
         for (size_t b = 0; b < B; b++) {
-            double vu = 0, gd = 0, mag = 0;
+            real vu = 0, gd = 0, mag = 0;
             for (size_t i = 0; i < nL; i++) {
                 vu += V[b * nL + i] * U[b * nL + i];
                 mag += fabs(V[b * nL + i] * U[b * nL + i]);
@@ -216,7 +232,7 @@ START_TEST(test_scaling_included)
         setup(&s, 1300u + 10u * (uint64_t)_i + m, 2, io[m][0], io[m][1],
               MLP_TANH, o, B);
         size_t n0 = s.n0, nL = s.nL, n = B * nL * n0;
-        double in_mean[5], in_std[5], out_mean[4], out_std[4];
+        real in_mean[5], in_std[5], out_mean[4], out_std[4];
         test_rng rng;
         test_rng_seed(&rng, 77u + (uint64_t)_i + m);
         test_fill_uniform(&rng, in_mean, n0, -2, 2);
@@ -227,21 +243,21 @@ START_TEST(test_scaling_included)
                                          out_std), MLP_OK);
         for (size_t i = 0; i < B * n0; i++)
             s.X[i] = s.X[i] * in_std[i % n0] + in_mean[i % n0];
-        double *J = test_doubles(n), *want = test_doubles(n);
+        real *J = test_reals(n), *want = test_reals(n);
         ck_assert_int_eq(mlp_jacobian(s.net, s.ws, B, s.X, J), MLP_OK);
         finite_differences(&s, want);
         test_assert_close("scaled J", J, want, n, FD_TOL,
-                          test_max_abs(want, n) + 1e-3);
+                          test_max_abs(want, n) + FD_FLOOR);
         /* V^T (J D) = (V^T J) D, with G and U against J itself */
-        double V[3 * 4], D[3 * 5], G[3 * 5], U[3 * 4];
+        real V[3 * 4], D[3 * 5], G[3 * 5], U[3 * 4];
         test_fill_uniform(&rng, V, B * nL, -1, 1);
         test_fill_uniform(&rng, D, B * n0, -1, 1);
         ck_assert_int_eq(mlp_vjp(s.net, s.ws, B, s.X, V, G), MLP_OK);
         ck_assert_int_eq(mlp_jvp(s.net, s.ws, B, s.X, D, U), MLP_OK);
-        double jmax = test_max_abs(J, n);
+        real jmax = test_max_abs(J, n);
         for (size_t b = 0; b < B; b++)
             for (size_t j = 0; j < n0; j++) {
-                double g = 0;
+                real g = 0;
                 for (size_t i = 0; i < nL; i++)
                     g += V[b * nL + i] * J[(b * nL + i) * n0 + j];
                 ck_assert_msg(fabs(g - G[b * n0 + j]) <= ID_TOL * 10 * jmax,
@@ -249,7 +265,7 @@ START_TEST(test_scaling_included)
             }
         for (size_t b = 0; b < B; b++)
             for (size_t i = 0; i < nL; i++) {
-                double u = 0;
+                real u = 0;
                 for (size_t j = 0; j < n0; j++)
                     u += J[(b * nL + i) * n0 + j] * D[b * n0 + j];
                 ck_assert_msg(fabs(u - U[b * nL + i]) <= ID_TOL * 10 * jmax,
@@ -271,8 +287,8 @@ START_TEST(test_bad_args)
     mlp_workspace_t *ws = NULL, *ws2 = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 2), MLP_OK);
     ck_assert_int_eq(mlp_workspace_create(&ws2, net2, 2), MLP_OK);
-    double X[6] = { 0.5, -1, 2, 1, 1, 1 }, V[4] = { 1, 2, 3, 4 };
-    double D[6] = { 1, 0, 0, 0, 1, 0 }, G[6], U[4], J[12];
+    real X[6] = { 0.5, -1, 2, 1, 1, 1 }, V[4] = { 1, 2, 3, 4 };
+    real D[6] = { 1, 0, 0, 0, 1, 0 }, G[6], U[4], J[12];
 
     ck_assert_int_eq(mlp_jacobian(NULL, ws, 1, X, J), MLP_ERR_ARG);
     ck_assert_int_eq(mlp_jacobian(net, NULL, 1, X, J), MLP_ERR_ARG);
@@ -321,23 +337,24 @@ START_TEST(test_bad_args)
 }
 END_TEST
 
-/* Finite inputs, but derivatives beyond DBL_MAX: an identity network whose
- * weights are 1e200 per layer has dy/dx = 1e400. */
+/* Finite inputs, but derivatives beyond the largest value: an identity
+ * network whose weights are 1e200 (1e20 in float) per layer has
+ * dy/dx = 1e400 (1e40). */
 START_TEST(test_overflowing_derivatives)
 {
     size_t sizes[] = { 2, 2, 2 };
     mlp_activation acts[] = { MLP_IDENTITY, MLP_IDENTITY };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sizes, acts, MLP_MSE, 5), MLP_OK);
-    double *p = mlp_params(net);
+    real *p = mlp_params(net);
     for (size_t i = 0; i < mlp_n_params(net); i++)
         p[i] = 0.0;
-    mlp_weights(net, 1)[0] = 1e200;
-    mlp_weights(net, 2)[0] = 1e200;
+    mlp_weights(net, 1)[0] = (real)TEST_BY_PRECISION(1e200, 1e20);
+    mlp_weights(net, 2)[0] = (real)TEST_BY_PRECISION(1e200, 1e20);
     mlp_workspace_t *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
-    double X[2] = { 0, 0 }, V[2] = { 1, 0 }, D[2] = { 1, 0 }, G[2], U[2];
-    double J[4], Y[2];
+    real X[2] = { 0, 0 }, V[2] = { 1, 0 }, D[2] = { 1, 0 }, G[2], U[2];
+    real J[4], Y[2];
     /* the outputs are finite (x = 0) */
     ck_assert_int_eq(mlp_predict_ws(net, ws, 1, X, Y), MLP_OK);
     ck_assert_int_eq(mlp_jacobian(net, ws, 1, X, J), MLP_ERR_NONFINITE);
@@ -358,10 +375,10 @@ START_TEST(test_no_allocation_once_grown)
     ck_assert_int_eq(mlp_create(&net, 2, sizes, NULL, MLP_MSE, 3), MLP_OK);
     mlp_workspace_t *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
-    double X[4 * 5], V[4 * 3] = { 1 }, D[4 * 5] = { 1 }, G[4 * 5], U[4 * 3];
-    double J[4 * 15], J1[4 * 15];
+    real X[4 * 5], V[4 * 3] = { 1 }, D[4 * 5] = { 1 }, G[4 * 5], U[4 * 3];
+    real J[4 * 15], J1[4 * 15];
     for (size_t i = 0; i < 20; i++)
-        X[i] = cos((double)i);
+        X[i] = cos((real)i);
     mlp__fault_inject(1);
     ck_assert_int_eq(mlp_jacobian(net, ws, 4, X, J), MLP_ERR_NOMEM);
     ck_assert_int_eq(mlp_vjp(net, ws, 4, X, V, G), MLP_OK);

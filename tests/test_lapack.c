@@ -21,7 +21,7 @@ static void check_qr(size_t m, size_t k, uint64_t seed)
 {
     test_rng rng;
     test_rng_seed(&rng, seed);
-    double *A0 = test_doubles(m * k), *Q = test_doubles(m * k);
+    double *A0 = test_reals(m * k), *Q = test_reals(m * k);
     test_fill_uniform(&rng, A0, m * k, -1, 1);
     memcpy(Q, A0, m * k * sizeof *Q);
     ck_assert_int_eq(mlp__orthonormalize(m, k, Q), MLP_OK);

@@ -75,7 +75,7 @@ START_TEST(test_defaults)
     const double X[] = { 0.5, -1, 2, 1, 0, -0.5 }, T[] = { 1, 0, 0, 1 };
     ck_assert_int_eq(mlp_backprop(net, 2, X, T, NULL), MLP_OK);
     size_t n = mlp_n_params(net);
-    double *before = test_doubles(n), *g = test_doubles(n);
+    double *before = test_reals(n), *g = test_reals(n);
     for (size_t i = 0; i < n; i++) {
         before[i] = mlp_params(net)[i];
         g[i] = mlp_grads(net)[i];

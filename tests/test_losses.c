@@ -33,7 +33,7 @@
 #error "MLP_DATA_DIR must be defined by tests/meson.build"
 #endif
 
-static double softplus(double z)
+static real softplus(real z)
 {
     return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
 }
@@ -43,24 +43,24 @@ START_TEST(test_closed_form_one_unit)
 {
     const size_t sizes[] = { 1, 1 };
     const mlp_activation acts[] = { MLP_SIGMOID };
-    const double ws[] = { 0.7, -1.3, 2.5 }, cs[] = { 0.1, 0.4, -3.0 };
-    const double xs[] = { 0.5, -2.0, 1.0 }, ys[] = { 0.0, 1.0, 0.3 };
+    const real ws[] = { 0.7, -1.3, 2.5 }, cs[] = { 0.1, 0.4, -3.0 };
+    const real xs[] = { 0.5, -2.0, 1.0 }, ys[] = { 0.0, 1.0, 0.3 };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_CROSS_ENTROPY, 1),
                      MLP_OK);
     for (int k = 0; k < 3; k++) {
         mlp_weights(net, 1)[0] = ws[k];
         mlp_biases(net, 1)[0] = cs[k];
-        double cost = NAN;
+        real cost = NAN;
         ck_assert_int_eq(mlp_backprop(net, 1, &xs[k], &ys[k], &cost), MLP_OK);
-        double z = ws[k] * xs[k] + cs[k];
-        double want = softplus(z) - ys[k] * z;
-        double dz = 1 / (1 + exp(-z)) - ys[k];
-        ck_assert_msg(fabs(cost - want) <= 1e-14 * want,
+        real z = ws[k] * xs[k] + cs[k];
+        real want = softplus(z) - ys[k] * z;
+        real dz = 1 / (1 + exp(-z)) - ys[k];
+        ck_assert_msg(fabs(cost - want) <= TEST_ULPS(1e-14) * want,
                       "cost %.17g, want %.17g", cost, want);
-        ck_assert(fabs(mlp_bias_grads(net, 1)[0] - dz) <= 1e-14 * fabs(dz));
+        ck_assert(fabs(mlp_bias_grads(net, 1)[0] - dz) <= TEST_ULPS(1e-14) * fabs(dz));
         ck_assert(fabs(mlp_weight_grads(net, 1)[0] - dz * xs[k]) <=
-                  1e-14 * fabs(dz * xs[k]));
+                  TEST_ULPS(1e-14) * fabs(dz * xs[k]));
     }
     mlp_free(net);
 }
@@ -75,20 +75,20 @@ START_TEST(test_sum_over_outputs_mean_over_batch)
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_CROSS_ENTROPY, 1),
                      MLP_OK);
-    double *W = mlp_weights(net, 1), *b = mlp_biases(net, 1);
+    real *W = mlp_weights(net, 1), *b = mlp_biases(net, 1);
     W[0] = 0.5; W[1] = -0.25; b[0] = 0.0; b[1] = 1.0;
-    const double X[] = { 1, -1, 2, 0.5 };
-    const double T[] = { 1, 0, 0, 1, 0.5, 0.5, 1, 1 };
-    double want = 0;
+    const real X[] = { 1, -1, 2, 0.5 };
+    const real T[] = { 1, 0, 0, 1, 0.5, 0.5, 1, 1 };
+    real want = 0;
     for (int s = 0; s < 4; s++)
         for (int i = 0; i < 2; i++) {
-            double z = W[i] * X[s] + b[i];
+            real z = W[i] * X[s] + b[i];
             want += softplus(z) - T[s * 2 + i] * z;
         }
     want /= 4;
-    double cost = NAN;
+    real cost = NAN;
     ck_assert_int_eq(mlp_backprop(net, 4, X, T, &cost), MLP_OK);
-    ck_assert_msg(fabs(cost - want) <= 1e-14 * want, "cost %.17g want %.17g",
+    ck_assert_msg(fabs(cost - want) <= TEST_ULPS(1e-14) * want, "cost %.17g want %.17g",
                   cost, want);
     mlp_free(net);
 }
@@ -106,37 +106,41 @@ START_TEST(test_against_naive_and_fd)
     size_t batch = test_batches[_i % TEST_N_BATCHES];
     mlp_t *net = test_create(&shape, (uint64_t)_i);
     size_t P = mlp_n_params(net);
-    double *params = mlp_params(net);
+    real *params = mlp_params(net);
     test_fill_uniform(&rng, params, P, -1, 1);
     size_t n0 = shape.sizes[0], nL = shape.sizes[shape.n_layers];
-    double *X = test_doubles(batch * n0), *T = test_doubles(batch * nL);
+    real *X = test_reals(batch * n0), *T = test_reals(batch * nL);
     test_fill_uniform(&rng, X, batch * n0, -1, 1);
     /* Targets 0, 1 and in between: every term of the loss is exercised. */
     for (size_t k = 0; k < batch * nL; k++)
-        T[k] = (double)test_rng_range(&rng, 0, 4) / 4.0;
+        T[k] = (real)test_rng_range(&rng, 0, 4) / 4.0;
 
-    double cost = NAN, want_cost = NAN;
-    double *want = test_doubles(P);
+    real cost = NAN, want_cost = NAN;
+    real *want = test_reals(P);
     ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cost), MLP_OK);
     ck_assert_int_eq(naive_backprop(shape.n_layers, shape.sizes, shape.acts,
                                     MLP_CROSS_ENTROPY, params, batch, X, T,
                                     want, &want_cost), 0);
-    ck_assert(fabs(cost - want_cost) <= 1e-12 * fabs(want_cost));
-    test_assert_close("naive", mlp_grads(net), want, P, 1e-12,
+    ck_assert(fabs(cost - want_cost) <= TEST_ULPS(1e-12) * fabs(want_cost));
+    test_assert_close("naive", mlp_grads(net), want, P, TEST_ULPS(1e-12),
                       test_max_abs(want, P));
 
-    double *g = test_doubles(P);
+    real *g = test_reals(P);
     memcpy(g, mlp_grads(net), P * sizeof *g);
     for (size_t k = 0; k < P; k++) {
-        double keep = params[k], h = 1e-6 * fmax(1, fabs(keep)), cp, cm;
+        /* Steps and bounds as in test_backward.c's finite differences. */
+        real keep = params[k], cp, cm;
+        real h = TEST_BY_PRECISION(1e-6, 5e-3) * fmax(1, fabs(keep));
         params[k] = keep + h;
         ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cp), MLP_OK);
         params[k] = keep - h;
         ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cm), MLP_OK);
         params[k] = keep;
-        double fd = (cp - cm) / (2 * h);
-        ck_assert_msg(fabs(fd - g[k]) <= 1e-6 * (fabs(g[k]) +
-                      test_max_abs(g, P)) + 1e-9 * cost,
+        real fd = (cp - cm) / (2 * h);
+        ck_assert_msg(fabs(fd - g[k]) <=
+                          TEST_BY_PRECISION(1e-6, 2e-3) *
+                              (fabs(g[k]) + test_max_abs(g, P)) +
+                          TEST_BY_PRECISION(1e-9, 1e-3) * cost,
                       "param %zu: fd %.12g, backprop %.12g", k, fd, g[k]);
     }
     free(X); free(T); free(want); free(g);
@@ -154,16 +158,21 @@ START_TEST(test_wrong_yes_costs)
     ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_CROSS_ENTROPY, 1),
                      MLP_OK);
     mlp_weights(net, 1)[0] = 0.0;
-    const double x = 1.0, y0 = 0.0, y1 = 1.0;
-    double cost = NAN;
-    mlp_biases(net, 1)[0] = 20.0; /* y^ = 1 - 2e-9 */
+    const real x = 1.0, y0 = 0.0, y1 = 1.0;
+    real cost = NAN;
+    /* y^ = 1 - 2e-9 in double; in float, where that rounds to 1, a logit
+     * of 10: y^ = 1 - 4.5e-5, whose float rounding (6e-8) moves
+     * log(1 - y^) by up to 1.3e-3. */
+    const double logit = TEST_BY_PRECISION(20.0, 10.0);
+    mlp_biases(net, 1)[0] = (real)logit;
     ck_assert_int_eq(mlp_backprop(net, 1, &x, &y0, &cost), MLP_OK);
-    ck_assert(fabs(cost - 20.0) < 1e-6);
+    ck_assert(fabs(cost - logit) < TEST_BY_PRECISION(1e-6, 2e-3));
     ck_assert_int_eq(mlp_backprop(net, 1, &x, &y1, &cost), MLP_OK);
-    ck_assert(cost < 1e-8);
+    ck_assert(cost < TEST_BY_PRECISION(1e-8, 1e-4));
     mlp_biases(net, 1)[0] = 800.0; /* y^ rounds to 1: log(1 - y^) clamped */
     ck_assert_int_eq(mlp_backprop(net, 1, &x, &y0, &cost), MLP_OK);
-    ck_assert(fabs(cost + log(DBL_MIN)) < 1e-9);
+    /* the clamp, to the cost's own rounding (an ulp of 87 in float) */
+    ck_assert(fabs(cost + log(REAL_MIN)) < TEST_BY_PRECISION(1e-9, 1e-5));
     ck_assert_double_eq(mlp_bias_grads(net, 1)[0], 1.0);
     mlp_free(net);
 }
@@ -174,7 +183,7 @@ END_TEST
 enum { DIGITS = 1797, PIXELS = 64, TRAIN = 1400 };
 
 /* X: pixels / 16, in file order; label: the digit. */
-static void read_digits(double *X, int *label)
+static void read_digits(real *X, int *label)
 {
     const char *path = MLP_DATA_DIR "/digits.csv.gz";
     gzFile f = gzopen(path, "rb");
@@ -188,7 +197,7 @@ static void read_digits(double *X, int *label)
             long v = strtol(p, &end, 10);
             ck_assert_msg(end != p, "%s line %zu field %d", path, n + 1, j);
             if (j < PIXELS)
-                X[n * PIXELS + (size_t)j] = (double)v / 16.0;
+                X[n * PIXELS + (size_t)j] = (real)v / 16.0;
             else
                 label[n] = (int)v;
             p = end + (*end == ',');
@@ -202,7 +211,7 @@ static void read_digits(double *X, int *label)
 /* Trains a 64-32-n_out network (tanh hidden) with Adam (lr 3e-3) for 60
  * epochs and
  * returns its accuracy on the test rows. */
-static double binary_accuracy(const double *X, const double *T,
+static real binary_accuracy(const real *X, const real *T,
                               const int *is_high, size_t n_out,
                               uint64_t seed)
 {
@@ -221,7 +230,7 @@ static double binary_accuracy(const double *X, const double *T,
     o.seed = seed;
     ck_assert_int_eq(mlp_fit(net, TRAIN, X, T, &o, NULL), MLP_OK);
     size_t n_test = DIGITS - TRAIN, right = 0;
-    double *Y = test_doubles(n_test * n_out);
+    real *Y = test_reals(n_test * n_out);
     ck_assert_int_eq(mlp_predict(net, n_test, X + TRAIN * PIXELS, Y), MLP_OK);
     for (size_t i = 0; i < n_test; i++) {
         int high = n_out == 1 ? Y[i] > 0.5 : Y[2 * i + 1] > Y[2 * i];
@@ -229,7 +238,7 @@ static double binary_accuracy(const double *X, const double *T,
     }
     free(Y);
     mlp_free(net);
-    return (double)right / (double)n_test;
+    return (real)right / (real)n_test;
 }
 
 /* The task: is the digit 5-9 (1) or 0-4 (0)? Training rows are the first
@@ -245,8 +254,8 @@ static double binary_accuracy(const double *X, const double *T,
  * far. Both must also exceed 90%, so that "equally bad" cannot pass. */
 START_TEST(test_digits_binary)
 {
-    double *X = test_doubles(DIGITS * PIXELS);
-    double *T1 = test_doubles(DIGITS), *T2 = test_doubles(2 * DIGITS);
+    real *X = test_reals(DIGITS * PIXELS);
+    real *T1 = test_reals(DIGITS), *T2 = test_reals(2 * DIGITS);
     int *label = calloc(DIGITS, sizeof *label);
     int *high = calloc(DIGITS, sizeof *high);
     ck_assert(label && high);
@@ -257,10 +266,10 @@ START_TEST(test_digits_binary)
         T2[2 * i] = !high[i];
         T2[2 * i + 1] = high[i];
     }
-    double sig = 0, soft = 0;
+    real sig = 0, soft = 0;
     for (uint64_t seed = 1; seed <= 5; seed++) {
-        double a1 = binary_accuracy(X, T1, high, 1, seed);
-        double a2 = binary_accuracy(X, T2, high, 2, seed);
+        real a1 = binary_accuracy(X, T1, high, 1, seed);
+        real a2 = binary_accuracy(X, T2, high, 2, seed);
         printf("digits 0-4 vs 5-9, seed %d: sigmoid+BCE %.4f, "
                "softmax+CE %.4f\n", (int)seed, a1, a2);
         ck_assert(a1 > 0.9 && a2 > 0.9);

@@ -28,6 +28,7 @@
 #include "model_files.h"
 #include "serialize.h"
 
+
 /* ------------------------------------------------------------------------ */
 /* Failures                                                                  */
 
@@ -162,7 +163,7 @@ static void assert_file_is(const char *path, const mlp_t *net)
     mlp_t *back;
     ck_assert_msg(mlp_load(&back, path) == MLP_OK, "%s does not load", path);
     ck_assert_mem_eq(mlp_params(back), mlp_params((mlp_t *)net),
-                     mlp_n_params(back) * sizeof(double));
+                     mlp_n_params(back) * sizeof(real));
     mlp_free(back);
 }
 

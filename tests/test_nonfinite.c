@@ -15,8 +15,17 @@
 #include <string.h>
 
 #include "mlp.h"
+#include "precision.h" /* real, and the mlpf_ names under -DMLP_SINGLE */
 
-static const double bad_values[] = { NAN, INFINITY, -INFINITY };
+/* Built for both precisions: magnitudes that overflow or underflow are
+ * chosen for each (float's range ends at 3.4e38, its normals at 1.2e-38). */
+#ifdef MLP_SINGLE
+#define BY_PRECISION(d, f) (f)
+#else
+#define BY_PRECISION(d, f) (d)
+#endif
+
+static const real bad_values[] = { NAN, INFINITY, -INFINITY };
 enum { N_BAD = 3 };
 
 enum { B = 3, N_IN = 4, N_HID = 5, N_OUT = 2 };
@@ -31,39 +40,39 @@ static mlp_t *make_net(mlp_activation out, double momentum)
     return net;
 }
 
-static void fill(double *x, size_t n, unsigned seed)
+static void fill(real *x, size_t n, unsigned seed)
 {
     unsigned s = seed * 2654435761u + 1u;
     for (size_t i = 0; i < n; i++) {
         s = s * 1103515245u + 12345u;
-        x[i] = ((double)(s >> 8) / (double)(1u << 24)) * 2.0 - 1.0;
+        x[i] = ((real)(s >> 8) / (real)(1u << 24)) * 2.0 - 1.0;
     }
 }
 
 struct snapshot {
     size_t n;
-    double *params, *grads;
+    real *params, *grads;
 };
 
 static struct snapshot take(mlp_t *net)
 {
     struct snapshot s = { mlp_n_params(net), NULL, NULL };
-    s.params = malloc(s.n * sizeof(double));
-    s.grads = malloc(s.n * sizeof(double));
+    s.params = malloc(s.n * sizeof(real));
+    s.grads = malloc(s.n * sizeof(real));
     ck_assert(s.params && s.grads);
-    memcpy(s.params, mlp_params(net), s.n * sizeof(double));
-    memcpy(s.grads, mlp_grads(net), s.n * sizeof(double));
+    memcpy(s.params, mlp_params(net), s.n * sizeof(real));
+    memcpy(s.grads, mlp_grads(net), s.n * sizeof(real));
     return s;
 }
 
 static void assert_params_kept(mlp_t *net, struct snapshot s)
 {
-    ck_assert_mem_eq(mlp_params(net), s.params, s.n * sizeof(double));
+    ck_assert_mem_eq(mlp_params(net), s.params, s.n * sizeof(real));
 }
 
 static void assert_grads_kept(mlp_t *net, struct snapshot s)
 {
-    ck_assert_mem_eq(mlp_grads(net), s.grads, s.n * sizeof(double));
+    ck_assert_mem_eq(mlp_grads(net), s.grads, s.n * sizeof(real));
 }
 
 static void drop(struct snapshot s)
@@ -77,7 +86,7 @@ static void drop(struct snapshot s)
  * shows up here. */
 static void assert_twins(mlp_t *net, mlp_t *twin)
 {
-    double X[B * N_IN], T[B * N_OUT];
+    real X[B * N_IN], T[B * N_OUT];
     fill(X, B * N_IN, 3);
     fill(T, B * N_OUT, 4);
     for (int i = 0; i < 2; i++) {
@@ -85,7 +94,7 @@ static void assert_twins(mlp_t *net, mlp_t *twin)
         ck_assert_int_eq(mlp_train_batch(twin, B, X, T, NULL), MLP_OK);
     }
     ck_assert_mem_eq(mlp_params(net), mlp_params(twin),
-                     mlp_n_params(net) * sizeof(double));
+                     mlp_n_params(net) * sizeof(real));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -95,7 +104,7 @@ START_TEST(predict_bad_input)
 {
     mlp_t *net = make_net(MLP_IDENTITY, 0.0);
     struct snapshot s = take(net);
-    double X[B * N_IN], Y[B * N_OUT];
+    real X[B * N_IN], Y[B * N_OUT];
     for (size_t i = 0; i < B * N_IN; i++) {
         for (int v = 0; v < N_BAD; v++) {
             fill(X, B * N_IN, 1);
@@ -117,11 +126,11 @@ END_TEST
 START_TEST(predict_overflow)
 {
     mlp_t *net = make_net(MLP_IDENTITY, 0.0);
-    double *W2 = mlp_weights(net, 2);
+    real *W2 = mlp_weights(net, 2);
     for (size_t i = 0; i < N_OUT * N_HID; i++)
-        W2[i] = DBL_MAX; /* tanh outputs up to 1: sums of 5 * DBL_MAX */
+        W2[i] = REAL_MAX; /* tanh outputs up to 1: sums of 5 * REAL_MAX */
     struct snapshot s = take(net);
-    double X[B * N_IN], Y[B * N_OUT];
+    real X[B * N_IN], Y[B * N_OUT];
     for (size_t i = 0; i < B * N_IN; i++)
         X[i] = 10.0; /* saturates tanh at +-1 */
     mlp_status st = mlp_predict(net, B, X, Y);
@@ -135,10 +144,10 @@ END_TEST
 START_TEST(backprop_bad_input_or_target)
 {
     mlp_t *net = make_net(MLP_IDENTITY, 0.0);
-    double X[B * N_IN], T[B * N_OUT];
+    real X[B * N_IN], T[B * N_OUT];
     fill(X, B * N_IN, 1);
     fill(T, B * N_OUT, 2);
-    double cost;
+    real cost;
     ck_assert_int_eq(mlp_backprop(net, B, X, T, &cost), MLP_OK); /* non-zero gradients */
     struct snapshot s = take(net);
     for (int which = 0; which < 2; which++) {
@@ -151,7 +160,7 @@ START_TEST(backprop_bad_input_or_target)
                     X[i] = bad_values[v];
                 else
                     T[i] = bad_values[v];
-                double c = 12345.0;
+                real c = 12345.0;
                 ck_assert_int_eq(mlp_backprop(net, B, X, T, &c), MLP_ERR_NONFINITE);
                 ck_assert(c == 12345.0);
                 assert_params_kept(net, s);
@@ -164,18 +173,18 @@ START_TEST(backprop_bad_input_or_target)
 }
 END_TEST
 
-/* The cost itself overflows: outputs near 1e200, targets 0. */
+/* The cost itself overflows: outputs near 1e200 (1e25 in float), targets 0. */
 START_TEST(backprop_diverging_cost)
 {
     mlp_t *net = make_net(MLP_IDENTITY, 0.0);
-    double X[B * N_IN], T[B * N_OUT];
+    real X[B * N_IN], T[B * N_OUT];
     fill(X, B * N_IN, 1);
     fill(T, B * N_OUT, 2);
     ck_assert_int_eq(mlp_backprop(net, B, X, T, NULL), MLP_OK);
-    double *b2 = mlp_biases(net, 2);
-    b2[0] = 1e200; /* (1e200)^2 overflows */
+    real *b2 = mlp_biases(net, 2);
+    b2[0] = (real)BY_PRECISION(1e200, 1e25); /* its square overflows */
     struct snapshot s = take(net);
-    double c = 7.0;
+    real c = 7.0;
     ck_assert_int_eq(mlp_backprop(net, B, X, T, &c), MLP_ERR_NONFINITE);
     ck_assert(c == 7.0);
     assert_params_kept(net, s);
@@ -190,34 +199,35 @@ END_TEST
 /* Finite cost and finite deltas, but dW^(1) = dZ^(1)ᵀ X overflows: inputs
  * near DBL_MAX scaled down by tiny first-layer weights. A regression test
  * for what fuzz_train found: gradients were written as Inf with MLP_OK. */
-static mlp_t *gradient_overflow_net(double *X, double *T, size_t batch)
+static mlp_t *gradient_overflow_net(real *X, real *T, size_t batch)
 {
     size_t sizes[] = { 1, 1, 1 };
     mlp_activation acts[] = { MLP_SIGMOID, MLP_IDENTITY };
     mlp_t *net;
     ck_assert_int_eq(mlp_create(&net, 2, sizes, acts, MLP_MSE, 1), MLP_OK);
-    mlp_weights(net, 1)[0] = 1e-308; /* z1 = 1e-308 * 1e308 = 1 */
+    /* z1 = 1e-308 * 1e308 = 1 (1e-37 * 1e37 in float) */
+    mlp_weights(net, 1)[0] = (real)BY_PRECISION(1e-308, 1e-37);
     mlp_biases(net, 1)[0] = 0.0;
     mlp_weights(net, 2)[0] = 100.0;
     mlp_biases(net, 2)[0] = 0.0;
     for (size_t i = 0; i < batch; i++) {
-        X[i] = 1e308;
+        X[i] = (real)BY_PRECISION(1e308, 1e37);
         T[i] = -100.0;
     }
     /* dz2 = 2 (y^ - t) ~ 2 * 173; dz1 = dz2 * 100 * s(1)(1 - s(1)) ~ 7e3;
-     * dW1 = dz1 * 1e308 overflows; the cost (~3e4) does not. */
+     * dW1 = dz1 * 1e308 (1e37) overflows; the cost (~3e4) does not. */
     return net;
 }
 
 START_TEST(backprop_gradient_overflow)
 {
     for (size_t batch = 1; batch <= 2; batch++) { /* the GER and GEMM paths */
-        double X[2], T[2], Y[2];
+        real X[2], T[2], Y[2];
         mlp_t *net = gradient_overflow_net(X, T, batch);
         ck_assert_int_eq(mlp_predict(net, batch, X, Y), MLP_OK);
         ck_assert(isfinite(Y[0]) && fabs(Y[0]) < 1e3);
         struct snapshot s = take(net);
-        double c = 7.0;
+        real c = 7.0;
         ck_assert_int_eq(mlp_backprop(net, batch, X, T, &c), MLP_ERR_NONFINITE);
         ck_assert(c == 7.0);
         assert_grads_kept(net, s);
@@ -230,7 +240,9 @@ START_TEST(backprop_gradient_overflow)
         /* A learning rate so small that lr * g is tiny: the fused GEMM
          * still forms g = dZ^T X first, which is Inf (found by fuzz_train,
          * fuzz/regress/train/fused-sgd-subnormal-lr). */
-        ck_assert_int_eq(mlp_set_sgd(net, 1e-310, 0.0), MLP_OK);
+        /* (subnormal in the element type: 1e-310, or 1e-40 in float) */
+        ck_assert_int_eq(mlp_set_sgd(net, BY_PRECISION(1e-310, 1e-40), 0.0),
+                         MLP_OK);
         ck_assert_int_eq(mlp_train_batch(net, batch, X, T, &c), MLP_ERR_NONFINITE);
         assert_params_kept(net, s);
         drop(s);
@@ -270,16 +282,18 @@ START_TEST(step_update_overflow)
         mlp_t *net = make_net(MLP_IDENTITY, mom ? 0.5 : 0.0);
         mlp_t *twin = make_net(MLP_IDENTITY, mom ? 0.5 : 0.0);
         assert_twins(net, twin);
-        ck_assert_int_eq(mlp_set_sgd(net, 1e300, mom ? 0.5 : 0.0), MLP_OK);
-        ck_assert_int_eq(mlp_set_sgd(twin, 1e300, mom ? 0.5 : 0.0), MLP_OK);
+        /* 1e300 (1e31 in float) times 1e10 overflows */
+        const double lr = BY_PRECISION(1e300, 1e31);
+        ck_assert_int_eq(mlp_set_sgd(net, lr, mom ? 0.5 : 0.0), MLP_OK);
+        ck_assert_int_eq(mlp_set_sgd(twin, lr, mom ? 0.5 : 0.0), MLP_OK);
         fill(mlp_grads(net), mlp_n_params(net), 6);
-        mlp_grads(net)[3] = 1e10; /* 1e300 * 1e10 overflows */
+        mlp_grads(net)[3] = 1e10;
         struct snapshot s = take(net);
         ck_assert_int_eq(mlp_step(net), MLP_ERR_NONFINITE);
         assert_params_kept(net, s);
         drop(s);
         /* And train_batch with such a learning rate, fused or not. */
-        double X[B * N_IN], T[B * N_OUT];
+        real X[B * N_IN], T[B * N_OUT];
         fill(X, B * N_IN, 8);
         fill(T, B * N_OUT, 9);
         T[0] = 1e9; /* gradients ~3e8, so lr * g overflows */
@@ -333,14 +347,14 @@ START_TEST(train_batch_divergence)
     for (int mom = 0; mom < 2; mom++) {
         mlp_t *net = make_net(MLP_IDENTITY, 0.0);
         ck_assert_int_eq(mlp_set_sgd(net, 50.0, mom ? 0.9 : 0.0), MLP_OK);
-        double X[B * N_IN], T[B * N_OUT];
+        real X[B * N_IN], T[B * N_OUT];
         fill(X, B * N_IN, 10);
         fill(T, B * N_OUT, 11);
         struct snapshot last = take(net);
         mlp_status st = MLP_OK;
         int steps;
         for (steps = 0; steps < 10000 && st == MLP_OK; steps++) {
-            double cost;
+            real cost;
             st = mlp_train_batch(net, B, X, T, &cost);
             if (st == MLP_OK) {
                 ck_assert(isfinite(cost));
@@ -367,7 +381,7 @@ START_TEST(train_batch_bad_data)
         mlp_t *net = make_net(MLP_SIGMOID, mom ? 0.9 : 0.0);
         mlp_t *twin = make_net(MLP_SIGMOID, mom ? 0.9 : 0.0);
         assert_twins(net, twin);
-        double X[B * N_IN], T[B * N_OUT];
+        real X[B * N_IN], T[B * N_OUT];
         for (int which = 0; which < 2; which++) {
             for (int v = 0; v < N_BAD; v++) {
                 fill(X, B * N_IN, 1);
@@ -376,7 +390,7 @@ START_TEST(train_batch_bad_data)
                     X[B * N_IN - 1] = bad_values[v];
                 else
                     T[B * N_OUT - 1] = bad_values[v];
-                double c = 3.0;
+                real c = 3.0;
                 ck_assert_int_eq(mlp_train_batch(net, B, X, T, &c), MLP_ERR_NONFINITE);
                 ck_assert(c == 3.0);
                 /* The first rows are good: a step both twins take. */
@@ -400,7 +414,7 @@ START_TEST(fit_stops_at_last_good_step)
         mlp_t *net = make_net(MLP_IDENTITY, 0.0), *twin = make_net(MLP_IDENTITY, 0.0);
         ck_assert_int_eq(mlp_set_sgd(net, 50.0, mom ? 0.9 : 0.0), MLP_OK);
         ck_assert_int_eq(mlp_set_sgd(twin, 50.0, mom ? 0.9 : 0.0), MLP_OK);
-        double X[N_IN], T[N_OUT];
+        real X[N_IN], T[N_OUT];
         fill(X, N_IN, 12);
         fill(T, N_OUT, 13);
         size_t good = 0;
@@ -417,7 +431,7 @@ START_TEST(fit_stops_at_last_good_step)
         ck_assert_int_eq(res.stop, MLP_FIT_FAILED);
         ck_assert_uint_eq(res.epochs_run, good);
         ck_assert_mem_eq(mlp_params(net), mlp_params(twin),
-                         mlp_n_params(net) * sizeof(double));
+                         mlp_n_params(net) * sizeof(real));
         for (size_t i = 0; i < mlp_n_params(net); i++)
             ck_assert(isfinite(mlp_params(net)[i]));
         mlp_free(net);
@@ -431,7 +445,7 @@ START_TEST(fit_bad_sample)
     mlp_t *net = make_net(MLP_SIGMOID, 0.0);
     struct snapshot s = take(net);
     enum { N = 4 };
-    double X[N * N_IN], T[N * N_OUT];
+    real X[N * N_IN], T[N * N_OUT];
     for (int which = 0; which < 2; which++) {
         for (int v = 0; v < N_BAD; v++) {
             fill(X, N * N_IN, 14);

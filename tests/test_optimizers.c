@@ -36,8 +36,8 @@ static int is_weight(size_t i)
 
 struct ref {
     int adam;
-    double lr, mu, b1, b2, eps, lambda;
-    double *m, *v;
+    real lr, mu, b1, b2, eps, lambda;
+    real *m, *v;
     int t;
 };
 
@@ -45,17 +45,17 @@ struct ref {
  *   SGD:  d = g + λθ;  v = μv + d (if μ);  θ -= lr·v
  *   Adam: d = g + λθ;  m = b1 m + (1-b1) d;  v = b2 v + (1-b2) d²;
  *         m̂ = m/(1-b1^t);  v̂ = v/(1-b2^t);  θ -= lr·m̂/(√v̂ + eps)   */
-static void ref_step(struct ref *r, size_t n, double *theta, const double *g)
+static void ref_step(struct ref *r, size_t n, real *theta, const real *g)
 {
     r->t++;
     for (size_t i = 0; i < n; i++) {
-        double lam = is_weight(i) ? r->lambda : 0.0;
-        double d = g[i] + lam * theta[i];
+        real lam = is_weight(i) ? r->lambda : 0.0;
+        real d = g[i] + lam * theta[i];
         if (r->adam) {
             r->m[i] = r->b1 * r->m[i] + (1 - r->b1) * d;
             r->v[i] = r->b2 * r->v[i] + (1 - r->b2) * d * d;
-            double mhat = r->m[i] / (1 - pow(r->b1, r->t));
-            double vhat = r->v[i] / (1 - pow(r->b2, r->t));
+            real mhat = r->m[i] / (1 - pow(r->b1, r->t));
+            real vhat = r->v[i] / (1 - pow(r->b2, r->t));
             theta[i] -= r->lr * mhat / (sqrt(vhat) + r->eps);
         } else {
             if (r->mu != 0.0) {
@@ -104,18 +104,18 @@ START_TEST(test_step_matches_reference)
     mlp_t *net = make();
     configure(net, &r);
     size_t n = mlp_n_params(net);
-    double *theta = malloc(n * sizeof *theta), *g = calloc(n, sizeof *g);
+    real *theta = malloc(n * sizeof *theta), *g = calloc(n, sizeof *g);
     r.m = calloc(n, sizeof *r.m);
     r.v = calloc(n, sizeof *r.v);
     memcpy(theta, mlp_params(net), n * sizeof *theta);
     for (int step = 0; step < 5; step++) {
         for (size_t i = 0; i < n; i++)
-            g[i] = sin(1.0 + (double)i * 0.7 + step * 1.3) * (step + 1);
+            g[i] = sin(1.0 + (real)i * 0.7 + step * 1.3) * (step + 1);
         memcpy(mlp_grads(net), g, n * sizeof *g);
         ck_assert_int_eq(mlp_step(net), MLP_OK);
         ref_step(&r, n, theta, g);
         for (size_t i = 0; i < n; i++)
-            ck_assert_double_eq_tol(mlp_params(net)[i], theta[i], 1e-14);
+            ck_assert_double_eq_tol(mlp_params(net)[i], theta[i], TEST_ULPS(1e-14));
     }
     free(theta); free(g); free(r.m); free(r.v);
     mlp_free(net);
@@ -135,22 +135,22 @@ START_TEST(test_train_batch_matches_reference)
     r.m = calloc(n, sizeof *r.m);
     r.v = calloc(n, sizeof *r.v);
     enum { B = 5 };
-    double X[B * 3], T[B * 2];
+    real X[B * 3], T[B * 2];
     for (int step = 0; step < 5; step++) {
         /* batch 1 on odd steps: the GER/GEMV path */
         size_t batch = step % 2 ? 1 : B;
         for (size_t i = 0; i < B * 3; i++)
-            X[i] = cos(0.3 * (double)i + step);
+            X[i] = cos(0.3 * (real)i + step);
         for (size_t i = 0; i < B * 2; i++)
-            T[i] = 0.5 + 0.4 * sin(0.9 * (double)i - step);
-        double c1, c2;
+            T[i] = 0.5 + 0.4 * sin(0.9 * (real)i - step);
+        real c1, c2;
         ck_assert_int_eq(mlp_train_batch(net, batch, X, T, &c1), MLP_OK);
         ck_assert_int_eq(mlp_backprop(twin, batch, X, T, &c2), MLP_OK);
-        ck_assert_double_eq_tol(c1, c2, 1e-14);
+        ck_assert_double_eq_tol(c1, c2, TEST_ULPS(1e-14));
         ref_step(&r, n, mlp_params(twin), mlp_grads(twin));
         for (size_t i = 0; i < n; i++)
             ck_assert_double_eq_tol(mlp_params(net)[i], mlp_params(twin)[i],
-                                    1e-13);
+                                    TEST_ULPS(1e-13));
     }
     free(r.m); free(r.v);
     mlp_free(net);
@@ -166,16 +166,16 @@ START_TEST(test_decay_spares_biases)
     ck_assert_int_eq(mlp_set_sgd(net, 0.5, 0.0), MLP_OK);
     ck_assert_int_eq(mlp_set_weight_decay(net, 0.2), MLP_OK);
     size_t n = mlp_n_params(net);
-    double *b1 = mlp_biases(net, 1);
+    real *b1 = mlp_biases(net, 1);
     for (size_t i = 0; i < sizes[1]; i++)
-        b1[i] = 1.0 + (double)i;
-    double *before = malloc(n * sizeof *before);
+        b1[i] = 1.0 + (real)i;
+    real *before = malloc(n * sizeof *before);
     memcpy(before, mlp_params(net), n * sizeof *before);
-    memset(mlp_grads(net), 0, n * sizeof(double));
+    memset(mlp_grads(net), 0, n * sizeof(real));
     ck_assert_int_eq(mlp_step(net), MLP_OK);
     for (size_t i = 0; i < n; i++) {
-        double want = is_weight(i) ? before[i] * (1.0 - 0.5 * 0.2) : before[i];
-        ck_assert_double_eq_tol(mlp_params(net)[i], want, 1e-15);
+        real want = is_weight(i) ? before[i] * (1.0 - 0.5 * 0.2) : before[i];
+        ck_assert_double_eq_tol(mlp_params(net)[i], want, TEST_ULPS(1e-15));
     }
     free(before);
     mlp_free(net);
@@ -190,16 +190,16 @@ START_TEST(test_adam_first_step_is_lr)
     mlp_t *net = make();
     ck_assert_int_eq(mlp_set_adam(net, 0.001, 0.9, 0.999, 1e-8), MLP_OK);
     size_t n = mlp_n_params(net);
-    double *before = malloc(n * sizeof *before);
+    real *before = malloc(n * sizeof *before);
     memcpy(before, mlp_params(net), n * sizeof *before);
     for (size_t i = 0; i < n; i++)
-        mlp_grads(net)[i] = (i % 2 ? 1.0 : -1.0) * (0.5 + (double)i);
+        mlp_grads(net)[i] = (i % 2 ? 1.0 : -1.0) * (0.5 + (real)i);
     ck_assert_int_eq(mlp_step(net), MLP_OK);
     for (size_t i = 0; i < n; i++) {
-        double moved = mlp_params(net)[i] - before[i];
-        double g = mlp_grads(net)[i];
+        real moved = mlp_params(net)[i] - before[i];
+        real g = mlp_grads(net)[i];
         /* |step| = lr * |g| / (|g| + eps) = lr (1 - eps/|g|) to first order */
-        ck_assert_double_eq_tol(moved, -0.001 * g / (fabs(g) + 1e-8), 1e-15);
+        ck_assert_double_eq_tol(moved, -0.001 * g / (fabs(g) + 1e-8), TEST_ULPS(1e-15));
     }
     free(before);
     mlp_free(net);
@@ -224,9 +224,9 @@ START_TEST(test_bad_arguments)
     /* A non-finite gradient changes nothing, for Adam too. */
     ck_assert_int_eq(mlp_set_adam(net, 0.1, 0.9, 0.999, 1e-8), MLP_OK);
     size_t n = mlp_n_params(net);
-    double *before = malloc(n * sizeof *before);
+    real *before = malloc(n * sizeof *before);
     memcpy(before, mlp_params(net), n * sizeof *before);
-    memset(mlp_grads(net), 0, n * sizeof(double));
+    memset(mlp_grads(net), 0, n * sizeof(real));
     mlp_grads(net)[n - 1] = NAN;
     ck_assert_int_eq(mlp_step(net), MLP_ERR_NONFINITE);
     ck_assert_mem_eq(mlp_params(net), before, n * sizeof *before);
@@ -243,26 +243,26 @@ START_TEST(test_adam_finiteness_paths)
 {
     mlp_t *net = make();
     size_t n = mlp_n_params(net);
-    double *before = malloc(n * sizeof *before);
+    real *before = malloc(n * sizeof *before);
     ck_assert_int_eq(mlp_set_adam(net, 1e-3, 0.9, 0.999, 1e-8), MLP_OK);
     memcpy(before, mlp_params(net), n * sizeof *before);
     for (size_t i = 0; i < n; i++)
-        mlp_grads(net)[i] = 1e200;            /* g^2 = Inf */
+        mlp_grads(net)[i] = (real)TEST_BY_PRECISION(1e200, 1e30); /* g^2 = Inf */
     ck_assert_int_eq(mlp_step(net), MLP_ERR_NONFINITE);
     ck_assert_mem_eq(mlp_params(net), before, n * sizeof *before);
 
     struct ref r = { .adam = 1, .lr = 1e-3, .b1 = 0.9, .b2 = 0.999,
-                     .eps = 1e-300 };
+                     .eps = TEST_BY_PRECISION(1e-300, 1e-40) };
     r.m = calloc(n, sizeof *r.m);
     r.v = calloc(n, sizeof *r.v);
     ck_assert_int_eq(mlp_set_adam(net, r.lr, r.b1, r.b2, r.eps), MLP_OK);
     for (int step = 0; step < 3; step++) {
         for (size_t i = 0; i < n; i++)
-            mlp_grads(net)[i] = cos((double)(i + step));
+            mlp_grads(net)[i] = cos((real)(i + step));
         ck_assert_int_eq(mlp_step(net), MLP_OK);
         ref_step(&r, n, before, mlp_grads(net));
         for (size_t i = 0; i < n; i++)
-            ck_assert_double_eq_tol(mlp_params(net)[i], before[i], 1e-14);
+            ck_assert_double_eq_tol(mlp_params(net)[i], before[i], TEST_ULPS(1e-14));
     }
     free(before); free(r.m); free(r.v);
     mlp_free(net);
@@ -271,7 +271,27 @@ END_TEST
 
 /* ---- Subnormal numbers (the policy in lib/fpmode.h and mlp.h) -------- */
 
-static size_t count_subnormal(const double *x, size_t n)
+/* Far above the subnormal range, yet below every weight the long runs
+ * start from: 2^-1000 in double, 2^-120 in float (whose smallest normal
+ * is 2^-126). */
+#define NEAR_SUBNORMAL TEST_BY_PRECISION(0x1p-1000, 0x1p-120)
+
+#ifdef HAVE_MXCSR
+/* Whether this processor (or emulator: valgrind ignores the mode) honours
+ * flush-to-zero: the assertions that depend on it are made only then. */
+static int flush_to_zero_honoured(void)
+{
+    unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8000);
+    volatile double x = DBL_MIN;
+    volatile double y = x * 0.5;
+    int honoured = y == 0.0 && (_mm_getcsr() & 0x8000) != 0;
+    _mm_setcsr(saved);
+    return honoured;
+}
+#endif
+
+static size_t count_subnormal(const real *x, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -291,17 +311,17 @@ START_TEST(test_adam_moments_never_subnormal)
     mlp_t *net = make();
     size_t n = mlp_n_params(net);
     ck_assert_int_eq(mlp_set_adam(net, 1e-3, 0.5, 0.5, 1e-8), MLP_OK);
-    double m_ref = 0.0, v_ref = 0.0;
+    real m_ref = 0.0, v_ref = 0.0;
     int saw_subnormal_reference = 0;
     for (int step = 0; step < 1100; step++) {
-        double g = step == 0 ? 1.0 : 0.0;
+        real g = step == 0 ? 1.0 : 0.0;
         for (size_t i = 0; i < n; i++)
             mlp_grads(net)[i] = g;
         ck_assert_int_eq(mlp_step(net), MLP_OK);
         m_ref = 0.5 * m_ref + 0.5 * g;
         v_ref = 0.5 * v_ref + 0.5 * g * g;
-        double want_m = m_ref >= DBL_MIN ? m_ref : 0.0;
-        double want_v = v_ref >= DBL_MIN ? v_ref : 0.0;
+        real want_m = m_ref >= REAL_MIN ? m_ref : 0.0;
+        real want_v = v_ref >= REAL_MIN ? v_ref : 0.0;
         saw_subnormal_reference |= fpclassify(m_ref) == FP_SUBNORMAL;
         for (size_t i = 0; i < n; i++) {
             ck_assert(net->opt.m[i] == want_m);
@@ -327,28 +347,28 @@ START_TEST(test_sgd_never_subnormal)
     for (int momentum = 0; momentum < 2; momentum++) {
         mlp_t *net = make();
         size_t n = mlp_n_params(net);
-        double lr = 0.5, mu = momentum ? 0.25 : 0.0;
+        real lr = 0.5, mu = momentum ? 0.25 : 0.0;
         ck_assert_int_eq(mlp_set_sgd(net, lr, mu), MLP_OK);
         ck_assert_int_eq(mlp_set_weight_decay(net, 1.0), MLP_OK);
-        double *theta = malloc(n * sizeof *theta), *vel = calloc(n, sizeof *vel);
+        real *theta = malloc(n * sizeof *theta), *vel = calloc(n, sizeof *vel);
         ck_assert_ptr_nonnull(theta);
         ck_assert_ptr_nonnull(vel);
         memcpy(theta, mlp_params(net), n * sizeof *theta);
-        memset(mlp_grads(net), 0, n * sizeof(double));
+        memset(mlp_grads(net), 0, n * sizeof(real));
         int reached = 0;
         for (int step = 0; step < 1200; step++) {
             ck_assert_int_eq(mlp_step(net), MLP_OK);
             for (size_t i = 0; i < n; i++) {
                 if (!is_weight(i))
                     continue;
-                double vi = momentum ? mu * vel[i] + theta[i] : theta[i];
+                real vi = momentum ? mu * vel[i] + theta[i] : theta[i];
                 vel[i] = vi;
                 theta[i] -= lr * vi;
-                double got = mlp_params(net)[i];
-                if (fabs(theta[i]) >= 0x1p-1000)
+                real got = mlp_params(net)[i];
+                if (fabs(theta[i]) >= NEAR_SUBNORMAL)
                     ck_assert(got == theta[i]);
                 else
-                    ck_assert(fabs(got) < 0x1p-1000);
+                    ck_assert(fabs(got) < NEAR_SUBNORMAL);
                 reached |= fpclassify(theta[i]) == FP_SUBNORMAL;
             }
             ck_assert_uint_eq(count_subnormal(mlp_params(net), n), 0);
@@ -366,7 +386,8 @@ END_TEST
  * update GEMM (W <- W/2 - lr dZ^T A, and that column of dZ^T A is 0), so
  * in IEEE arithmetic they become subnormal after ~1020 steps. On x86-64
  * the training calls run with flush-to-zero (fpmode.h): they must be
- * exactly 0 by the end and never subnormal on the way. Everywhere, the
+ * exactly 0 by the end and never subnormal on the way (where the mode is
+ * honoured: not under valgrind, which ignores it). Everywhere, the
  * caller's floating-point mode must be as it was: subnormal arithmetic in
  * this thread still gives subnormal results. 1200 steps of a 3-4-2
  * network: well under a second. */
@@ -377,51 +398,55 @@ START_TEST(test_long_run_policy)
     ck_assert_int_eq(mlp_set_sgd(net, 0.5, 0.0), MLP_OK);
     ck_assert_int_eq(mlp_set_weight_decay(net, 1.0), MLP_OK);
     enum { B = 4 };
-    double X[B * 3], T[B * 2];
+    real X[B * 3], T[B * 2];
     for (size_t r = 0; r < B; r++) {
-        X[r * 3] = 0.25 * (double)r + 0.1; /* input 0 varies */
+        X[r * 3] = 0.25 * (real)r + 0.1; /* input 0 varies */
         X[r * 3 + 1] = X[r * 3 + 2] = 0.0; /* inputs 1, 2 are always 0 */
         T[r * 2] = 0.3;
         T[r * 2 + 1] = 0.7;
     }
 #ifdef HAVE_MXCSR
     unsigned mode = _mm_getcsr() & 0xffc0; /* the mode bits, not the flags */
+    int ftz = flush_to_zero_honoured();
 #endif
     for (int step = 0; step < 1200; step++) {
-        double cost;
+        real cost;
         ck_assert_int_eq(mlp_train_batch(net, B, X, T, &cost), MLP_OK);
 #ifdef HAVE_MXCSR
-        ck_assert_uint_eq(count_subnormal(mlp_params(net), n), 0);
+        if (ftz)
+            ck_assert_uint_eq(count_subnormal(mlp_params(net), n), 0);
         ck_assert_uint_eq(_mm_getcsr() & 0xffc0, mode);
 #endif
     }
 #ifdef HAVE_MXCSR
-    const double *W1 = mlp_weights(net, 1);
-    for (size_t unit = 0; unit < sizes[1]; unit++) {
+    const real *W1 = mlp_weights(net, 1);
+    for (size_t unit = 0; ftz && unit < sizes[1]; unit++) {
         ck_assert(W1[unit * 3 + 1] == 0.0);
         ck_assert(W1[unit * 3 + 2] == 0.0);
     }
 #endif
-    volatile double tiny = DBL_MIN;
-    ck_assert(tiny / 4.0 != 0.0); /* IEEE gradual underflow, untouched */
+    volatile real tiny = REAL_MIN, quarter = tiny / 4;
+    ck_assert(quarter != 0); /* IEEE gradual underflow, untouched */
     mlp_free(net);
 }
 END_TEST
 
 #ifdef HAVE_MXCSR
-/* A caller that runs with flush-to-zero itself keeps it. */
+/* A caller that runs with flush-to-zero itself keeps it (where the mode
+ * can be set at all). */
 START_TEST(test_callers_flush_to_zero_kept)
 {
     mlp_t *net = make();
     ck_assert_int_eq(mlp_set_adam(net, 1e-3, 0.9, 0.999, 1e-8), MLP_OK);
-    double X[3] = { 0.1, 0.2, 0.3 }, T[2] = { 0.4, 0.6 }, cost;
+    real X[3] = { 0.1, 0.2, 0.3 }, T[2] = { 0.4, 0.6 }, cost;
     unsigned saved = _mm_getcsr();
     _mm_setcsr(saved | 0x8000);
     mlp_status s = mlp_train_batch(net, 1, X, T, &cost);
     unsigned after = _mm_getcsr();
     _mm_setcsr(saved);
     ck_assert_int_eq(s, MLP_OK);
-    ck_assert_uint_eq(after & 0x8000, 0x8000);
+    if (flush_to_zero_honoured())
+        ck_assert_uint_eq(after & 0x8000, 0x8000);
     mlp_free(net);
 }
 END_TEST

@@ -31,11 +31,11 @@
 
 enum { N0 = 4, N1 = 9, NL = 3, B = 23 };
 static const size_t sizes[] = { N0, N1, NL };
-static const double in_mean[N0] = { 1000.0, -0.1, 3.0, 0.0 };
-static const double in_std[N0] = { 250.0, 0.02, 1.0, 7.5 };
-static const double out_mean[NL] = { 150.0, -2.0, 0.0 };
-static const double out_std[NL] = { 77.0, 0.5, 1.0 };
-static double X[B * N0], T[B * NL];
+static const real in_mean[N0] = { 1000.0, -0.1, 3.0, 0.0 };
+static const real in_std[N0] = { 250.0, 0.02, 1.0, 7.5 };
+static const real out_mean[NL] = { 150.0, -2.0, 0.0 };
+static const real out_std[NL] = { 77.0, 0.5, 1.0 };
+static real X[B * N0], T[B * NL];
 
 /* Data in the units the scaling undoes: column j ~ mean + std * U(-2, 2). */
 static void make_data(void)
@@ -63,8 +63,8 @@ static mlp_t *make(mlp_activation out, mlp_loss loss)
     return net;
 }
 
-static void scale(size_t n, size_t w, const double *m, const double *s,
-                  const double *src, double *dst)
+static void scale(size_t n, size_t w, const real *m, const real *s,
+                  const real *src, real *dst)
 {
     for (size_t r = 0; r < n; r++)
         for (size_t j = 0; j < w; j++)
@@ -77,23 +77,23 @@ START_TEST(test_predict_matches_folded_network)
     mlp_t *net = make(MLP_IDENTITY, MLP_MSE), *fold = make(MLP_IDENTITY, MLP_MSE);
     ck_assert_int_eq(mlp_set_scaling(net, in_mean, in_std, out_mean, out_std),
                      MLP_OK);
-    double *W1 = mlp_weights(fold, 1), *b1 = mlp_biases(fold, 1);
+    real *W1 = mlp_weights(fold, 1), *b1 = mlp_biases(fold, 1);
     for (size_t i = 0; i < N1; i++)
         for (size_t j = 0; j < N0; j++) {
             b1[i] -= W1[i * N0 + j] * in_mean[j] / in_std[j];
             W1[i * N0 + j] /= in_std[j];
         }
-    double *W2 = mlp_weights(fold, 2), *b2 = mlp_biases(fold, 2);
+    real *W2 = mlp_weights(fold, 2), *b2 = mlp_biases(fold, 2);
     for (size_t i = 0; i < NL; i++) {
         for (size_t j = 0; j < N1; j++)
             W2[i * N1 + j] *= out_std[i];
         b2[i] = b2[i] * out_std[i] + out_mean[i];
     }
-    double got[B * NL], want[B * NL];
+    real got[B * NL], want[B * NL];
     for (size_t batch = 1; batch <= B; batch += B - 1) {
         ck_assert_int_eq(mlp_predict(net, batch, X, got), MLP_OK);
         ck_assert_int_eq(mlp_predict(fold, batch, X, want), MLP_OK);
-        test_assert_close("predict", got, want, batch * NL, 1e-13,
+        test_assert_close("predict", got, want, batch * NL, TEST_ULPS(1e-13),
                           test_max_abs(want, batch * NL));
     }
     /* mlp_predict_ws applies the same scaling, bit for bit. */
@@ -115,24 +115,24 @@ START_TEST(test_backprop_in_scaled_units)
     make_data();
     static const mlp_activation outs[] = { MLP_IDENTITY, MLP_SIGMOID };
     mlp_t *net = make(outs[_i], _i ? MLP_CROSS_ENTROPY : MLP_MSE);
-    double Xs[B * N0], Ts[B * NL], Tp[B * NL];
+    real Xs[B * N0], Ts[B * NL], Tp[B * NL];
     /* Sigmoid outputs keep out scaling at the identity: targets in [0,1]. */
-    const double *om = _i ? NULL : out_mean, *os = _i ? NULL : out_std;
+    const real *om = _i ? NULL : out_mean, *os = _i ? NULL : out_std;
     for (size_t k = 0; k < B * NL; k++)
-        Tp[k] = _i ? (double)(k % 5) / 4 : T[k];
+        Tp[k] = _i ? (real)(k % 5) / 4 : T[k];
     ck_assert_int_eq(mlp_set_scaling(net, in_mean, in_std, om, os), MLP_OK);
-    static const double zero[NL] = { 0 }, one[NL] = { 1, 1, 1 };
+    static const real zero[NL] = { 0 }, one[NL] = { 1, 1, 1 };
     scale(B, N0, in_mean, in_std, X, Xs);
     scale(B, NL, om ? om : zero, os ? os : one, Tp, Ts);
     size_t P = mlp_n_params(net);
-    double *want = test_doubles(P), cost = NAN, want_cost = NAN, c2 = NAN;
+    real *want = test_reals(P), cost = NAN, want_cost = NAN, c2 = NAN;
     ck_assert_int_eq(mlp_backprop(net, B, X, Tp, &cost), MLP_OK);
     ck_assert_int_eq(naive_backprop(2, sizes, (mlp_activation[]){ MLP_TANH,
                                     outs[_i] }, mlp_loss_kind(net),
                                     mlp_params(net), B, Xs, Ts, want,
                                     &want_cost), 0);
-    ck_assert(fabs(cost - want_cost) <= 1e-12 * want_cost);
-    test_assert_close("grads", mlp_grads(net), want, P, 1e-12,
+    ck_assert(fabs(cost - want_cost) <= TEST_ULPS(1e-12) * want_cost);
+    test_assert_close("grads", mlp_grads(net), want, P, TEST_ULPS(1e-12),
                       test_max_abs(want, P));
     ck_assert_int_eq(mlp__cost(net, B, X, Tp, &c2), MLP_OK);
     ck_assert_double_eq(c2, cost);
@@ -149,7 +149,7 @@ START_TEST(test_training_applies_scaling)
     mlp_t *net = make(MLP_IDENTITY, MLP_MSE), *twin = make(MLP_IDENTITY, MLP_MSE);
     ck_assert_int_eq(mlp_set_scaling(net, in_mean, in_std, out_mean, out_std),
                      MLP_OK);
-    double Xs[B * N0], Ts[B * NL];
+    real Xs[B * N0], Ts[B * NL];
     scale(B, N0, in_mean, in_std, X, Xs);
     scale(B, NL, out_mean, out_std, T, Ts);
     mlp_t *both[] = { net, twin };
@@ -160,9 +160,9 @@ START_TEST(test_training_applies_scaling)
             ck_assert_int_eq(mlp_set_adam(both[k], 1e-2, 0.9, 0.999, 1e-8),
                              MLP_OK);
     }
-    size_t bytes = mlp_n_params(net) * sizeof(double);
+    size_t bytes = mlp_n_params(net) * sizeof(real);
     for (int step = 0; step < 5; step++) {
-        double c1 = NAN, c2 = NAN;
+        real c1 = NAN, c2 = NAN;
         mlp__fault_inject(0);
         ck_assert_int_eq(mlp_train_batch(net, B, X, T, &c1), MLP_OK);
         if (step > 0)
@@ -183,10 +183,10 @@ START_TEST(test_training_applies_scaling)
 }
 END_TEST
 
-static void assert_scaling(mlp_t *net, const double *im, const double *is,
-                           const double *om, const double *os)
+static void assert_scaling(mlp_t *net, const real *im, const real *is,
+                           const real *om, const real *os)
 {
-    double a[N0], b[N0], c[NL], d[NL];
+    real a[N0], b[N0], c[NL], d[NL];
     ck_assert_int_eq(mlp_get_scaling(net, a, b, c, d), MLP_OK);
     ck_assert_mem_eq(a, im, sizeof a);
     ck_assert_mem_eq(b, is, sizeof b);
@@ -196,8 +196,8 @@ static void assert_scaling(mlp_t *net, const double *im, const double *is,
 
 START_TEST(test_defaults_get_and_reset)
 {
-    static const double z0[N0] = { 0 }, o0[N0] = { 1, 1, 1, 1 };
-    static const double zL[NL] = { 0 }, oL[NL] = { 1, 1, 1 };
+    static const real z0[N0] = { 0 }, o0[N0] = { 1, 1, 1, 1 };
+    static const real zL[NL] = { 0 }, oL[NL] = { 1, 1, 1 };
     mlp_t *net = make(MLP_IDENTITY, MLP_MSE);
     assert_scaling(net, z0, o0, zL, oL);
     ck_assert_int_eq(mlp_get_scaling(NULL, NULL, NULL, NULL, NULL),
@@ -226,21 +226,21 @@ START_TEST(test_bad_values_change_nothing)
     mlp_t *net = make(MLP_IDENTITY, MLP_MSE);
     ck_assert_int_eq(mlp_set_scaling(net, in_mean, in_std, out_mean, out_std),
                      MLP_OK);
-    double before[B * NL], after[B * NL];
+    real before[B * NL], after[B * NL];
     ck_assert_int_eq(mlp_predict(net, B, X, before), MLP_OK);
-    const double bad_mean[] = { NAN, INFINITY, -INFINITY };
-    const double bad_std[] = { NAN, INFINITY, 0.0, -0.0, -1.0, -INFINITY };
+    const real bad_mean[] = { NAN, INFINITY, -INFINITY };
+    const real bad_std[] = { NAN, INFINITY, 0.0, -0.0, -1.0, -INFINITY };
     for (int which = 0; which < 4; which++) {
         size_t n = which < 2 ? N0 : NL;
         int is_std = which % 2;
         size_t count = is_std ? 6 : 3;
         for (size_t v = 0; v < count; v++) {
-            double arr[N0];
+            real arr[N0];
             memcpy(arr, which < 2 ? (is_std ? in_std : in_mean)
                                   : (is_std ? out_std : out_mean),
                    n * sizeof *arr);
             arr[n - 1] = is_std ? bad_std[v] : bad_mean[v];
-            const double *p[4] = { in_mean, in_std, out_mean, out_std };
+            const real *p[4] = { in_mean, in_std, out_mean, out_std };
             p[which] = arr;
             ck_assert_int_eq(mlp_set_scaling(net, p[0], p[1], p[2], p[3]),
                              MLP_ERR_ARG);
@@ -250,7 +250,7 @@ START_TEST(test_bad_values_change_nothing)
     ck_assert_int_eq(mlp_predict(net, B, X, after), MLP_OK);
     ck_assert_mem_eq(before, after, sizeof before);
     /* fit_scaling with a NaN in X: MLP_ERR_NONFINITE, unchanged. */
-    double Xn[B * N0];
+    real Xn[B * N0];
     memcpy(Xn, X, sizeof Xn);
     Xn[5] = NAN;
     ck_assert_int_eq(mlp_fit_scaling(net, B, Xn, T), MLP_ERR_NONFINITE);
@@ -263,38 +263,38 @@ START_TEST(test_bad_values_change_nothing)
 }
 END_TEST
 
-static void moments(size_t n, size_t w, const double *A, size_t j,
-                    double *mean, double *std)
+static void moments(size_t n, size_t w, const real *A, size_t j,
+                    real *mean, real *std)
 {
-    double s = 0, q = 0;
+    real s = 0, q = 0;
     for (size_t r = 0; r < n; r++)
         s += A[r * w + j];
-    *mean = s / (double)n;
+    *mean = s / (real)n;
     for (size_t r = 0; r < n; r++)
         q += (A[r * w + j] - *mean) * (A[r * w + j] - *mean);
-    *std = sqrt(q / (double)n);
+    *std = sqrt(q / (real)n);
 }
 
 START_TEST(test_fit_scaling)
 {
     make_data();
-    double Xc[B * N0];
+    real Xc[B * N0];
     memcpy(Xc, X, sizeof Xc);
     for (size_t r = 0; r < B; r++)
         Xc[r * N0 + 3] = 42.0; /* a constant column gets std 1 */
     mlp_t *net = make(MLP_IDENTITY, MLP_MSE);
     ck_assert_int_eq(mlp_fit_scaling(net, B, Xc, T), MLP_OK);
-    double a[N0], b[N0], c[NL], d[NL], m, s;
+    real a[N0], b[N0], c[NL], d[NL], m, s;
     ck_assert_int_eq(mlp_get_scaling(net, a, b, c, d), MLP_OK);
     for (size_t j = 0; j < N0; j++) {
         moments(B, N0, Xc, j, &m, &s);
-        ck_assert(fabs(a[j] - m) <= 1e-14 * fabs(m) + 1e-14 * s);
-        ck_assert(j == 3 ? b[j] == 1.0 : fabs(b[j] - s) <= 1e-14 * s);
+        ck_assert(fabs(a[j] - m) <= TEST_ULPS(1e-14) * (fabs(m) + s));
+        ck_assert(j == 3 ? b[j] == 1.0 : fabs(b[j] - s) <= TEST_ULPS(1e-14) * s);
     }
     for (size_t j = 0; j < NL; j++) {
         moments(B, NL, T, j, &m, &s);
-        ck_assert(fabs(c[j] - m) <= 1e-14 * fabs(m) + 1e-14 * s);
-        ck_assert(fabs(d[j] - s) <= 1e-14 * s);
+        ck_assert(fabs(c[j] - m) <= TEST_ULPS(1e-14) * (fabs(m) + s));
+        ck_assert(fabs(d[j] - s) <= TEST_ULPS(1e-14) * s);
     }
     /* T NULL, or a non-identity output: outputs unscaled. */
     ck_assert_int_eq(mlp_fit_scaling(net, B, X, NULL), MLP_OK);
@@ -308,12 +308,14 @@ START_TEST(test_fit_scaling)
         ck_assert(c[j] == 0.0 && d[j] == 1.0);
     ck_assert(b[0] != 1.0);
     /* Huge values: no overflow in the sums. */
-    double H[2 * N0] = { 1e308, -1e308, 1e308, 5, 1e308, -1e308, -1e308, 5 };
+    /* (near the largest value of the precision: 1e308, or 1e38 in float) */
+    const real hu = (real)TEST_BY_PRECISION(1e308, 1e38);
+    real H[2 * N0] = { hu, -hu, hu, 5, hu, -hu, -hu, 5 };
     ck_assert_int_eq(mlp_fit_scaling(sig, 2, H, NULL), MLP_OK);
     ck_assert_int_eq(mlp_get_scaling(sig, a, b, NULL, NULL), MLP_OK);
-    ck_assert(a[0] == 1e308 && b[0] == 1.0);
-    ck_assert(a[1] == -1e308 && b[1] == 1.0);
-    ck_assert(a[2] == 0.0 && b[2] == 1e308);
+    ck_assert(a[0] == hu && b[0] == 1.0);
+    ck_assert(a[1] == -hu && b[1] == 1.0);
+    ck_assert(a[2] == 0.0 && b[2] == hu);
     ck_assert(a[3] == 5.0 && b[3] == 1.0);
     mlp_free(net);
     mlp_free(sig);
@@ -324,8 +326,10 @@ END_TEST
 START_TEST(test_overflow_is_nonfinite)
 {
     mlp_t *net = make(MLP_IDENTITY, MLP_MSE);
-    const double tiny[N0] = { 1e-300, 1, 1, 1 }, big[NL] = { 1e300, 1, 1 };
-    double x[N0] = { 1e10, 0, 0, 0 }, y[NL], t[NL] = { 0 };
+    /* scales that overflow 1e10 in the precision */
+    const real tiny[N0] = { (real)TEST_BY_PRECISION(1e-300, 1e-30), 1, 1, 1 };
+    const real big[NL] = { (real)TEST_BY_PRECISION(1e300, 1e30), 1, 1 };
+    real x[N0] = { 1e10, 0, 0, 0 }, y[NL], t[NL] = { 0 };
     ck_assert_int_eq(mlp_set_scaling(net, NULL, tiny, NULL, NULL), MLP_OK);
     ck_assert_int_eq(mlp_predict(net, 1, x, y), MLP_ERR_NONFINITE);
     ck_assert_int_eq(mlp_backprop(net, 1, x, t, NULL), MLP_ERR_NONFINITE);

@@ -4,13 +4,13 @@
  * A two-layer sigmoid network with the MSE cost, as in the seed document,
  * with N_in = 2 inputs, 3 hidden units and N_out = 2 outputs, one sample
  * (B = 1), and weights, biases, input and target all short binary
- * fractions (exact in double). Every intermediate below was computed with
+ * fractions (exact in real). Every intermediate below was computed with
  * Python's decimal module at 50 significant digits (the script is
  * tests/reference/seed_example.py; it uses neither libmlp nor naive.c) and
  * is written to 17 significant digits.
  *
  * The library's gradients and cost must match them to a relative 1e-13:
- * the exact values are rounded once to double (0.5 ulp), and the library's
+ * the exact values are rounded once to real (0.5 ulp), and the library's
  * exp and the dozen operations after it add a few ulps, far below 1e-13
  * (~450 ulps). The naive reference must match them too (it is checked
  * here against numbers it did not produce).
@@ -26,24 +26,24 @@
 #include "reference/naive.h"
 #include "test_util.h"
 
-#define TOL 1e-13
+#define TOL TEST_ULPS(1e-13)
 
 static const size_t sizes[] = { 2, 3, 2 };
 
 /* x = (0.75, -0.5), y = (1, 0) */
-static const double x[2] = { 0.75, -0.5 };
-static const double y[2] = { 1, 0 };
-static const double W1[3 * 2] = {
+static const real x[2] = { 0.75, -0.5 };
+static const real y[2] = { 1, 0 };
+static const real W1[3 * 2] = {
     0.5, -0.25,
     0.75, 0.125,
     -0.5, 1,
 };
-static const double b1[3] = { 0.125, -0.375, 0.25 };
-static const double W2[2 * 3] = {
+static const real b1[3] = { 0.125, -0.375, 0.25 };
+static const real W2[2 * 3] = {
     1, -0.5, 0.25,
     -0.75, 0.5, 1.5,
 };
-static const double b2[2] = { 0.0625, -0.125 };
+static const real b2[2] = { 0.0625, -0.125 };
 
 /*
  * Forward:
@@ -67,21 +67,21 @@ static const double b2[2] = { 0.0625, -0.125 };
  *   §8 dW1 = dZ1 ⊗ x             (below)
  *   §9 db1 = dZ1
  */
-static const double want_a2[2] = { 0.63074436269397837, 0.54365264039782951 };
-static const double want_cost = 0.21595395954690396;
-static const double want_dW2[2 * 3] = {
+static const real want_a2[2] = { 0.63074436269397837, 0.54365264039782951 };
+static const real want_cost = 0.21595395954690396;
+static const real want_dW2[2 * 3] = {
     -0.056017704367085440, -0.045684973351557126, -0.029984116461880631,
     0.087852921116015504, 0.071648033517058619, 0.047024280056124621,
 };
-static const double want_db2[2] = {
+static const real want_db2[2] = {
     -0.086001820828966071, 0.13487720117214013
 };
-static const double want_dW1[3 * 2] = {
+static const real want_dW1[3 * 2] = {
     -0.031876815224355924, 0.021251210149570616,
     0.020626730180204901, -0.013751153453469934,
     0.030796248995942747, -0.020530832663961831,
 };
-static const double want_db1[3] = {
+static const real want_db1[3] = {
     -0.042502420299141232, 0.027502306906939868, 0.041061665327923662
 };
 
@@ -95,19 +95,19 @@ static const double want_db1[3] = {
  *                 0.017044348680788797)
  *   §9 db1_i = Σ_{k=1}^{N_in} dZ1_k for every i = 0.0021846760119637420
  */
-static const double seed_dW2[2 * 3] = {
+static const real seed_dW2[2 * 3] = {
     0.026456792462199375, 0.021576711724614046, 0.014161300527347291,
     0.028182124056791905, 0.022983797730942305, 0.015084803981337836,
 };
-static const double seed_db2[2] = {
+static const real seed_db2[2] = {
     0.083885021027676406, 0.083885021027676406
 };
-static const double seed_dW1[3 * 2] = {
+static const real seed_dW1[3 * 2] = {
     0.0013911462349889403, -0.00092743082332596023,
     0.00024736077398386615, -0.00016490718265591077,
     0.012783261510591598, -0.0085221743403943987,
 };
-static const double seed_db1[3] = {
+static const real seed_db1[3] = {
     0.0021846760119637420, 0.0021846760119637420, 0.0021846760119637420
 };
 
@@ -125,7 +125,7 @@ static mlp_t *seed_network(void)
 START_TEST(test_forward_by_hand)
 {
     mlp_t *net = seed_network();
-    double a2[2];
+    real a2[2];
     ck_assert_int_eq(mlp_predict(net, 1, x, a2), MLP_OK);
     test_assert_close("a2", a2, want_a2, 2, TOL, 0);
     mlp_free(net);
@@ -135,7 +135,7 @@ END_TEST
 START_TEST(test_gradients_by_hand)
 {
     mlp_t *net = seed_network();
-    double cost = 0;
+    real cost = 0;
     ck_assert_int_eq(mlp_backprop(net, 1, x, y, &cost), MLP_OK);
     test_assert_close("C", &cost, &want_cost, 1, TOL, 0);
     test_assert_close("dW2", mlp_weight_grads(net, 2), want_dW2, 6, TOL, 0);
@@ -149,7 +149,7 @@ END_TEST
 /* The reference is checked against the same hand-derived numbers. */
 START_TEST(test_naive_by_hand)
 {
-    double params[6 + 3 + 6 + 2], grads[17], cost = 0;
+    real params[6 + 3 + 6 + 2], grads[17], cost = 0;
     memcpy(params, W1, sizeof W1);
     memcpy(params + 6, b1, sizeof b1);
     memcpy(params + 9, W2, sizeof W2);
@@ -167,10 +167,10 @@ END_TEST
 
 /* max_k |got_k - seed_k| must be a large fraction of the values: the
  * library does not compute the seed's loose equations. */
-static void assert_differs(const char *what, const double *got,
-                           const double *seed, size_t n)
+static void assert_differs(const char *what, const real *got,
+                           const real *seed, size_t n)
 {
-    double diff = 0;
+    real diff = 0;
     for (size_t k = 0; k < n; k++)
         diff = fmax(diff, fabs(got[k] - seed[k]));
     ck_assert_msg(diff > 0.1 * test_max_abs(seed, n),
@@ -191,12 +191,12 @@ START_TEST(test_not_the_literal_seed)
     ck_assert(mlp_bias_grads(net, 2)[0] != mlp_bias_grads(net, 2)[1]);
     ck_assert(mlp_bias_grads(net, 1)[0] != mlp_bias_grads(net, 1)[1]);
     /* §4/§5 for B = 1: db2 = dZ2 and dW2 = dZ2 ⊗ a1 */
-    static const double a1[3] = {
+    static const real a1[3] = {
         0.65135486466605424, 0.53120937337375626, 0.34864513533394576
     };
     for (size_t i = 0; i < 2; i++)
         for (size_t j = 0; j < 3; j++) {
-            double outer = mlp_bias_grads(net, 2)[i] * a1[j];
+            real outer = mlp_bias_grads(net, 2)[i] * a1[j];
             test_assert_close("dW2 = db2 ⊗ a1",
                               &mlp_weight_grads(net, 2)[i * 3 + j], &outer,
                               1, TOL, 0);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "mlp.h"
+#include "precision.h" /* real, and the mlpf_ names under -DMLP_SINGLE */
 
 enum { N_JOBS = 4, COPIES = 2, N_THREADS = N_JOBS * COPIES, STEPS = 60 };
 
@@ -46,9 +47,9 @@ static const struct job jobs[N_JOBS] = {
 
 struct result {
     mlp_status status;
-    double cost;
+    real cost;
     size_t n_params;
-    double *params;
+    real *params;
     unsigned char *file;
     size_t file_size;
 };
@@ -56,12 +57,12 @@ struct result {
 static char tmpdir[256];
 static pthread_barrier_t start;
 
-static void fill(double *x, size_t n, unsigned seed)
+static void fill(real *x, size_t n, unsigned seed)
 {
     unsigned s = seed * 2654435761u + 7u;
     for (size_t i = 0; i < n; i++) {
         s = s * 1103515245u + 12345u;
-        x[i] = ((double)(s >> 8) / (double)(1u << 24)) * 2.0 - 1.0;
+        x[i] = ((real)(s >> 8) / (real)(1u << 24)) * 2.0 - 1.0;
     }
 }
 
@@ -92,8 +93,8 @@ static struct result run_job(int j, int slot)
     const struct job *jb = &jobs[j];
     struct result r = { 0 };
     size_t n_in = jb->sizes[0], n_out = jb->sizes[jb->n_layers];
-    double *X = malloc(jb->batch * n_in * sizeof *X);
-    double *T = malloc(jb->batch * n_out * sizeof *T);
+    real *X = malloc(jb->batch * n_in * sizeof *X);
+    real *T = malloc(jb->batch * n_out * sizeof *T);
     mlp_t *net = NULL;
     if (!X || !T) {
         r.status = MLP_ERR_NOMEM;
@@ -216,9 +217,9 @@ enum { SHARED_ROUNDS = 40, SHARED_MAX = 24 };
 struct shared {
     const mlp_t *net;
     size_t n_in, n_out;
-    const double *X;    /* SHARED_MAX x n_in */
-    const double *want; /* per round: the serial outputs */
-    const double *want_J; /* per round: the serial Jacobians */
+    const real *X;    /* SHARED_MAX x n_in */
+    const real *want; /* per round: the serial outputs */
+    const real *want_J; /* per round: the serial Jacobians */
 };
 
 struct shared_arg {
@@ -238,15 +239,15 @@ static void *shared_main(void *p)
     const struct shared *sh = a->sh;
     mlp_workspace_t *ws = NULL;
     size_t n_J = SHARED_MAX * sh->n_out * sh->n_in;
-    double *Y = malloc(SHARED_MAX * sh->n_out * sizeof *Y);
-    double *J = malloc(n_J * sizeof *J);
+    real *Y = malloc(SHARED_MAX * sh->n_out * sizeof *Y);
+    real *J = malloc(n_J * sizeof *J);
     pthread_barrier_wait(&start);
     a->status = Y && J ? mlp_workspace_create(&ws, sh->net, 1) : MLP_ERR_NOMEM;
     a->ok = 1;
     for (int r = 0; r < SHARED_ROUNDS && a->status == MLP_OK; r++) {
         size_t batch = round_batch(r);
         a->status = mlp_predict_ws(sh->net, ws, batch, sh->X, Y);
-        const double *want = sh->want + (size_t)r * SHARED_MAX * sh->n_out;
+        const real *want = sh->want + (size_t)r * SHARED_MAX * sh->n_out;
         if (a->status == MLP_OK &&
             memcmp(Y, want, batch * sh->n_out * sizeof *Y) != 0)
             a->ok = 0;
@@ -272,11 +273,11 @@ START_TEST(shared_network_predicts_as_serial)
     ck_assert_int_eq(mlp_create(&net, 3, sizes, acts, MLP_CROSS_ENTROPY, 77),
                      MLP_OK);
     size_t n_in = sizes[0], n_out = sizes[3], np = mlp_n_params(net);
-    double *X = malloc(SHARED_MAX * n_in * sizeof *X);
-    double *want = malloc(SHARED_ROUNDS * SHARED_MAX * n_out * sizeof *want);
-    double *before = malloc(2 * np * sizeof *before);
+    real *X = malloc(SHARED_MAX * n_in * sizeof *X);
+    real *want = malloc(SHARED_ROUNDS * SHARED_MAX * n_out * sizeof *want);
+    real *before = malloc(2 * np * sizeof *before);
     size_t n_J = SHARED_MAX * n_out * n_in;
-    double *want_J = malloc(SHARED_ROUNDS * n_J * sizeof *want_J);
+    real *want_J = malloc(SHARED_ROUNDS * n_J * sizeof *want_J);
     mlp_workspace_t *ws = NULL;
     ck_assert(X && want && before && want_J);
     ck_assert_int_eq(mlp_workspace_create(&ws, net, SHARED_MAX), MLP_OK);

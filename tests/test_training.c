@@ -32,12 +32,12 @@
 
 /* ---- XOR ---------------------------------------------------------------- */
 
-static const double xor_X[4 * 2] = { 0, 0, 0, 1, 1, 0, 1, 1 };
-static const double xor_T[4] = { 0, 1, 1, 0 };
+static const real xor_X[4 * 2] = { 0, 0, 0, 1, 1, 0, 1, 1 };
+static const real xor_T[4] = { 0, 1, 1, 0 };
 
-static void check_xor_solved(mlp_t *net, double cost)
+static void check_xor_solved(mlp_t *net, real cost)
 {
-    double Y[4];
+    real Y[4];
     ck_assert_int_eq(mlp_predict(net, 4, xor_X, Y), MLP_OK);
     for (size_t s = 0; s < 4; s++)
         ck_assert_msg(xor_T[s] == 1 ? Y[s] > 0.5 : Y[s] < 0.5,
@@ -60,7 +60,7 @@ static mlp_t *xor_network(void)
 START_TEST(test_xor_train_batch)
 {
     mlp_t *net = xor_network();
-    double first = 0, cost = 0;
+    real first = 0, cost = 0;
     for (int step = 0; step < XOR_STEPS; step++) {
         ck_assert_int_eq(mlp_train_batch(net, 4, xor_X, xor_T, &cost), MLP_OK);
         if (step == 0)
@@ -76,7 +76,7 @@ END_TEST
 START_TEST(test_xor_backprop_step)
 {
     mlp_t *net = xor_network();
-    double first = 0, cost = 0;
+    real first = 0, cost = 0;
     for (int step = 0; step < XOR_STEPS; step++) {
         ck_assert_int_eq(mlp_backprop(net, 4, xor_X, xor_T, &cost), MLP_OK);
         ck_assert_int_eq(mlp_step(net), MLP_OK);
@@ -94,8 +94,8 @@ END_TEST
 
 typedef struct iris {
     size_t rows, features, classes;
-    double *X; /* rows x features, standardised */
-    double *T; /* rows x classes, one-hot */
+    real *X; /* rows x features, standardised */
+    real *T; /* rows x classes, one-hot */
     int *label;
 } iris;
 
@@ -113,15 +113,18 @@ static void iris_load(iris *d)
     d->rows = 150;
     d->features = 4;
     d->classes = 3;
-    d->X = test_doubles(150 * 4);
-    d->T = test_doubles(150 * 3);
+    d->X = test_reals(150 * 4);
+    d->T = test_reals(150 * 3);
     d->label = calloc(150, sizeof *d->label);
     ck_assert_ptr_nonnull(d->label);
     for (size_t r = 0; r < 150; r++) {
-        double *x = d->X + r * 4;
+        real *x = d->X + r * 4;
+        double v[4];
         int label;
-        ck_assert_int_eq(fscanf(f, " %lf,%lf,%lf,%lf,%d", &x[0], &x[1],
-                                &x[2], &x[3], &label), 5);
+        ck_assert_int_eq(fscanf(f, " %lf,%lf,%lf,%lf,%d", &v[0], &v[1],
+                                &v[2], &v[3], &label), 5);
+        for (int k = 0; k < 4; k++)
+            x[k] = (real)v[k];
         ck_assert(label >= 0 && label < 3);
         d->label[r] = label;
         d->T[r * 3 + (size_t)label] = 1;
@@ -129,7 +132,7 @@ static void iris_load(iris *d)
     fclose(f);
     /* standardise each feature to mean 0, standard deviation 1 */
     for (size_t j = 0; j < 4; j++) {
-        double mean = 0, var = 0;
+        real mean = 0, var = 0;
         for (size_t r = 0; r < 150; r++)
             mean += d->X[r * 4 + j] / 150;
         for (size_t r = 0; r < 150; r++)
@@ -157,13 +160,13 @@ static mlp_t *iris_network(void)
     return net;
 }
 
-static double iris_accuracy(mlp_t *net, const iris *d)
+static real iris_accuracy(mlp_t *net, const iris *d)
 {
-    double *Y = test_doubles(d->rows * 3);
+    real *Y = test_reals(d->rows * 3);
     ck_assert_int_eq(mlp_predict(net, d->rows, d->X, Y), MLP_OK);
     size_t right = 0;
     for (size_t r = 0; r < d->rows; r++) {
-        const double *y = Y + r * 3;
+        const real *y = Y + r * 3;
         int best = 0;
         for (int c = 1; c < 3; c++)
             if (y[c] > y[best])
@@ -171,12 +174,12 @@ static double iris_accuracy(mlp_t *net, const iris *d)
         right += best == d->label[r];
     }
     free(Y);
-    return (double)right / (double)d->rows;
+    return (real)right / (real)d->rows;
 }
 
-static double iris_cost(mlp_t *net, const iris *d)
+static real iris_cost(mlp_t *net, const iris *d)
 {
-    double cost;
+    real cost;
     ck_assert_int_eq(mlp_backprop(net, d->rows, d->X, d->T, &cost), MLP_OK);
     return cost;
 }
@@ -186,7 +189,7 @@ static double iris_cost(mlp_t *net, const iris *d)
 static void iris_train(mlp_t *net, const iris *d, int epochs, int use_step)
 {
     size_t order[150];
-    double X[10 * 4], T[10 * 3];
+    real X[10 * 4], T[10 * 3];
     test_rng rng;
     test_rng_seed(&rng, 11);
     for (size_t r = 0; r < 150; r++)
@@ -212,18 +215,18 @@ static void iris_train(mlp_t *net, const iris *d, int epochs, int use_step)
     }
 }
 
-static void check_iris(double lr, double momentum, int epochs, int use_step)
+static void check_iris(real lr, real momentum, int epochs, int use_step)
 {
     iris d;
     iris_load(&d);
     mlp_t *net = iris_network();
     ck_assert_int_eq(mlp_set_sgd(net, lr, momentum), MLP_OK);
-    double c0 = iris_cost(net, &d);
+    real c0 = iris_cost(net, &d);
     iris_train(net, &d, epochs / 10, use_step);
-    double c1 = iris_cost(net, &d);
+    real c1 = iris_cost(net, &d);
     iris_train(net, &d, epochs - epochs / 10, use_step);
-    double c2 = iris_cost(net, &d);
-    double acc = iris_accuracy(net, &d);
+    real c2 = iris_cost(net, &d);
+    real acc = iris_accuracy(net, &d);
     ck_assert_msg(c1 < c0 && c2 < c1,
                   "iris cost does not decrease: %g, %g, %g", c0, c1, c2);
     ck_assert_msg(c2 < 0.15, "iris cost %g after %d epochs", c2, epochs);
@@ -258,22 +261,22 @@ START_TEST(test_momentum_update_rule)
     iris d;
     iris_load(&d);
     mlp_t *net = iris_network();
-    const double lr = 0.05, mu = 0.8;
+    const real lr = 0.05, mu = 0.8;
     ck_assert_int_eq(mlp_set_sgd(net, lr, mu), MLP_OK);
     size_t n = mlp_n_params(net);
-    double *v = test_doubles(n), *want = test_doubles(n);
+    real *v = test_reals(n), *want = test_reals(n);
     for (size_t step = 0; step < 15; step++) {
-        const double *X = d.X + (step * 10 % 150) * 4;
-        const double *T = d.T + (step * 10 % 150) * 3;
+        const real *X = d.X + (step * 10 % 150) * 4;
+        const real *T = d.T + (step * 10 % 150) * 3;
         ck_assert_int_eq(mlp_backprop(net, 10, X, T, NULL), MLP_OK);
-        const double *g = mlp_grads(net), *theta = mlp_params(net);
+        const real *g = mlp_grads(net), *theta = mlp_params(net);
         for (size_t k = 0; k < n; k++) {
             v[k] = mu * v[k] + g[k];
             want[k] = theta[k] - lr * v[k];
         }
         ck_assert_int_eq(mlp_step(net), MLP_OK);
         test_assert_close("θ after momentum step", mlp_params(net), want, n,
-                          1e-13, test_max_abs(want, n));
+                          TEST_ULPS(1e-13), test_max_abs(want, n));
     }
     /* mlp_set_sgd resets the velocity: the next step is plain lr·g */
     ck_assert_int_eq(mlp_set_sgd(net, lr, mu), MLP_OK);
@@ -281,7 +284,7 @@ START_TEST(test_momentum_update_rule)
     for (size_t k = 0; k < n; k++)
         want[k] = mlp_params(net)[k] - lr * mlp_grads(net)[k];
     ck_assert_int_eq(mlp_step(net), MLP_OK);
-    test_assert_close("θ after reset", mlp_params(net), want, n, 1e-13,
+    test_assert_close("θ after reset", mlp_params(net), want, n, TEST_ULPS(1e-13),
                       test_max_abs(want, n));
     free(v);
     free(want);
@@ -296,22 +299,22 @@ START_TEST(test_train_batch_equals_backprop_step)
     iris d;
     iris_load(&d);
     mlp_t *a = iris_network(), *b = iris_network();
-    double mu = _i ? 0.9 : 0;
+    real mu = _i ? 0.9 : 0;
     ck_assert_int_eq(mlp_set_sgd(a, 0.1, mu), MLP_OK);
     ck_assert_int_eq(mlp_set_sgd(b, 0.1, mu), MLP_OK);
     size_t n = mlp_n_params(a);
-    ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(double));
+    ck_assert_mem_eq(mlp_params(a), mlp_params(b), n * sizeof(real));
     for (size_t step = 0; step < 20; step++) {
         size_t B = 1 + step % 7; /* batch 1 too: dger/dgemv paths */
-        const double *X = d.X + step * 7 * 4, *T = d.T + step * 7 * 3;
-        double ca, cb;
+        const real *X = d.X + step * 7 * 4, *T = d.T + step * 7 * 3;
+        real ca, cb;
         ck_assert_int_eq(mlp_train_batch(a, B, X, T, &ca), MLP_OK);
         ck_assert_int_eq(mlp_backprop(b, B, X, T, &cb), MLP_OK);
         ck_assert_int_eq(mlp_step(b), MLP_OK);
-        test_assert_close("train_batch cost", &ca, &cb, 1, 1e-12, 0);
+        test_assert_close("train_batch cost", &ca, &cb, 1, TEST_ULPS(1e-12), 0);
     }
     test_assert_close("train_batch θ", mlp_params(a), mlp_params(b), n,
-                      1e-12, test_max_abs(mlp_params(b), n));
+                      TEST_ULPS(1e-12), test_max_abs(mlp_params(b), n));
     mlp_free(a);
     mlp_free(b);
     iris_free(&d);

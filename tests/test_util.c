@@ -29,7 +29,7 @@ size_t test_rng_range(test_rng *rng, size_t lo, size_t hi)
     return lo + (size_t)(test_rng_next(rng) % (uint64_t)(hi - lo + 1));
 }
 
-void test_fill_uniform(test_rng *rng, double *x, size_t n, double lo,
+void test_fill_uniform(test_rng *rng, real *x, size_t n, double lo,
                        double hi)
 {
     for (size_t k = 0; k < n; k++)
@@ -68,12 +68,12 @@ mlp_t *test_create(const test_shape *shape, uint64_t seed)
 }
 
 void test_fill_targets(test_rng *rng, const test_shape *shape, size_t batch,
-                       double *T)
+                       real *T)
 {
     size_t n = shape->sizes[shape->n_layers];
     mlp_activation out = shape->acts[shape->n_layers - 1];
     for (size_t s = 0; s < batch; s++) {
-        double *t = T + s * n;
+        real *t = T + s * n;
         if (out == MLP_SOFTMAX) {
             if (test_rng_range(rng, 0, 2) == 0) {
                 for (size_t i = 0; i < n; i++)
@@ -105,14 +105,14 @@ void test_fill_targets(test_rng *rng, const test_shape *shape, size_t batch,
     }
 }
 
-double *test_doubles(size_t n)
+real *test_reals(size_t n)
 {
-    double *x = calloc(n ? n : 1, sizeof *x);
+    real *x = calloc(n ? n : 1, sizeof *x);
     ck_assert_ptr_nonnull(x);
     return x;
 }
 
-double test_max_abs(const double *x, size_t n)
+double test_max_abs(const real *x, size_t n)
 {
     double m = 0;
     for (size_t k = 0; k < n; k++)
@@ -121,12 +121,12 @@ double test_max_abs(const double *x, size_t n)
     return m;
 }
 
-void test_assert_close(const char *what, const double *got,
-                       const double *want, size_t n, double tol,
+void test_assert_close(const char *what, const real *got,
+                       const real *want, size_t n, double tol,
                        double scale)
 {
     for (size_t k = 0; k < n; k++) {
-        double err = fabs(got[k] - want[k]);
+        double err = fabs((double)got[k] - (double)want[k]);
         ck_assert_msg(err <= tol * (fabs(want[k]) + scale),
                       "%s[%zu]: got %.17g, want %.17g (|err| %.3g > %.3g)",
                       what, k, got[k], want[k], err,

@@ -11,8 +11,28 @@
 #include <stdint.h>
 
 #include "mlp.h"
+/* `real` and, with -DMLP_SINGLE, the mlp_ -> mlpf_ names: every suite is
+ * compiled twice (tests/meson.build), once per precision, and links the
+ * test utilities and the naive reference built for its precision. */
+#include "precision.h"
 
 #define TEST_MAX_LAYERS 8
+
+/* A tolerance that bounds rounding errors, given for double, carried to
+ * the suite's precision as the same number of units in the last place:
+ * such bounds are counts of roundings (n eps for a sum of n terms, times
+ * the depth), so they scale with eps, by FLT_EPSILON / DBL_EPSILON = 2^29
+ * in the float build (1e-13, ~450 ulps, becomes 5.4e-5). */
+#define TEST_ULPS(tol) ((tol) * (REAL_EPSILON / DBL_EPSILON))
+
+/* A value that is not a count of roundings (a finite-difference step, a
+ * tolerance that mixes truncation and rounding), chosen per precision;
+ * each use says why. */
+#ifdef MLP_SINGLE
+#define TEST_BY_PRECISION(d, f) (f)
+#else
+#define TEST_BY_PRECISION(d, f) (d)
+#endif
 
 typedef struct test_rng {
     uint64_t state;
@@ -24,7 +44,7 @@ uint64_t test_rng_next(test_rng *rng);
 double test_rng_uniform(test_rng *rng, double lo, double hi);
 /* Uniform integer in [lo, hi], both inclusive. */
 size_t test_rng_range(test_rng *rng, size_t lo, size_t hi);
-void test_fill_uniform(test_rng *rng, double *x, size_t n, double lo,
+void test_fill_uniform(test_rng *rng, real *x, size_t n, double lo,
                        double hi);
 
 /* A network description: n_layers weight layers, sizes[0..n_layers],
@@ -50,18 +70,18 @@ mlp_t *test_create(const test_shape *shape, uint64_t seed);
  * distributions (some one-hot), for sigmoid/cross-entropy values in [0, 1]
  * with some exact zeros, otherwise values in the output's range. */
 void test_fill_targets(test_rng *rng, const test_shape *shape, size_t batch,
-                       double *T);
+                       real *T);
 
-/* calloc that fails the test on failure. */
-double *test_doubles(size_t n);
+/* calloc of n reals that fails the test on failure. */
+real *test_reals(size_t n);
 
-double test_max_abs(const double *x, size_t n);
+double test_max_abs(const real *x, size_t n);
 
 /* Fails the test unless |got[k] - want[k]| <= tol * (|want[k]| + scale) for
  * every k. scale lets entries near 0 be judged against the size of the
  * whole array (a norm-wise bound) rather than their own. */
-void test_assert_close(const char *what, const double *got,
-                       const double *want, size_t n, double tol,
+void test_assert_close(const char *what, const real *got,
+                       const real *want, size_t n, double tol,
                        double scale);
 
 /* Runs every test of the suite with CK_NORMAL output (summary line

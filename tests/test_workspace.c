@@ -43,9 +43,9 @@ START_TEST(test_equals_predict)
                                 &shape);
         size_t n0 = shape.sizes[0], nL = shape.sizes[shape.n_layers];
         size_t np = mlp_n_params(net);
-        double *X = test_doubles(B * n0), *Y = test_doubles(B * nL);
-        double *Yws = test_doubles(B * nL);
-        double *before = test_doubles(2 * np);
+        real *X = test_reals(B * n0), *Y = test_reals(B * nL);
+        real *Yws = test_reals(B * nL);
+        real *before = test_reals(2 * np);
         test_rng rng;
         test_rng_seed(&rng, 7 + b);
         test_fill_uniform(&rng, X, B * n0, -2, 2);
@@ -80,8 +80,8 @@ START_TEST(test_shared_between_networks)
     ck_assert_int_eq(mlp_create(&a, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
     ck_assert_int_eq(mlp_create(&b, 2, sizes, NULL, MLP_MSE, 2), MLP_OK);
     ck_assert_int_eq(mlp_create(&c, 2, other, NULL, MLP_MSE, 3), MLP_OK);
-    double X[2 * 5] = { 1, -1, 0.5, 0.25, 2, 0, 1, -2, 3, 0.5 };
-    double Ya[6], Yb[6], want[6];
+    real X[2 * 5] = { 1, -1, 0.5, 0.25, 2, 0, 1, -2, 3, 0.5 };
+    real Ya[6], Yb[6], want[6];
     mlp_workspace_t *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, a, 2), MLP_OK);
     ck_assert_int_eq(mlp_predict_ws(a, ws, 2, X, Ya), MLP_OK);
@@ -92,7 +92,7 @@ START_TEST(test_shared_between_networks)
     ck_assert(memcmp(Yb, want, sizeof want) == 0);
     ck_assert(memcmp(Ya, Yb, sizeof Ya) != 0); /* other weights */
     /* a hidden layer of another width: refused, Y untouched */
-    double Yc[6] = { 42 };
+    real Yc[6] = { 42 };
     ck_assert_int_eq(mlp_predict_ws(c, ws, 2, X, Yc), MLP_ERR_ARG);
     ck_assert(Yc[0] == 42);
     mlp_workspace_free(ws);
@@ -118,7 +118,7 @@ START_TEST(test_bad_args)
     mlp_workspace_free(NULL);
 
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
-    double X[6] = { 0.5, -1, 2, 1, 1, 1 }, Y[4];
+    real X[6] = { 0.5, -1, 2, 1, 1, 1 }, Y[4];
     ck_assert_int_eq(mlp_predict_ws(NULL, ws, 1, X, Y), MLP_ERR_ARG);
     ck_assert_int_eq(mlp_predict_ws(net, NULL, 1, X, Y), MLP_ERR_ARG);
     ck_assert_int_eq(mlp_predict_ws(net, ws, 1, NULL, Y), MLP_ERR_ARG);
@@ -143,9 +143,9 @@ START_TEST(test_growth_and_allocation_failures)
     size_t sizes[] = { 6, 9, 4 };
     mlp_t *net = NULL;
     ck_assert_int_eq(mlp_create(&net, 2, sizes, NULL, MLP_MSE, 9), MLP_OK);
-    double X[16 * 6], Y[16 * 4], Y1[16 * 4];
+    real X[16 * 6], Y[16 * 4], Y1[16 * 4];
     for (size_t i = 0; i < 16 * 6; i++)
-        X[i] = sin((double)i);
+        X[i] = sin((real)i);
     long base = mlp__live_allocations();
 
     /* every failure of create: NOMEM, *ws NULL, nothing leaked */

@@ -56,6 +56,8 @@ void *xcalloc(size_t n, size_t size)
 
 enum kind { STRING, FLAG, WHOLE, REAL };
 
+#define PATIENCE_UNSET ((size_t)-1)
+
 /* A number must lie between lo and hi; *_open excludes the bound. */
 struct option {
     const char *name;
@@ -82,7 +84,7 @@ static const struct option options[] = {
         "; leave --classes out for regression"),
     NUM("epochs", WHOLE, epochs, 1, INFINITY, 0, 0, NULL),
     NUM("batch", WHOLE, batch, 1, INFINITY, 0, 0, NULL),
-    NUM("patience", WHOLE, patience, 0, INFINITY, 0, 0, NULL),
+    NUM("patience", WHOLE, patience, 0, 1e15, 0, 0, NULL),
     NUM("seed", WHOLE, seed, 0, INFINITY, 0, 0, NULL),
     NUM("lr", REAL, lr, 0, INFINITY, 1, 0, NULL),
     NUM("momentum", REAL, momentum, 0, 1, 0, 1, NULL),
@@ -163,19 +165,25 @@ static void set_defaults(struct config *c)
     c->init = "default";
     c->optimizer = "adam";
     c->lr = NAN;
-    c->epochs = 20;
+    c->epochs = 100;
+    c->patience = PATIENCE_UNSET;
     c->batch = 32;
     c->seed = 1;
     c->validation = 0.1;
     c->scale = NAN;
 }
 
-/* Checks that need more than one option. */
-static void check_combinations(const struct config *c)
+/* Checks and defaults that need more than one option. */
+static void check_combinations(struct config *c)
 {
-    if (c->patience > 0 && c->validation == 0)
+    if (c->patience == PATIENCE_UNSET)
+        c->patience = c->validation > 0 ? 10 : 0;
+    else if (c->patience > 0 && c->validation == 0)
         die(EXIT_USAGE, "--patience %zu needs a validation split to watch "
             "(--validation F with F > 0)", c->patience);
+    if (!isnan(c->scale) && !c->no_standardize)
+        die(EXIT_USAGE, "--scale: only with --no-standardize (standardising "
+            "already scales every input)");
     if (c->momentum != 0 && c->optimizer && strcmp(c->optimizer, "sgd") != 0)
         die(EXIT_USAGE, "--momentum: only with --optimizer sgd");
 }

@@ -4,7 +4,6 @@
  * and the scaling, so neither needs to be repeated on the command line. */
 #define _POSIX_C_SOURCE 200809L
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,8 +33,6 @@ int cmd_eval(const struct config *c)
     mlp_t *net = load_model(c, &task);
     load_dataset(c, c->data, &task, 0, &d);
     check_inputs(net, &d, c->data);
-    for (size_t i = 0; !isnan(c->scale) && i < d.n * d.n_in; i++)
-        d.X[i] *= c->scale;
     evaluate(net, &d, c->data);
     free_dataset(&d);
     mlp_free(net);
@@ -73,8 +70,6 @@ int cmd_predict(const struct config *c)
     free(is_target);
     csv_free(&t);
     check_inputs(net, &d, c->data);
-    for (size_t i = 0; !isnan(c->scale) && i < d.n * d.n_in; i++)
-        d.X[i] *= c->scale;
     double *Y = predict_all(net, &d);
     for (size_t r = 0; r < d.n; r++)
         print_row(Y + r * task.n_out, &task, c->proba);

@@ -123,9 +123,19 @@ static void load_training_data(const struct config *c, struct plan *p,
 
 static void set_scaling(const struct config *c, mlp_t *net, const struct dataset *d)
 {
-    (void)net;
-    for (size_t i = 0; !isnan(c->scale) && i < d->n * d->n_in; i++)
-        d->X[i] *= c->scale;
+    mlp_status st = MLP_OK;
+    if (!c->no_standardize) {
+        st = mlp_fit_scaling(net, d->n, d->X, d->T);
+    } else if (!isnan(c->scale)) {
+        double *in_std = xcalloc(d->n_in, sizeof *in_std);
+        for (size_t j = 0; j < d->n_in; j++)
+            in_std[j] = 1.0 / c->scale;
+        st = mlp_set_scaling(net, NULL, in_std, NULL, NULL);
+        free(in_std);
+    }
+    if (st != MLP_OK)
+        die(st == MLP_ERR_ARG ? EXIT_USAGE : EXIT_DATA, "cannot set the scaling: %s",
+            mlp_strerror(st));
 }
 
 static mlp_t *create_network(const struct config *c, const struct plan *p,
@@ -150,11 +160,12 @@ static mlp_t *create_network(const struct config *c, const struct plan *p,
     printf("network %zu", p->sizes[0]);
     for (size_t l = 1; l <= p->n_layers; l++)
         printf("-%zu", p->sizes[l]);
-    printf(" (%s hidden, %s output, %s loss), %zu parameters; %s, lr %g; "
-           "%zu samples; inputs %s\n", act_names[p->hidden_act],
+    printf(" (%s%s, %s output, %s loss), %zu parameters; %s, lr %g; "
+           "%zu samples; inputs %s\n", p->n_layers > 1 ? act_names[p->hidden_act]
+           : "no", p->n_layers > 1 ? " hidden" : " hidden layer",
            act_names[p->out_act], loss_names[p->loss], mlp_n_params(net),
            optimizer_names[p->adam], p->lr, d->n,
-           "as given");
+           c->no_standardize ? "as given" : "standardised");
     fflush(stdout);
     return net;
 }
@@ -189,7 +200,9 @@ static void fit(const struct config *c, mlp_t *net, const struct dataset *d,
     if (!isnan(r.val_cost))
         printf(", validation cost %.6g (best %.6g at epoch %zu, kept)",
                r.val_cost, r.best_val_cost, r.best_epoch);
-    putchar('\n');
+    int scaled_targets = !c->no_standardize &&
+        mlp_layer_activation(net, mlp_n_layers(net)) == MLP_IDENTITY;
+    printf("%s\n", scaled_targets ? " (costs of standardised targets)" : "");
 }
 
 static int write_outputs(const struct config *c, mlp_t *net, const struct progress *pr)

@@ -260,7 +260,7 @@ int csv_load(const char *path, const csv_options *o, csv_table *t,
         snprintf(err, size, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    int rc = csv_parse(f, path, o, t, err, size);
+    int rc = csv_parse(f, f == stdin ? "standard input" : path, o, t, err, size);
     if (gzip >= 0) {
         char drain[4096];
         while (rc != 0 && fread(drain, 1, sizeof drain, f) > 0)

@@ -14,11 +14,11 @@ static const struct command commands[] = {
     { "train", cmd_train,
       "data target classes test layers act output loss init optimizer lr "
       "momentum weight-decay epochs batch seed validation patience "
-      "scale plot save quiet",
+      "no-standardize scale plot save quiet",
       "train --data FILE.csv [options]" },
-    { "eval", cmd_eval, "model data target classes scale quiet",
+    { "eval", cmd_eval, "model data target classes quiet",
       "eval --model FILE --data FILE.csv [--target COLS]" },
-    { "predict", cmd_predict, "model data target classes scale proba quiet",
+    { "predict", cmd_predict, "model data target classes proba quiet",
       "predict --model FILE --data FILE.csv [--target COLS] [--proba]" },
     { "import", cmd_import, "FILES loss quiet",
       "import MODEL.onnx MODEL.mlp [--loss mse|cross-entropy]" },
@@ -58,11 +58,13 @@ static const char options_help[] =
 "  --lr X              learning rate > 0 (0.001 for adam, 0.01 for sgd)\n"
 "  --momentum X        sgd momentum in [0, 1) (0)\n"
 "  --weight-decay X    L2 weight decay on the weights, >= 0 (0)\n"
-"  --epochs N          (20)    --batch N   mini-batch size (32)\n"
+"  --epochs N          at most N passes over the data (100)\n"
+"  --batch N           mini-batch size (32)\n"
 "  --seed N            initial weights, shuffling and the split (1)\n"
-"  --validation F      fraction in [0, 1) held out for validation (0.1)\n"
+"  --validation F      fraction in [0, 1) held out for validation (0.1); the\n"
+"                      epoch of lowest validation cost is the one kept\n"
 "  --patience N        stop after N epochs without validation improvement\n"
-"                      (0 = off; needs --validation > 0)\n"
+"                      (10 with validation; 0 = never; needs --validation > 0)\n"
 "output:\n"
 "  --plot FILE.png     write the learning curve with gnuplot\n"
 "  --save FILE         write the trained model file (read by eval and predict)\n"

@@ -6,9 +6,21 @@
  */
 #include "naive.h"
 
+/* Built twice, like the library: as written in double, and with
+ * -DMLP_SINGLE in float (naive.h); <tgmath.h> picks libm's function of
+ * the element type. The clamp of log is the library's: at the log of the
+ * element type's smallest normal. The cost is summed in double in both. */
+typedef naive_real real;
+
 #include <float.h>
-#include <math.h>
+#include <tgmath.h>
 #include <stdlib.h>
+
+#ifdef MLP_SINGLE
+#define NAIVE_MIN ((double)FLT_MIN)
+#else
+#define NAIVE_MIN DBL_MIN
+#endif
 #include <string.h>
 
 size_t naive_n_params(size_t n_layers, const size_t *sizes)
@@ -25,20 +37,20 @@ static mlp_activation act_of(const mlp_activation *acts, size_t l)
 }
 
 /* σ(z), written so that exp never overflows. */
-static double sigmoid(double z)
+static real sigmoid(real z)
 {
     if (z < 0) {
-        double e = exp(z);
+        real e = exp(z);
         return e / (1 + e);
     }
     return 1 / (1 + exp(-z));
 }
 
 /* a = act(z) for one layer of one sample (softmax needs the whole layer). */
-static void activate(mlp_activation act, size_t n, const double *z, double *a)
+static void activate(mlp_activation act, size_t n, const real *z, real *a)
 {
     if (act == MLP_SOFTMAX) {
-        double max = z[0], sum = 0;
+        real max = z[0], sum = 0;
         for (size_t i = 1; i < n; i++)
             if (z[i] > max)
                 max = z[i];
@@ -62,7 +74,7 @@ static void activate(mlp_activation act, size_t n, const double *z, double *a)
 
 /* act'(z) written from the output a = act(z), as mlp.h documents
  * (§3/§7: σ' = A(1 - A)). Softmax never gets here. */
-static double act_deriv(mlp_activation act, double a)
+static real act_deriv(mlp_activation act, real a)
 {
     switch (act) {
     case MLP_SIGMOID: return a * (1 - a);
@@ -95,16 +107,16 @@ static size_t max_size(size_t n_layers, const size_t *sizes)
 /* Forward pass of one sample whose input is already in a[off[0]..]:
  * fills a[off[l]..] with A^(l) for l = 1..L. z is scratch of max_size. */
 static void forward_sample(size_t n_layers, const size_t *sizes,
-                           const mlp_activation *acts, const double *params,
-                           const size_t *off, double *a, double *z)
+                           const mlp_activation *acts, const real *params,
+                           const size_t *off, real *a, real *z)
 {
-    const double *p = params;
+    const real *p = params;
     for (size_t l = 1; l <= n_layers; l++) {
         size_t n = sizes[l], m = sizes[l - 1];
-        const double *W = p, *b = p + n * m, *prev = a + off[l - 1];
+        const real *W = p, *b = p + n * m, *prev = a + off[l - 1];
         /* forward (missing from the seed): z_i = Σ_j W_ij a_j + b_i */
         for (size_t i = 0; i < n; i++) {
-            double s = b[i];
+            real s = b[i];
             for (size_t j = 0; j < m; j++)
                 s += W[i * m + j] * prev[j];
             z[i] = s;
@@ -116,13 +128,13 @@ static void forward_sample(size_t n_layers, const size_t *sizes,
 }
 
 int naive_forward(size_t n_layers, const size_t *sizes,
-                  const mlp_activation *acts, const double *params,
-                  size_t batch, const double *X, double *Y)
+                  const mlp_activation *acts, const real *params,
+                  size_t batch, const real *X, real *Y)
 {
     size_t *off = malloc((n_layers + 1) * sizeof *off);
     size_t total = off ? layer_offsets(n_layers, sizes, off) : 0;
-    double *a = off ? malloc(total * sizeof *a) : NULL;
-    double *z = malloc(max_size(n_layers, sizes) * sizeof *z);
+    real *a = off ? malloc(total * sizeof *a) : NULL;
+    real *z = malloc(max_size(n_layers, sizes) * sizeof *z);
     if (!off || !a || !z) {
         free(off); free(a); free(z);
         return -1;
@@ -139,18 +151,18 @@ int naive_forward(size_t n_layers, const size_t *sizes,
 
 int naive_backprop(size_t n_layers, const size_t *sizes,
                    const mlp_activation *acts, mlp_loss loss,
-                   const double *params, size_t batch, const double *X,
-                   const double *T, double *grads, double *cost)
+                   const real *params, size_t batch, const real *X,
+                   const real *T, real *grads, real *cost)
 {
     size_t n_params = naive_n_params(n_layers, sizes);
     size_t maxn = max_size(n_layers, sizes);
     size_t *off = malloc((n_layers + 1) * sizeof *off);
     size_t *poff = malloc((n_layers + 1) * sizeof *poff);
     size_t total = off ? layer_offsets(n_layers, sizes, off) : 0;
-    double *a = off ? malloc(total * sizeof *a) : NULL;
-    double *z = malloc(maxn * sizeof *z);
-    double *dz = malloc(maxn * sizeof *dz);
-    double *dz_prev = malloc(maxn * sizeof *dz_prev);
+    real *a = off ? malloc(total * sizeof *a) : NULL;
+    real *z = malloc(maxn * sizeof *z);
+    real *dz = malloc(maxn * sizeof *dz);
+    real *dz_prev = malloc(maxn * sizeof *dz_prev);
     if (!off || !poff || !a || !z || !dz || !dz_prev) {
         free(off); free(poff); free(a); free(z); free(dz); free(dz_prev);
         return -1;
@@ -162,7 +174,7 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
     for (size_t k = 0; k < n_params; k++)
         grads[k] = 0;
 
-    const double B = (double)batch;
+    const real B = (real)batch;
     size_t n0 = sizes[0], nL = sizes[n_layers];
     mlp_activation out_act = act_of(acts, n_layers);
     double cost_sum = 0;
@@ -170,7 +182,7 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
     for (size_t s = 0; s < batch; s++) {
         memcpy(a, X + s * n0, n0 * sizeof *a);
         forward_sample(n_layers, sizes, acts, params, off, a, z);
-        const double *yhat = a + off[n_layers], *y = T + s * nL;
+        const real *yhat = a + off[n_layers], *y = T + s * nL;
 
         /* Per-sample cost, as mlp.h documents; the mean is taken below. */
         if (loss == MLP_MSE) {
@@ -181,16 +193,16 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
         } else if (out_act == MLP_SOFTMAX) {
             for (size_t i = 0; i < nL; i++)
                 if (y[i] != 0)
-                    cost_sum -= y[i] * fmax(log(yhat[i]), log(DBL_MIN));
+                    cost_sum -= y[i] * fmax(log(yhat[i]), log(NAIVE_MIN));
         } else {
             /* binary cross-entropy, one Bernoulli per output:
              * -[y log ŷ + (1 - y) log(1 - ŷ)], zero-weight terms skipped */
             for (size_t i = 0; i < nL; i++) {
                 if (y[i] != 0)
-                    cost_sum -= y[i] * fmax(log(yhat[i]), log(DBL_MIN));
+                    cost_sum -= y[i] * fmax(log(yhat[i]), log(NAIVE_MIN));
                 if (y[i] != 1)
                     cost_sum -= (1 - y[i]) *
-                                fmax(log(1 - yhat[i]), log(DBL_MIN));
+                                fmax(log(1 - yhat[i]), log(NAIVE_MIN));
             }
         }
 
@@ -199,7 +211,7 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
             if (loss == MLP_MSE) {
                 /* §2 corrected: dA_i = 2/(B n_L) (ŷ_i - y_i), one entry per
                  * output, no sum over outputs; the 1/B is the batch mean. */
-                double dA = 2 / (B * (double)nL) * (yhat[i] - y[i]);
+                real dA = 2 / (B * (real)nL) * (yhat[i] - y[i]);
                 /* §3: dz_i = dA_i · act'(a_i), elementwise (Hadamard). */
                 dz[i] = dA * act_deriv(out_act, yhat[i]);
             } else if (out_act == MLP_SOFTMAX) {
@@ -217,8 +229,8 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
 
         for (size_t l = n_layers; l >= 1; l--) {
             size_t n = sizes[l], m = sizes[l - 1];
-            const double *W = params + poff[l], *prev = a + off[l - 1];
-            double *gW = grads + poff[l], *gb = gW + n * m;
+            const real *W = params + poff[l], *prev = a + off[l - 1];
+            real *gW = grads + poff[l], *gb = gW + n * m;
             /* §4/§8: dW_ij += dz_i a_prev_j (outer product dz ⊗ a_prev),
              * summed over the samples of the batch. */
             for (size_t i = 0; i < n; i++)
@@ -234,12 +246,12 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
              * §7: dz_prev_j = dA_prev_j · act'(a_prev_j), elementwise. */
             mlp_activation act = act_of(acts, l - 1);
             for (size_t j = 0; j < m; j++) {
-                double dA = 0;
+                real dA = 0;
                 for (size_t i = 0; i < n; i++)
                     dA += W[i * m + j] * dz[i];
                 dz_prev[j] = dA * act_deriv(act, prev[j]);
             }
-            double *t = dz;
+            real *t = dz;
             dz = dz_prev;
             dz_prev = t;
         }
