@@ -121,6 +121,8 @@ static void show_progress(struct reader *r)
     if (r->total > 0)
         fprintf(stderr, "\r\033[Kreading %s: %3.0f%% (%.1f of %.1f MB)", r->name,
                 100.0 * r->done / r->total, r->done / 1e6, r->total / 1e6);
+    else if (r->done < 1e6)
+        fprintf(stderr, "\r\033[Kreading %s: %.0f kB", r->name, r->done / 1e3);
     else
         fprintf(stderr, "\r\033[Kreading %s: %.1f MB", r->name, r->done / 1e6);
     fflush(stderr);

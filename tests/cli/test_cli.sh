@@ -326,8 +326,8 @@ wait
 feed >"$tmp/fifo" &
 timeout 120 "$mlp" train --data "$tmp/fifo" --epochs 1 --layers 0 >/dev/null 2>"$tmp/err"
 wait
-if grep -aq "reading $tmp/fifo: [0-9.]* MB" "$tmp/typescript" && ! grep -q reading "$tmp/err"; then
-    echo "ok: progress on a terminal: $(grep -ao "reading $tmp/fifo: [0-9.]* MB" "$tmp/typescript" | tail -n1); none without one"
+if grep -aq "reading $tmp/fifo: [0-9.]* [kM]B" "$tmp/typescript" && ! grep -q reading "$tmp/err"; then
+    echo "ok: progress on a terminal: $(grep -ao "reading $tmp/fifo: [0-9.]* [kM]B" "$tmp/typescript" | tail -n1); none without one"
 else
     fail "no reading progress on the terminal (or some without one)"
 fi

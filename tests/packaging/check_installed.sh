@@ -19,6 +19,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME=$work/home
 mkdir -p "$HOME"
+# Only what the recipes set: not the build tree's library (meson test's
+# LD_LIBRARY_PATH), nor a user's own settings.
+unset LD_LIBRARY_PATH PKG_CONFIG_PATH CMAKE_PREFIX_PATH
 
 log() { "$@" >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }; }
 log meson setup "$work/build" "$src" --prefix="$HOME/opt/mlp" --libdir=lib \
@@ -29,6 +32,16 @@ echo "installed into $HOME/opt/mlp:"
 (cd "$HOME/opt/mlp" && find . -type f | sort | sed 's/^/  /')
 python3 "$src/tests/packaging/check_recipes.py" "$src/README.md" run \
     "$work/recipes" --env prefix-env "$@"
+
+# The README's alternative to LD_LIBRARY_PATH: an rpath from pkg-config.
+echo "== the C recipe with an rpath instead of LD_LIBRARY_PATH"
+(
+    export PKG_CONFIG_PATH=$HOME/opt/mlp/lib/pkgconfig
+    cd "$work/recipes"
+    cc xor.c $(pkg-config --cflags --libs mlp) \
+        -Wl,-rpath,"$(pkg-config --variable=libdir mlp)" -o xor_rpath
+    ./xor_rpath
+)
 
 case " $* " in *" --skip cmake "*) exit 0 ;; esac
 echo "== the CMake consumer project"
