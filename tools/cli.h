@@ -22,7 +22,7 @@ struct config {
     size_t classes, epochs, batch, patience;  /* classes 0: not given */
     uint64_t seed;
     double lr, momentum, weight_decay, validation, scale;  /* NaN: not given */
-    int quiet, proba, no_standardize;
+    int quiet, proba, no_standardize, single;  /* single: --float */
     const char *files[2];   /* import, export: the two file names */
     size_t n_files;
 };
@@ -106,6 +106,19 @@ mlp_status cli_save_model(const mlp_t *net, const char *path);
 void cli_check_model_path(const char *path);  /* ends the command if .onnx
                                                   cannot be written */
 int cmd_import(const struct config *c);
+
+/* cli_float.c: --float, libmlp's float family. cli_float is set by
+ * parse_args when --float is given; predict_all then predicts in float. */
+extern int cli_float;
+mlpf_t *cli_to_float(const mlp_t *net);
+mlp_t *cli_to_double(const mlpf_t *f);
+/* mlpf_fit on the data rounded to float; *net is replaced by the trained
+ * network, widened (exactly) back to double. */
+mlp_status cli_fit_float(mlp_t **net, const struct dataset *d,
+                         const mlp_fit_options *o, mlp_fit_result *r);
+/* A float32 model file. */
+mlp_status cli_save_float(const mlp_t *net, const char *path);
+double *cli_predict_float(const mlp_t *net, const struct dataset *d);
 int cmd_export(const struct config *c);
 
 #endif

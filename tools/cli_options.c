@@ -79,7 +79,7 @@ static const struct option options[] = {
     STR("layers", layers), STR("act", act), STR("output", output),
     STR("loss", loss), STR("init", init), STR("optimizer", optimizer),
     FLG("quiet", quiet), FLG("proba", proba),
-    FLG("no-standardize", no_standardize),
+    FLG("no-standardize", no_standardize), FLG("float", single),
     NUM("classes", WHOLE, classes, 2, INFINITY, 0, 0,
         "; leave --classes out for regression"),
     NUM("epochs", WHOLE, epochs, 1, INFINITY, 0, 0, NULL),
@@ -217,6 +217,7 @@ void parse_args(int argc, char **argv, const struct command *cmd, struct config 
             set_number(o, value, c);
     }
     check_combinations(c);
+    cli_float = c->single;
 }
 
 void require(const char *value, const char *option)

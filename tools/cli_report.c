@@ -14,6 +14,8 @@
 double *predict_all(mlp_t *net, const struct dataset *d)
 {
     enum { CHUNK = 256 };
+    if (cli_float)
+        return cli_predict_float(net, d);
     size_t n_out = mlp_layer_size(net, mlp_n_layers(net));
     double *Y = xcalloc(d->n * n_out, sizeof *Y);
     for (size_t s = 0; s < d->n; s += CHUNK) {

@@ -170,7 +170,7 @@ static mlp_t *create_network(const struct config *c, const struct plan *p,
     return net;
 }
 
-static void fit(const struct config *c, mlp_t *net, const struct dataset *d,
+static void fit(const struct config *c, mlp_t **netp, const struct dataset *d,
                 struct progress *pr)
 {
     mlp_fit_options o;
@@ -184,7 +184,9 @@ static void fit(const struct config *c, mlp_t *net, const struct dataset *d,
     o.callback = on_progress;
     o.user = pr;
     o.report_every = 1;
-    mlp_status st = mlp_fit(net, d->n, d->X, d->T, &o, &r);
+    mlp_status st = c->single ? cli_fit_float(netp, d, &o, &r)
+                              : mlp_fit(*netp, d->n, d->X, d->T, &o, &r);
+    const mlp_t *net = *netp;
     if (pr->tty && !c->quiet)
         fputc('\n', stderr);
     if (st == MLP_ERR_ARG)
@@ -220,7 +222,9 @@ static int write_outputs(const struct config *c, mlp_t *net, const struct progre
         }
     }
     if (c->save) {
-        mlp_status st = cli_save_model(net, c->save);
+        mlp_status st = c->single && !cli_is_onnx(c->save)
+                            ? cli_save_float(net, c->save)
+                            : cli_save_model(net, c->save);
         if (st != MLP_OK) {
             warn("--save %s: %s", c->save, mlp_strerror(st));
             rc = EXIT_DATA;
@@ -243,7 +247,7 @@ int cmd_train(const struct config *c)
     struct progress pr = { .tty = isatty(STDERR_FILENO), .quiet = c->quiet };
     pr.train = xcalloc(c->epochs, sizeof *pr.train);
     pr.val = xcalloc(c->epochs, sizeof *pr.val);
-    fit(c, net, &d, &pr);
+    fit(c, &net, &d, &pr);
     if (c->test) {
         struct dataset td = { 0 };
         struct task task = { c->classes, d.n_out };

@@ -14,11 +14,11 @@ static const struct command commands[] = {
     { "train", cmd_train,
       "data target classes test layers act output loss init optimizer lr "
       "momentum weight-decay epochs batch seed validation patience "
-      "no-standardize scale plot save quiet",
+      "no-standardize scale plot save quiet float",
       "train --data FILE.csv [options]" },
-    { "eval", cmd_eval, "model data target classes quiet",
+    { "eval", cmd_eval, "model data target classes quiet float",
       "eval --model FILE --data FILE.csv [--target COLS]" },
-    { "predict", cmd_predict, "model data target classes proba quiet",
+    { "predict", cmd_predict, "model data target classes proba quiet float",
       "predict --model FILE --data FILE.csv [--target COLS] [--proba]" },
     { "import", cmd_import, "FILES loss quiet",
       "import MODEL.onnx MODEL.mlp [--loss mse|cross-entropy]" },
@@ -70,6 +70,9 @@ static const char options_help[] =
 "  --save FILE         write the trained model file (read by eval and predict)\n"
 "  --proba             predict: print class probabilities, not labels\n"
 "  --quiet             no progress output or notes\n"
+"  --float             compute in single precision (libmlp's mlpf_ family):\n"
+"                      train writes a float32 model file; eval and predict\n"
+"                      round the model (and data) to float32\n"
 "\n"
 "eval prints the cost, and the accuracy and confusion matrix for classes or\n"
 "rmse and r2 for regression, in the data's own units. The class count and\n"

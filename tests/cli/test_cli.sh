@@ -195,6 +195,31 @@ head -c 100 "$tmp/model.mlp" >"$tmp/truncated.mlp"
 expect 1 "truncated.mlp: not a libmlp model file, or corrupt" -- \
     predict --model "$tmp/truncated.mlp" --data "$tmp/good.csv"
 
+echo "== --float: trains in single precision and writes a float32 model file"
+"$mlp" train --float --data "$tmp/good.csv" --target class --classes 3 --epochs 200 \
+    --layers 16 --lr 0.01 --test "$tmp/good.csv" --save "$tmp/model32.mlp" --quiet \
+    >"$tmp/trained32" 2>/dev/null
+# The element type is the u32 after the magic and the version (1: float32),
+# and the float file is about half the size of the double one.
+elem=$(od -An -tu4 -j12 -N4 "$tmp/model32.mlp" | tr -d ' ')
+size32=$(wc -c <"$tmp/model32.mlp")
+size64=$(wc -c <"$tmp/model.mlp")
+acc32=$(grep -Eo "accuracy [0-9.]+%" "$tmp/trained32" | head -n1)
+"$mlp" eval --model "$tmp/model32.mlp" --data "$tmp/good.csv" --target class --quiet \
+    >"$tmp/eval32"
+"$mlp" predict --float --model "$tmp/model32.mlp" --data "$tmp/good.csv" \
+    --target class --quiet >"$tmp/pred32"
+right32=$(paste -d, <(tail -n +2 "$tmp/good.csv" | cut -d, -f4) "$tmp/pred32" |
+          awk -F, '$1 == $2 { n++ } END { print n + 0 }')
+if [[ "$elem" == 1 ]] && (( 2 * size32 < size64 + 200 && size32 < size64 )) &&
+   grep -Eq "^test: accuracy (9[0-9]|100)\." "$tmp/trained32" &&
+   [[ "$(grep -Eo "accuracy [0-9.]+%" "$tmp/eval32" | head -n1)" == "$acc32" ]] &&
+   (( right32 >= 81 )); then
+    echo "ok: --float: element type 1, $size32 bytes (double: $size64), $acc32, predict --float $right32 of 90"
+else
+    fail "--float: element type '$elem', $size32 bytes (double $size64), '$acc32', predict --float $right32/90"
+fi
+
 echo "== predict --proba: class probabilities"
 "$mlp" predict --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --proba >"$tmp/proba"
 # Each row: 3 probabilities summing to 1 (to the 17 printed digits), whose

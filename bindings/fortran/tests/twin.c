@@ -25,6 +25,17 @@ static void bits(const char *label, const double *a, size_t n)
     printf("\n");
 }
 
+static void fbits(const char *label, const float *a, size_t n)
+{
+    printf("%s", label);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &a[i], sizeof u);
+        printf(" %08" PRIX32, u);
+    }
+    printf("\n");
+}
+
 static void ints(const char *label, const long long *a, size_t n)
 {
     printf("%s", label);
@@ -294,6 +305,60 @@ static int housing(const char *path)
     return 0;
 }
 
+/* The single-precision family: XOR, a clone, scaling, mlpf_fit, the
+ * derivatives, a model file in memory. */
+static int single(void)
+{
+    const float X[] = { 0, 0, 0, 1, 1, 0, 1, 1 }, T[] = { 0, 1, 1, 0 };
+    const size_t sizes[] = { 2, 3, 1 };
+    mlpf_t *net, *copy;
+    mlpf_workspace_t *ws;
+    float cost = 0, Y[4], J[8], mean[2], std[2];
+    mlp_fit_options options;
+    mlp_fit_result result;
+    mlp_fit_defaults(&options);
+    options.epochs = 20;
+    options.batch_size = 2;
+    options.seed = 9;
+    if (check(mlpf_create(&net, 2, sizes, NULL, MLP_MSE, 1), "mlpf_create") ||
+        check(mlpf_set_sgd(net, 2.0, 0.9), "mlpf_set_sgd"))
+        return 1;
+    for (int i = 0; i < 300; i++)
+        if (check(mlpf_train_batch(net, 4, X, T, &cost), "mlpf_train_batch"))
+            return 1;
+    if (check(mlpf_predict(net, 4, X, Y), "mlpf_predict") ||
+        check(mlpf_backprop(net, 4, X, T, &cost), "mlpf_backprop"))
+        return 1;
+    fbits("f.cost", &cost, 1);
+    fbits("f.Y", Y, 4);
+    fbits("f.params", mlpf_params(net), mlpf_n_params(net));
+    fbits("f.grads", mlpf_grads(net), mlpf_n_params(net));
+    fbits("f.W1", mlpf_weights(net, 1), 6);
+    if (check(mlpf_clone(&copy, net), "mlpf_clone") ||
+        check(mlpf_fit_scaling(copy, 4, X, T), "mlpf_fit_scaling") ||
+        check(mlpf_fit(copy, 4, X, T, &options, &result), "mlpf_fit") ||
+        check(mlpf_get_scaling(copy, mean, std, NULL, NULL), "mlpf_get_scaling") ||
+        check(mlpf_workspace_create(&ws, copy, 4), "mlpf_workspace_create") ||
+        check(mlpf_jacobian(copy, ws, 4, X, J), "mlpf_jacobian"))
+        return 1;
+    fbits("f.fit.params", mlpf_params(copy), mlpf_n_params(copy));
+    fbits("f.scaling", std, 2);
+    fbits("f.J", J, 8);
+    size_t n_bytes = mlpf_saved_size(copy);
+    unsigned char *bytes = malloc(n_bytes);
+    if (!bytes || check(mlpf_save_buffer(copy, bytes, n_bytes), "mlpf_save_buffer"))
+        return 1;
+    printf("f.saved");
+    for (size_t i = 0; i < n_bytes; i++)
+        printf("%s%02X", i % 32 ? "" : " ", bytes[i]);
+    printf("\n");
+    free(bytes);
+    mlpf_workspace_free(ws);
+    mlpf_free(copy);
+    mlpf_free(net);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -302,5 +367,5 @@ int main(int argc, char **argv)
     }
     constants();
     return xor_sgd() || regression_adam() || fit_and_files(argv[1]) || statuses() ||
-           housing(argv[2]);
+           housing(argv[2]) || single();
 }

@@ -40,6 +40,7 @@ program twin
   if (failed == 0) failed = fit_and_files(trim(path))
   if (failed == 0) failed = statuses()
   if (failed == 0) failed = housing(trim(housing_path))
+  if (failed == 0) failed = single()
   if (failed /= 0) error stop 1
 
 contains
@@ -49,6 +50,12 @@ contains
     real(c_double), intent(in) :: a(:)
     write (*, '(a, *(1x, z16.16))') label, transfer(a, [0_c_int64_t])
   end subroutine bits
+
+  subroutine fbits(label, a)
+    character(*), intent(in) :: label
+    real(c_float), intent(in) :: a(:)
+    write (*, '(a, *(1x, z8.8))') label, transfer(a, [0_c_int32_t])
+  end subroutine fbits
 
   subroutine bits1(label, a)
     character(*), intent(in) :: label
@@ -288,6 +295,51 @@ contains
     call bits('housing.Y', reshape(Y, [n_rows - n_train]))
     failed = 0
   end function housing
+
+  ! The single-precision family, through the generic names (an mlpf_net
+  ! with real(c_float) arrays picks the mlpf_ function) and the mlpf_ ones.
+  integer function single() result(failed)
+    real(c_float) :: X(2, 4) = reshape([0, 0, 0, 1, 1, 0, 1, 1], [2, 4])
+    real(c_float) :: T(1, 4) = reshape([0, 1, 1, 0], [1, 4])
+    real(c_float) :: Y(1, 4), J(2, 1, 4), mean(2), std(2), cost
+    type(mlpf_net) :: net, copy
+    type(mlpf_workspace) :: ws
+    type(mlp_fit_options) :: options
+    type(mlp_fit_result) :: result
+    integer(c_int8_t), allocatable :: bytes(:)
+    integer :: i
+    failed = 1
+    cost = 0
+    call mlp_fit_defaults(options)
+    options%epochs = 20
+    options%batch_size = 2
+    options%seed = 9
+    if (fails(mlpf_create(net, [2, 3, 1], loss=MLP_MSE, seed=1), 'mlpf_create')) return
+    if (fails(mlp_set_sgd(net, 2.0_c_double, 0.9_c_double), 'mlpf_set_sgd')) return
+    do i = 1, 300
+      if (fails(mlp_train_batch(net, X, T, cost), 'mlpf_train_batch')) return
+    end do
+    if (fails(mlpf_predict(net, X, Y), 'mlpf_predict')) return
+    if (fails(mlp_backprop(net, X, T, cost), 'mlpf_backprop')) return
+    call fbits('f.cost', [cost])
+    call fbits('f.Y', reshape(Y, [4]))
+    call fbits('f.params', mlpf_params(net))
+    call fbits('f.grads', mlp_grads(net))
+    call fbits('f.W1', reshape(mlp_weights(net, 1), [6]))
+    if (fails(mlpf_clone(copy, net), 'mlpf_clone')) return
+    if (fails(mlp_fit_scaling(copy, X, T), 'mlpf_fit_scaling')) return
+    if (fails(mlpf_fit(copy, X, T, options, result), 'mlpf_fit')) return
+    if (fails(mlp_get_scaling(copy, mean, std), 'mlpf_get_scaling')) return
+    if (fails(mlpf_workspace_create(ws, copy, 4), 'mlpf_workspace_create')) return
+    if (fails(mlp_jacobian(copy, ws, X, J), 'mlpf_jacobian')) return
+    call fbits('f.fit.params', mlp_params(copy))
+    call fbits('f.scaling', std)
+    call fbits('f.J', reshape(J, [8]))
+    allocate (bytes(mlpf_saved_size(copy)))
+    if (fails(mlp_save_buffer(copy, bytes), 'mlpf_save_buffer')) return
+    write (*, '(a, *(:, 1x, 32z2.2))') 'f.saved', bytes
+    failed = 0
+  end function single
 
   real(c_double) function ieee_inf()
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
