@@ -4,7 +4,11 @@
  * replaced by the correct CRC-32C of the rest. The second form gets past
  * the checksum, so the fuzzer explores the field checks behind it, as a
  * deliberately forged file would. A network that loads must be usable:
- * finite parameters, and a predict that returns a status, not a crash. */
+ * finite parameters, and a predict that returns a status, not a crash.
+ * Each form is also loaded by the float family (mlpf_load_buffer), which
+ * reads both element types: what it loads the double family loads too,
+ * with every parameter of the float network the double one's rounded to
+ * nearest (a float file's values widen exactly, so then they are equal). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,11 +50,51 @@ static void load(const uint8_t *data, size_t size)
     mlp_free(net);
 }
 
+/* The float family on the same bytes, against the double family. */
+static void load_float(const uint8_t *data, size_t size)
+{
+    mlpf_t *f = (mlpf_t *)&f; /* must be overwritten with NULL on failure */
+    mlp_status s = mlpf_load_buffer(&f, data, size);
+    if (s != MLP_OK) {
+        REQUIRE(s == MLP_ERR_FORMAT || s == MLP_ERR_NOMEM);
+        REQUIRE(f == NULL);
+        return;
+    }
+    mlp_t *d = NULL;
+    s = mlp_load_buffer(&d, data, size);
+    REQUIRE(s == MLP_OK || s == MLP_ERR_NOMEM);
+    size_t n = mlpf_n_params(f);
+    const float *pf = mlpf_params(f);
+    for (size_t i = 0; i < n; i++)
+        REQUIRE(isfinite(pf[i]));
+    if (d) {
+        REQUIRE(mlp_n_params(d) == n);
+        for (size_t i = 0; i < n; i++)
+            REQUIRE(pf[i] == (float)mlp_params(d)[i]);
+    }
+    size_t n_in = mlpf_layer_size(f, 0);
+    size_t n_out = mlpf_layer_size(f, mlpf_n_layers(f));
+    if (n_in <= 4096 && n_out <= 4096 && n <= (1u << 20)) {
+        float *X = calloc(n_in, sizeof *X), *Y = calloc(n_out, sizeof *Y);
+        if (X && Y) {
+            s = mlpf_predict(f, 1, X, Y);
+            REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
+            for (size_t i = 0; s == MLP_OK && i < n_out; i++)
+                REQUIRE(isfinite(Y[i]));
+        }
+        free(X);
+        free(Y);
+    }
+    mlp_free(d);
+    mlpf_free(f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     load(data, size);
+    load_float(data, size);
     if (size >= 4) {
         /* An exact-size copy, so ASan sees any read past the end. */
         uint8_t *forged = malloc(size);
@@ -61,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < 4; i++)
             forged[size - 4 + i] = (uint8_t)(crc >> (8 * i));
         load(forged, size);
+        load_float(forged, size);
         free(forged);
     }
     return 0;

@@ -7,7 +7,10 @@
  * near DBL_MAX all arrive. Checked after every call: the status is one the
  * contract allows; on MLP_OK the outputs and parameters are finite; on a
  * failure the parameters (and for backprop the gradients) are bitwise as
- * before the call. */
+ * before the call. Built twice, like the library: fuzz_train for the
+ * double family and fuzz_train_float (-DMLP_SINGLE, precision.h) for the
+ * float family, whose inputs and targets are raw float32 bit patterns
+ * (hyper-parameters stay double in both). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include "mlp.h"
+#include "precision.h"
 
 #define REQUIRE(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
@@ -40,7 +44,16 @@ static double take_double(struct input *in)
     return x;
 }
 
-static bool all_finite(const double *x, size_t n)
+/* The raw bits of one number of the data, in the element type. */
+static real take_real(struct input *in)
+{
+    real_ubits bits = (real_ubits)take(in, (int)sizeof(real));
+    real x;
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+static bool all_finite(const real *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i]))
@@ -72,15 +85,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     size_t n = mlp_n_params(net), n_in = sizes[0] * batch, n_out = sizes[L] * batch;
-    double *X = malloc(n_in * sizeof *X), *T = malloc(n_out * sizeof *T);
-    double *Y = malloc(n_out * sizeof *Y);
-    double *before = malloc(n * sizeof *before), *grads = malloc(n * sizeof *grads);
+    real *X = malloc(n_in * sizeof *X), *T = malloc(n_out * sizeof *T);
+    real *Y = malloc(n_out * sizeof *Y);
+    real *before = malloc(n * sizeof *before), *grads = malloc(n * sizeof *grads);
     if (!X || !T || !Y || !before || !grads)
         goto out;
     for (size_t i = 0; i < n_in; i++)
-        X[i] = take_double(&in);
+        X[i] = take_real(&in);
     for (size_t i = 0; i < n_out; i++)
-        T[i] = take_double(&in);
+        T[i] = take_real(&in);
     /* Read last, so that shorter inputs (and the regression inputs written
      * before these existed) mean plain SGD without decay, as they did. */
     unsigned optimizer = (unsigned)take(&in, 1) % 2;  /* SGD or Adam */
@@ -109,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int round = 0; round < 3; round++) {
         memcpy(before, mlp_params(net), n * sizeof *before);
         memcpy(grads, mlp_grads(net), n * sizeof *grads);
-        double cost = -1.0;
+        real cost = -1;
         s = mlp_backprop(net, batch, X, T, &cost);
         REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
         REQUIRE(memcmp(before, mlp_params(net), n * sizeof *before) == 0);
@@ -120,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (s != MLP_OK)
                 REQUIRE(memcmp(before, mlp_params(net), n * sizeof *before) == 0);
         } else {
-            REQUIRE(cost == -1.0);
+            REQUIRE(cost == -1);
             REQUIRE(memcmp(grads, mlp_grads(net), n * sizeof *grads) == 0);
         }
         REQUIRE(all_finite(mlp_params(net), n));

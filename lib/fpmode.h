@@ -32,11 +32,12 @@ enum { MLP_MXCSR_FLUSH_TO_ZERO = 0x8000 };
 /* Sets flush-to-zero for a training call on net and returns what to pass
  * to mlp__fpmode_end. Not with a subnormal Adam epsilon: Adam divides by
  * sqrt(v)/sqrt(1-b2^t) + eps, which is at least eps and must not be
- * flushed to 0. */
+ * flushed to 0. Subnormal in the element type: an epsilon below FLT_MIN
+ * is one for the float family (it is rounded to float for the update). */
 static inline unsigned mlp__fpmode_begin(const struct mlp *net)
 {
     unsigned old = _mm_getcsr();
-    if (net->opt.kind != MLP_OPT_ADAM || net->opt.epsilon >= DBL_MIN)
+    if (net->opt.kind != MLP_OPT_ADAM || net->opt.epsilon >= REAL_MIN)
         _mm_setcsr(old | MLP_MXCSR_FLUSH_TO_ZERO);
     return old;
 }

@@ -249,23 +249,37 @@ static bool any_above(size_t n, const real *g, const real *theta,
 #define BIG 1e300
 #define SQRT_BIG 1e150
 #endif
+/* K, from the hyper-parameters as the passes use them: rounded to the
+ * element type. In float a tiny epsilon or step size rounds to 0 and a
+ * huge one to Inf, which their double values would hide (fuzz_train_float
+ * found an epsilon of 3e-301: 0 in float, and 0/0 in the update); the
+ * proof then proves nothing and the exact check decides. In double the
+ * rounding changes nothing. */
+static double step_limit(const struct step *c)
+{
+    double lr = (real)c->lr, step = (real)c->step_size, eps = (real)c->eps;
+    double k;
+    if (c->kind == MLP_OPT_ADAM) {
+        if (!(step > 0.0) || !(eps > 0.0) || isinf(step))
+            return 0.0;
+        k = BIG / step;
+        k = k < BIG * (eps / step) ? k : BIG * (eps / step);
+        return k < SQRT_BIG ? k : SQRT_BIG;
+    }
+    k = 0.5 * BIG / lr;
+    return k < 0.1 * BIG ? k : 0.1 * BIG;
+}
+
 static bool step_is_bounded(const struct mlp *net, const struct step *c)
 {
     const struct mlp_optimizer *opt = &net->opt;
     size_t n = net->n_params;
-    double k;
-    if (c->kind == MLP_OPT_ADAM) {
-        k = BIG / c->step_size;
-        k = k < BIG * (c->eps / c->step_size) ? k : BIG * (c->eps / c->step_size);
-        k = k < SQRT_BIG ? k : SQRT_BIG;
-    } else {
-        k = 0.5 * BIG / c->lr;
-        k = k < 0.1 * BIG ? k : 0.1 * BIG;
-    }
-    double lambda = net->weight_decay;
+    double k = step_limit(c);
+    double lambda = (real)net->weight_decay;
     double p_limit = lambda > 0.0 && 0.5 * k / lambda < BIG ? 0.5 * k / lambda
                                                              : BIG;
-    if (!(k >= 1.0)) /* also NaN: prove nothing for absurd settings */
+    /* k NaN or < 1: prove nothing for absurd settings */
+    if (!(k >= 1.0) || isinf(lambda))
         return false;
     real lim[4] = { (real)(0.5 * k), (real)p_limit, (real)(opt->m ? k : 0.5 * k),
                     (real)(opt->v ? BIG : 0.5 * k) };
@@ -287,12 +301,16 @@ mlp_status mlp_step(mlp_t *net)
         c.inv_bc2_sqrt = 1.0 / sqrt(1.0 - pow(opt->beta2, t));
     }
     /* First prove every new value finite, then write: a failed step
-     * changes nothing (also not the step count). */
-    if (!step_is_bounded(net, &c) && update_all(net, &c, true) != 0.0)
-        return MLP_ERR_NONFINITE;
-    unsigned mode = mlp__fpmode_begin(net); /* subnormals: fpmode.h */
-    update_all(net, &c, false);
+     * changes nothing (also not the step count). The exact check runs in
+     * the floating-point mode of the update (subnormals: fpmode.h), so
+     * that it computes exactly what the update will. */
+    unsigned mode = mlp__fpmode_begin(net);
+    bool finite = step_is_bounded(net, &c) || update_all(net, &c, true) == 0.0;
+    if (finite)
+        update_all(net, &c, false);
     mlp__fpmode_end(mode);
+    if (!finite)
+        return MLP_ERR_NONFINITE;
     net->opt.t++;
     return MLP_OK;
 }

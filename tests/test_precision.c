@@ -339,6 +339,31 @@ START_TEST(test_adam_step_against_double)
 }
 END_TEST
 
+/* Hyper-parameters valid in double that round to 0 in float: Adam with
+ * lr 1e-300 and epsilon 1e-299 and zero gradients. In double the step
+ * moves nothing (0 / (0 + eps)); in float lr and epsilon are 0 and the
+ * update 0 * 0 / 0, so mlpf_step must refuse it, changing nothing (its
+ * finiteness proof once used the double values and let NaN through). */
+START_TEST(test_hyper_parameters_rounding_to_zero)
+{
+    struct pair p;
+    pair_make(&p, 2, 6, 1, 3, 2, 55);
+    ck_assert_int_eq(mlpf_set_adam(p.f, 1e-300, 0.9, 0.999, 1e-299), MLP_OK);
+    ck_assert_int_eq(mlp_set_adam(p.d, 1e-300, 0.9, 0.999, 1e-299), MLP_OK);
+    memset(mlpf_grads(p.f), 0, p.P * sizeof(float));
+    memset(mlp_grads(p.d), 0, p.P * sizeof(double));
+    float *before = zalloc(p.P, sizeof *before);
+    memcpy(before, mlpf_params(p.f), p.P * sizeof *before);
+    ck_assert_int_eq(mlp_step(p.d), MLP_OK);
+    ck_assert_int_eq(mlpf_step(p.f), MLP_ERR_NONFINITE);
+    ck_assert_mem_eq(before, mlpf_params(p.f), p.P * sizeof *before);
+    for (size_t i = 0; i < p.P; i++)
+        ck_assert(mlp_params(p.d)[i] == before[i]);
+    free(before);
+    pair_free(&p);
+}
+END_TEST
+
 /* mlpf_fit with the shared options and result learns a smooth function
  * as mlp_fit does; mlpf_clone copies a float network bitwise. */
 START_TEST(test_fit_and_clone)
@@ -401,6 +426,7 @@ int main(void)
     tcase_add_test(tc, test_init_is_rounded_double);
     tcase_add_test(tc, test_model_files_across_precisions);
     tcase_add_test(tc, test_adam_step_against_double);
+    tcase_add_test(tc, test_hyper_parameters_rounding_to_zero);
     tcase_add_test(tc, test_fit_and_clone);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
