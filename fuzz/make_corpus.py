@@ -9,7 +9,7 @@
 
 It shares no code with the C library: it is both the fuzzers' seed corpus
 and a test that docs/format.md is enough to write a reader and a writer in
-another language (tests/format loads every file it writes and saves each
+another language (tests/test_codec.c loads every file it writes and saves each
 back to the bytes of its version 2, float64 twin corpus-NN.mlp).
 """
 import math

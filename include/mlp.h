@@ -31,6 +31,17 @@
  *   workspace grows to the largest batch and stays there); so do
  *   mlp_predict_ws, mlp_jacobian, mlp_vjp and mlp_jvp, in the workspace
  *   they are given.
+ * - Those two promises (never exiting, allocating only to grow) are about
+ *   libmlp's own code; the BLAS library it calls keeps its own rules. With
+ *   the reference BLAS, or with OpenBLAS on one thread
+ *   (mlp_set_blas_threads(1) or OPENBLAS_NUM_THREADS=1), they hold for the
+ *   whole call: nothing else allocates after growth, and every allocation
+ *   failure is a status. With more threads, OpenBLAS allocates in every
+ *   GEMM it splits between threads and, if that allocation fails, prints
+ *   "malloc failed in gemm_driver" and calls exit(1), which libmlp cannot
+ *   prevent. BLIS (through the OpenMP runtime) and ATLAS also allocate
+ *   inside BLAS calls and end the process on some failures.
+ *   docs/blas-threads.md lists what was measured.
  * - With the same seed, inputs and a single BLAS thread, results are bitwise
  *   reproducible from run to run.
  */

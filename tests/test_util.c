@@ -157,3 +157,9 @@ const mlp_activation test_hiddens[TEST_N_HIDDENS] = {
 };
 
 const size_t test_batches[TEST_N_BATCHES] = { 1, 2, 7, 33 };
+
+void test_one_blas_thread(void)
+{
+    ck_assert_int_eq(mlp_set_blas_threads(1), MLP_OK);
+    ck_assert_uint_eq(mlp_blas_threads(), 1);
+}

@@ -90,6 +90,12 @@ void test_assert_close(const char *what, const real *got,
  * reaches 77 (meson's "skipped") or wraps to 0. */
 int test_run_suite(Suite *suite);
 
+/* An unchecked fixture for test cases that assert run-to-run bitwise
+ * reproducibility, which mlp.h promises with one BLAS thread only: pins
+ * one thread (mlp_set_blas_threads(1)) whatever the environment started
+ * the backend with (meson's blas2 setup starts it with two). */
+void test_one_blas_thread(void);
+
 
 /* The valid output activation/loss pairs, the hidden activations, and the
  * batch sizes (1 takes the GEMV/GER path) that the forward and backward

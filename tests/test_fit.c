@@ -408,6 +408,7 @@ int main(void)
     Suite *s = suite_create("fit");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, test_one_blas_thread, NULL);
     tcase_add_test(tc, test_reproducible_from_seed);
     tcase_add_test(tc, test_epoch_visits_every_sample);
     tcase_add_test(tc, test_early_stopping);

@@ -1,5 +1,5 @@
 /*
- * test_train.c - training end to end, and the optimizer's arithmetic.
+ * test_training.c - training end to end, and the optimizer's arithmetic.
  *
  * - XOR: 2-8-1 sigmoid/MSE, full batch, plain SGD (learning rate 4), with
  *   mlp_train_batch and with mlp_backprop + mlp_step: after 500 steps every

@@ -1,10 +1,12 @@
-/* test_format.c - model files: round trips, damaged files, failed saves.
+/* test_codec.c - the model file format (lib/codec.c), through files and
+ * buffers: round trips of every optimizer shape and output/loss pairing,
+ * the independent Python writer's files, damaged and forged files, failed
+ * allocations while loading, mlp_save_buffer / mlp_saved_size / mlp_clone.
  *
  * Linked against the fault-injection build (mlp_test_dep), so every test
- * can count live allocations and make allocations or file-system calls
- * fail. Extra arguments are model files written by fuzz/make_corpus.py,
- * an independent writer of the format: each must load, and save back to
- * the same bytes. */
+ * can count live allocations and make allocations fail. Extra arguments
+ * are model files written by fuzz/make_corpus.py, an independent writer of
+ * the format: each must load, and save back to the same bytes. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
@@ -24,226 +26,14 @@
 #include "test_util.h"
 #include "alloc.h"
 #include "crc32c.h"
+#include "model_files.h"
 #include "serialize.h"
 
 static int n_corpus;
 static char **corpus;
 
 /* ------------------------------------------------------------------------ */
-/* Helpers                                                                   */
-
-static unsigned char *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    unsigned char *data = malloc(n > 0 ? (size_t)n : 1);
-    ck_assert_ptr_nonnull(data);
-    ck_assert_uint_eq(fread(data, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-}
-
-static void write_all(const char *path, const void *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, size, f), size);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static char *make_dir(void)
-{
-    const char *base = getenv("TMPDIR");
-    char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/mlp-format-XXXXXX", base ? base : "/tmp");
-    char *dir = mkdtemp(tmpl);
-    ck_assert_ptr_nonnull(dir);
-    return strdup(dir);
-}
-
-/* The number of entries in dir besides . and .. */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
-static void remove_dir(char *dir)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    struct dirent *e;
-    char path[1024];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-    free(dir);
-}
-
-static void fill(real *x, size_t n, unsigned seed)
-{
-    /* Deterministic, in (-1, 1); no library code involved. */
-    unsigned s = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1103515245u + 12345u;
-        x[i] = ((real)(s >> 8) / (real)(1u << 24)) * 2.0 - 1.0;
-    }
-}
-
-/* A batch of targets that suit the loss: one-hot rows for cross-entropy. */
-static void targets(real *T, size_t batch, size_t n_out, mlp_loss loss)
-{
-    fill(T, batch * n_out, 99);
-    if (loss == MLP_CROSS_ENTROPY)
-        for (size_t r = 0; r < batch; r++)
-            for (size_t i = 0; i < n_out; i++)
-                T[r * n_out + i] = i == r % n_out ? 1.0 : 0.0;
-}
-
-/* The bytes mlp_save writes for net (through a file, as users do). */
-static unsigned char *save_bytes(const mlp_t *net, const char *dir, size_t *size)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/bytes.mlp", dir);
-    ck_assert_int_eq(mlp_save(net, path), MLP_OK);
-    unsigned char *data = read_all(path, size);
-    unlink(path);
-    return data;
-}
-
-/* Everything a caller can observe of a network that a file must keep. */
-static void assert_same_network(mlp_t *a, mlp_t *b)
-{
-    ck_assert_uint_eq(mlp_n_layers(a), mlp_n_layers(b));
-    for (size_t l = 0; l <= mlp_n_layers(a); l++)
-        ck_assert_uint_eq(mlp_layer_size(a, l), mlp_layer_size(b, l));
-    for (size_t l = 1; l <= mlp_n_layers(a); l++)
-        ck_assert_int_eq(mlp_layer_activation(a, l), mlp_layer_activation(b, l));
-    ck_assert_int_eq(mlp_loss_kind(a), mlp_loss_kind(b));
-    ck_assert_uint_eq(mlp_n_params(a), mlp_n_params(b));
-    ck_assert_mem_eq(mlp_params(a), mlp_params(b),
-                     mlp_n_params(a) * sizeof(real));
-}
-
-/* A network that loaded from a damaged file must still be usable: finite
- * parameters and a working predict. (Saving it again is not checked here:
- * thousands of fsyncs would make the test slow; round_trip covers saving.) */
-static void assert_usable(mlp_t *net)
-{
-    ck_assert_uint_ge(mlp_n_layers(net), 1);
-    const real *p = mlp_params(net);
-    for (size_t i = 0; i < mlp_n_params(net); i++)
-        ck_assert(isfinite(p[i]));
-    size_t n_in = mlp_layer_size(net, 0), n_out = mlp_layer_size(net, mlp_n_layers(net));
-    real *X = calloc(n_in, sizeof *X), *Y = calloc(n_out, sizeof *Y);
-    ck_assert(X && Y);
-    mlp_status s = mlp_predict(net, 1, X, Y);
-    /* Finite but huge weights may overflow: that is reported, not hidden. */
-    ck_assert(s == MLP_OK || s == MLP_ERR_NONFINITE);
-    free(X);
-    free(Y);
-}
-
-static void put_u32(unsigned char *p, uint32_t x)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(x >> (8 * i));
-}
-
-/* Recomputes the trailing checksum, so that a damaged file reaches the
- * field checks behind it, as a forged file would. */
-static void fix_crc(unsigned char *data, size_t size)
-{
-    put_u32(data + size - 4, mlp__crc32c(0, data, size - 4));
-}
-
-/* ------------------------------------------------------------------------ */
 /* Round trips                                                               */
-
-struct config {
-    mlp_activation hidden, out;
-    mlp_loss loss;
-    real momentum;
-    bool adam;
-    real weight_decay;
-};
-
-/* Every activation as a hidden layer and every valid output/loss pairing;
- * each optimizer shape (SGD without state, with a velocity, Adam with its
- * moments and step count); with and without weight decay. */
-static const struct config configs[] = {
-    { MLP_SIGMOID, MLP_SIGMOID, MLP_MSE, 0.0, false, 0.0 },
-    { MLP_TANH, MLP_TANH, MLP_MSE, 0.9, false, 0.0 },
-    { MLP_RELU, MLP_RELU, MLP_MSE, 0.0, false, 1e-3 },
-    { MLP_IDENTITY, MLP_IDENTITY, MLP_MSE, 0.5, false, 0.0 },
-    { MLP_RELU, MLP_SOFTMAX, MLP_CROSS_ENTROPY, 0.0, true, 0.0 },
-    { MLP_TANH, MLP_SOFTMAX, MLP_CROSS_ENTROPY, 0.9, false, 0.01 },
-    { MLP_SIGMOID, MLP_SIGMOID, MLP_CROSS_ENTROPY, 0.3, false, 0.0 },
-    { MLP_IDENTITY, MLP_SIGMOID, MLP_CROSS_ENTROPY, 0.0, true, 1e-4 },
-    { MLP_TANH, MLP_IDENTITY, MLP_MSE, 0.0, true, 0.0 },
-};
-enum { N_CONFIGS = sizeof configs / sizeof configs[0] };
-
-static mlp_t *make_net(const struct config *c, uint64_t seed)
-{
-    size_t sizes[] = { 3, 5, 4, 3 };
-    mlp_activation acts[] = { c->hidden, c->hidden, c->out };
-    mlp_t *net;
-    ck_assert_int_eq(mlp_create(&net, 3, sizes, acts, c->loss, seed), MLP_OK);
-    if (c->adam)
-        ck_assert_int_eq(mlp_set_adam(net, 0.01, 0.9, 0.999, 1e-8), MLP_OK);
-    else
-        ck_assert_int_eq(mlp_set_sgd(net, 0.05, c->momentum), MLP_OK);
-    ck_assert_int_eq(mlp_set_weight_decay(net, c->weight_decay), MLP_OK);
-    /* Input scaling always, output scaling for regression outputs: the
-     * file must carry both. */
-    const real in_mean[] = { 0.5, -0.25, 2.0 }, in_std[] = { 2.0, 0.5, 4.0 };
-    const real out_mean[] = { 10.0, -1.0, 0.25 }, out_std[] = { 7.0, 0.5, 3.0 };
-    bool reg = c->out == MLP_IDENTITY;
-    ck_assert_int_eq(mlp_set_scaling(net, in_mean, in_std,
-                                     reg ? out_mean : NULL,
-                                     reg ? out_std : NULL), MLP_OK);
-    return net;
-}
-
-/* The scaling of a and b, bit for bit. */
-static void assert_same_scaling(const mlp_t *a, const mlp_t *b)
-{
-    real sa[4][8], sb[4][8];
-    ck_assert_int_eq(mlp_get_scaling(a, sa[0], sa[1], sa[2], sa[3]), MLP_OK);
-    ck_assert_int_eq(mlp_get_scaling(b, sb[0], sb[1], sb[2], sb[3]), MLP_OK);
-    size_t n0 = mlp_layer_size(a, 0), nL = mlp_layer_size(a, mlp_n_layers(a));
-    for (int k = 0; k < 4; k++)
-        ck_assert_mem_eq(sa[k], sb[k], (k < 2 ? n0 : nL) * sizeof(real));
-}
-
-enum { B = 4 };
-
-static void train(mlp_t *net, const struct config *c, int steps)
-{
-    real X[B * 3], T[B * 3];
-    fill(X, B * 3, 7);
-    targets(T, B, 3, c->loss);
-    for (int i = 0; i < steps; i++)
-        ck_assert_int_eq(mlp_train_batch(net, B, X, T, NULL), MLP_OK);
-}
 
 START_TEST(round_trip)
 {
@@ -740,129 +530,6 @@ START_TEST(load_out_of_memory)
 }
 END_TEST
 
-/* Every file-system call and allocation of a save, failed in turn: the old
- * file stays byte for byte, no temporary is left, nothing leaks. */
-START_TEST(failed_save_keeps_old_file)
-{
-    char *dir = make_dir();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/model.mlp", dir);
-    mlp_t *old_net = make_net(&configs[0], 1), *new_net = make_net(&configs[3], 2);
-    train(new_net, &configs[3], 1);
-    ck_assert_int_eq(mlp_save(old_net, path), MLP_OK);
-    size_t old_size;
-    unsigned char *old = read_all(path, &old_size);
-
-    long live = mlp__live_allocations(); /* the two networks */
-    unsigned long nth, io_failures = 0;
-    for (nth = 1;; nth++) {
-        mlp__io_fault_inject(nth);
-        mlp_status s = mlp_save(new_net, path);
-        mlp__io_fault_inject(0);
-        if (s == MLP_OK)
-            break;
-        io_failures++;
-        ck_assert_int_eq(s, MLP_ERR_IO);
-        size_t size;
-        unsigned char *now = read_all(path, &size);
-        ck_assert_uint_eq(size, old_size);
-        ck_assert_mem_eq(now, old, size);
-        free(now);
-        ck_assert_int_eq(count_entries(dir), 1);
-        ck_assert_int_eq(mlp__live_allocations(), live);
-    }
-    ck_assert_uint_ge(io_failures, 4); /* create, write, fsync, close, rename */
-    for (nth = 1;; nth++) {
-        mlp__fault_inject(nth);
-        mlp_status s = mlp_save(old_net, path);
-        mlp__fault_inject(0);
-        if (s == MLP_OK)
-            break;
-        ck_assert_int_eq(s, MLP_ERR_NOMEM);
-        ck_assert_int_eq(count_entries(dir), 1);
-        ck_assert_int_eq(mlp__live_allocations(), live);
-    }
-    /* The last save (old_net again) went through: the file is the old one;
-     * one more save of new_net replaces it. */
-    ck_assert_int_eq(mlp_save(new_net, path), MLP_OK);
-    mlp_t *back;
-    ck_assert_int_eq(mlp_load(&back, path), MLP_OK);
-    assert_same_network(new_net, back);
-    mlp_free(back);
-    free(old);
-    mlp_free(old_net);
-    mlp_free(new_net);
-    remove_dir(dir);
-    ck_assert_int_eq(mlp__live_allocations(), 0);
-}
-END_TEST
-
-/* A directory the process may not write to. Root may write anywhere, so
- * as root the check runs in a child that drops to user "nobody" (65534). */
-static int save_into_read_only_dir(const char *dir, const char *path,
-                                   const unsigned char *old, size_t old_size)
-{
-    mlp_t *net;
-    if (mlp_create(&net, 1, (size_t[]){ 2, 2 }, NULL, MLP_MSE, 9) != MLP_OK)
-        return 10;
-    int rc = 0;
-    if (mlp_save(net, path) != MLP_ERR_IO)
-        rc = 11;
-    FILE *f = fopen(path, "rb");
-    unsigned char buf[4096];
-    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
-    if (f)
-        fclose(f);
-    if (!f || n != old_size || memcmp(buf, old, n) != 0)
-        rc = 12;
-    if (count_entries(dir) != 1)
-        rc = 13;
-    mlp_free(net);
-    return rc;
-}
-
-START_TEST(read_only_directory)
-{
-    char *dir = make_dir();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/model.mlp", dir);
-    mlp_t *net = make_net(&configs[0], 1);
-    ck_assert_int_eq(mlp_save(net, path), MLP_OK);
-    mlp_free(net);
-    size_t old_size;
-    unsigned char *old = read_all(path, &old_size);
-    ck_assert_uint_le(old_size, 4096);
-    ck_assert_int_eq(chmod(path, 0644), 0);
-    ck_assert_int_eq(chmod(dir, 0555), 0);
-
-    int rc;
-    if (geteuid() != 0) {
-        rc = save_into_read_only_dir(dir, path, old, old_size);
-    } else {
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-            int code = 20;
-            if (setgid(65534) == 0 && setuid(65534) == 0)
-                code = save_into_read_only_dir(dir, path, old, old_size);
-            /* The child's copies of the parent's buffers, freed so that
-             * valgrind finds no leak in the child either. */
-            free(old);
-            free(dir);
-            _exit(code);
-        }
-        int st;
-        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-        ck_assert(WIFEXITED(st));
-        rc = WEXITSTATUS(st);
-    }
-    ck_assert_int_eq(chmod(dir, 0755), 0);
-    ck_assert_msg(rc == 0, "read-only directory check failed: code %d", rc);
-    free(old);
-    remove_dir(dir);
-}
-END_TEST
-
 /* ------------------------------------------------------------------------ */
 /* In memory: mlp_saved_size, mlp_save_buffer, mlp_clone                     */
 
@@ -952,137 +619,6 @@ START_TEST(clone_is_bitwise)
 }
 END_TEST
 
-/* ------------------------------------------------------------------------ */
-/* Saving through links, long names, the named-temporary fallback            */
-
-static void assert_file_is(const char *path, const mlp_t *net)
-{
-    mlp_t *back;
-    ck_assert_msg(mlp_load(&back, path) == MLP_OK, "%s does not load", path);
-    ck_assert_mem_eq(mlp_params(back), mlp_params((mlp_t *)net),
-                     mlp_n_params(back) * sizeof(real));
-    mlp_free(back);
-}
-
-static bool is_link(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
-}
-
-START_TEST(save_follows_symlinks)
-{
-    char *dir = make_dir();
-    char sub[1024], target[1024], link1[1024], link2[1024], dangling[1024];
-    snprintf(sub, sizeof sub, "%s/models", dir);
-    ck_assert_int_eq(mkdir(sub, 0755), 0);
-    snprintf(target, sizeof target, "%s/models/real.mlp", dir);
-    snprintf(link1, sizeof link1, "%s/current.mlp", dir);
-    snprintf(link2, sizeof link2, "%s/chain.mlp", dir);
-    mlp_t *a = make_net(&configs[0], 1), *b = make_net(&configs[0], 2);
-    ck_assert_int_eq(mlp_save(a, target), MLP_OK);
-    ck_assert_int_eq(chmod(target, 0600), 0);
-    /* A relative link (resolved against its own directory) and a link to
-     * that link. */
-    ck_assert_int_eq(symlink("models/real.mlp", link1), 0);
-    ck_assert_int_eq(symlink(link1, link2), 0);
-    ck_assert_int_eq(mlp_save(b, link2), MLP_OK);
-    ck_assert(is_link(link1) && is_link(link2)); /* the links stay */
-    assert_file_is(target, b);                   /* the target changed */
-    struct stat st;
-    ck_assert_int_eq(stat(target, &st), 0);
-    ck_assert_uint_eq(st.st_mode & 07777, 0600); /* and kept its mode */
-    ck_assert_int_eq(count_entries(sub), 1);     /* no temporary left */
-    ck_assert_int_eq(mlp_save(a, link1), MLP_OK);
-    assert_file_is(target, a);
-    /* A dangling link: its target is created. */
-    snprintf(dangling, sizeof dangling, "%s/new.mlp", dir);
-    ck_assert_int_eq(symlink("models/created.mlp", dangling), 0);
-    ck_assert_int_eq(mlp_save(b, dangling), MLP_OK);
-    ck_assert(is_link(dangling));
-    char created[1024];
-    snprintf(created, sizeof created, "%s/models/created.mlp", dir);
-    assert_file_is(created, b);
-    /* A loop: MLP_ERR_IO, nothing written. */
-    char loop_a[1024], loop_b[1024];
-    snprintf(loop_a, sizeof loop_a, "%s/loop-a", dir);
-    snprintf(loop_b, sizeof loop_b, "%s/loop-b", dir);
-    ck_assert_int_eq(symlink(loop_b, loop_a), 0);
-    ck_assert_int_eq(symlink(loop_a, loop_b), 0);
-    int before = count_entries(dir);
-    ck_assert_int_eq(mlp_save(a, loop_a), MLP_ERR_IO);
-    ck_assert_int_eq(count_entries(dir), before);
-    unlink(target);
-    unlink(created);
-    rmdir(sub);
-    mlp_free(a);
-    mlp_free(b);
-    remove_dir(dir);
-    ck_assert_int_eq(mlp__live_allocations(), 0);
-}
-END_TEST
-
-/* A file name of 255 bytes, the longest most file systems allow, saves
- * and loads, on both temporary-file paths. */
-START_TEST(longest_file_name)
-{
-    char *dir = make_dir();
-    char path[1024];
-    int n = snprintf(path, sizeof path, "%s/", dir);
-    memset(path + n, 'm', 251);
-    memcpy(path + n + 251, ".mlp", 5);
-    mlp_t *net = make_net(&configs[2], 3);
-    for (int named = 0; named < 2; named++) {
-        mlp__io_force_named_temp(named);
-        ck_assert_int_eq(mlp_save(net, path), MLP_OK);
-        mlp__io_force_named_temp(0);
-        assert_file_is(path, net);
-        ck_assert_int_eq(count_entries(dir), 1);
-    }
-    mlp_free(net);
-    remove_dir(dir);
-}
-END_TEST
-
-/* The fallback through a named temporary file (no O_TMPFILE): every
- * file-system call failed in turn keeps the old file and leaves no
- * temporary behind, as on the O_TMPFILE path. */
-START_TEST(named_temp_fallback)
-{
-    char *dir = make_dir();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/model.mlp", dir);
-    mlp_t *old_net = make_net(&configs[0], 1), *new_net = make_net(&configs[3], 2);
-    ck_assert_int_eq(mlp_save(old_net, path), MLP_OK);
-    size_t old_size;
-    unsigned char *old = read_all(path, &old_size);
-    mlp__io_force_named_temp(1);
-    unsigned long nth, failures = 0;
-    for (nth = 1;; nth++) {
-        mlp__io_fault_inject(nth);
-        mlp_status s = mlp_save(new_net, path);
-        mlp__io_fault_inject(0);
-        if (s == MLP_OK)
-            break;
-        failures++;
-        ck_assert_int_eq(s, MLP_ERR_IO);
-        size_t size;
-        unsigned char *now = read_all(path, &size);
-        ck_assert_uint_eq(size, old_size);
-        ck_assert_mem_eq(now, old, size);
-        free(now);
-        ck_assert_int_eq(count_entries(dir), 1);
-    }
-    mlp__io_force_named_temp(0);
-    ck_assert_uint_ge(failures, 4); /* create, write, fsync, close, rename */
-    assert_file_is(path, new_net);
-    free(old);
-    mlp_free(old_net);
-    mlp_free(new_net);
-    remove_dir(dir);
-}
-END_TEST
-
 /* Adam's step count: 2^64 - 1 could never be incremented (the bias
  * correction would divide by zero), so such a file is refused; 2^64 - 2
  * loads and trains one more step to finite parameters. */
@@ -1114,82 +650,15 @@ START_TEST(adam_step_count_limit)
 }
 END_TEST
 
-/* Saves killed by SIGTERM at random moments (40 times, a child saving two
- * networks in turn): the file always loads as one of the two, and nothing
- * else is left in the directory. While the model is written the temporary
- * file has no name (O_TMPFILE), and from naming it to the rename signals
- * wait, so no moment leaves a temporary behind. (SIGKILL cannot be made
- * to wait: a kill in the few microseconds between linkat and rename can
- * leave one; docs/format.md says so.) */
-START_TEST(terminated_saves_leave_nothing)
+static Suite *codec_suite(void)
 {
-    char *dir = make_dir();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/model.mlp", dir);
-    mlp_t *nets[2] = { make_net(&configs[0], 1), make_net(&configs[0], 2) };
-    ck_assert_int_eq(mlp_save(nets[0], path), MLP_OK);
-    unsigned seed = 12345;
-    int which[2] = { 0, 0 };
-    for (int k = 0; k < 40; k++) {
-        /* Check's runner handles SIGTERM by ending its whole process
-         * group; the child must just die, so it sets the default action
-         * before it can receive one. */
-        sigset_t term, old_mask;
-        sigemptyset(&term);
-        sigaddset(&term, SIGTERM);
-        ck_assert_int_eq(sigprocmask(SIG_BLOCK, &term, &old_mask), 0);
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-            signal(SIGTERM, SIG_DFL);
-            sigprocmask(SIG_SETMASK, &old_mask, NULL);
-            for (unsigned i = (unsigned)k;; i++)
-                mlp_save(nets[i % 2], path);
-        }
-        ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old_mask, NULL), 0);
-        seed = seed * 1103515245u + 12345u;
-        struct timespec ts = { 0, 200000 + (long)(seed >> 8) % 20000000 };
-        nanosleep(&ts, NULL);
-        ck_assert_int_eq(kill(pid, SIGTERM), 0);
-        int st;
-        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-        ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
-        ck_assert_int_eq(count_entries(dir), 1);
-        mlp_t *back;
-        ck_assert_int_eq(mlp_load(&back, path), MLP_OK);
-        bool is0 = memcmp(mlp_params(back), mlp_params(nets[0]),
-                          mlp_n_params(back) * sizeof(double)) == 0;
-        bool is1 = memcmp(mlp_params(back), mlp_params(nets[1]),
-                          mlp_n_params(back) * sizeof(double)) == 0;
-        ck_assert(is0 || is1);
-        which[is1]++;
-        mlp_free(back);
-    }
-    printf("format: 40 saves terminated, the file held the first model %d "
-           "times, the second %d times, no temporary left\n", which[0],
-           which[1]);
-    mlp_free(nets[0]);
-    mlp_free(nets[1]);
-    remove_dir(dir);
-}
-END_TEST
-
-static Suite *format_suite(void)
-{
-    Suite *s = suite_create("format");
+    Suite *s = suite_create("codec");
     TCase *tc = tcase_create("round trip");
     tcase_add_loop_test(tc, round_trip, 0, N_CONFIGS);
     tcase_add_test(tc, python_corpus);
     tcase_add_loop_test(tc, save_buffer_same_bytes, 0, N_CONFIGS);
     tcase_add_loop_test(tc, clone_is_bitwise, 0, N_CONFIGS);
     tcase_add_test(tc, adam_step_count_limit);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("saving");
-    tcase_add_test(tc, save_follows_symlinks);
-    tcase_add_test(tc, longest_file_name);
-    tcase_add_test(tc, named_temp_fallback);
-    tcase_add_test(tc, terminated_saves_leave_nothing);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("damaged files");
@@ -1204,8 +673,6 @@ static Suite *format_suite(void)
     tc = tcase_create("failures");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, load_out_of_memory);
-    tcase_add_test(tc, failed_save_keeps_old_file);
-    tcase_add_test(tc, read_only_directory);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -1214,5 +681,5 @@ int main(int argc, char **argv)
 {
     n_corpus = argc - 1;
     corpus = argv + 1;
-    return test_run_suite(format_suite());
+    return test_run_suite(codec_suite());
 }

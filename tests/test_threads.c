@@ -6,8 +6,9 @@
  * alone, on the main thread, for reference; then all jobs run at once,
  * released together by a barrier, twice each, and every thread's final
  * parameters, cost and saved model must equal the reference bitwise
- * (memcmp). With one BLAS thread (OPENBLAS_NUM_THREADS=1, set by meson)
- * results are bitwise reproducible, so any difference is interference.
+ * (memcmp). With one BLAS thread (pinned in main, whatever the
+ * environment) results are bitwise reproducible, so any difference is
+ * interference.
  * The second test shares one network between N_THREADS threads, each with
  * its own workspace (mlp_predict_ws, mlp_jacobian): every output and
  * Jacobian must equal the serial run's bitwise, and the network's bytes
@@ -322,6 +323,8 @@ END_TEST
 
 int main(void)
 {
+    if (mlp_set_blas_threads(1) != MLP_OK)
+        return EXIT_FAILURE;
     Suite *s = suite_create("threads");
     TCase *tc = tcase_create("concurrent training");
     tcase_set_timeout(tc, 300); /* ThreadSanitizer and valgrind are slow */

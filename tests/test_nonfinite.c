@@ -6,7 +6,7 @@
  * written, bitwise as they were. Each test compares against a copy taken
  * before the call, or against a twin network that never saw the bad call.
  *
- * mlp_fit (issue 4) is covered for the same policy: a diverging fit stops
+ * mlp_fit is covered for the same policy: a diverging fit stops
  * with MLP_ERR_NONFINITE and the parameters of the last good step. */
 #include <check.h>
 #include <float.h>
