@@ -10,6 +10,10 @@
  *   naive     tests/reference/naive.c (plain loops) plus a plain SGD loop.
  *   fann      FANN 2.2 (double), B per-sample fann_train calls, when built
  *             with FANN. Not the same math for B > 1 (B updates, not one).
+ * Built twice from this source (bench/meson.build): mlp-bench times the
+ * double family against the dgemm roofline, mlp-bench-float
+ * (-DMLP_SINGLE) the float family (mlpf_) against the sgemm roofline and
+ * the float naive reference; FANN (doublefann) only in double.
  * Each time is the median over many samples taken after warm-up; a sample
  * is k steps timed together, k chosen so a sample lasts >= ~0.5 ms.
  * GFLOP/s counts 6 * B * sum(n_in * n_out) per step (2 flops per
@@ -54,6 +58,17 @@
 
 #include "mlp.h"
 #include "naive.h"
+#include "precision.h" /* real, and under MLP_SINGLE the mlpf_ names */
+
+/* The BLAS routine of the element type: cblas_dgemm or cblas_sgemm. */
+#ifdef MLP_SINGLE
+#define CBLAS(name) cblas_s##name
+#define GEMM_NAME "sgemm"
+#undef HAVE_FANN /* FANN's double library is not a float peer */
+#else
+#define CBLAS(name) cblas_d##name
+#define GEMM_NAME "dgemm"
+#endif
 #ifdef HAVE_FANN
 #include <doublefann.h>
 #endif
@@ -142,14 +157,14 @@ static double uniform(void)
     rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
     return (double)(rng_state >> 11) * 0x1.0p-53;
 }
-static void fill(double *x, size_t n, double lo, double hi)
+static void fill(real *x, size_t n, double lo, double hi)
 {
     for (size_t i = 0; i < n; i++)
         x[i] = lo + (hi - lo) * uniform();
 }
 
 /* MSE targets in [0.1, 0.9), or one-hot rows for --digits. */
-static void fill_targets(double *T, size_t rows, size_t n)
+static void fill_targets(real *T, size_t rows, size_t n)
 {
     if (!digits_config) {
         fill(T, rows * n, 0.1, 0.9);
@@ -167,14 +182,14 @@ enum { IMPL_MLP, IMPL_ROOF, IMPL_NAIVE, IMPL_FANN, N_IMPL };
 
 struct ctx {
     const struct shape *s;
-    const double *X, *T;
+    const real *X, *T;
     /* libmlp */
     mlp_t *net;
     /* roofline: fixed inputs A[l-1], dZ[l]; outputs Z[l], dA[l-1]; W, dW */
-    double *rA[MAX_LAYERS + 1], *rZ[MAX_LAYERS + 1], *rdZ[MAX_LAYERS + 1],
+    real *rA[MAX_LAYERS + 1], *rZ[MAX_LAYERS + 1], *rdZ[MAX_LAYERS + 1],
         *rdA[MAX_LAYERS + 1], *rW[MAX_LAYERS + 1];
     /* naive */
-    double *params, *grads, *m, *v;
+    real *params, *grads, *m, *v;
     long t;
     mlp_activation acts[MAX_LAYERS];
 #ifdef HAVE_FANN
@@ -184,7 +199,7 @@ struct ctx {
 
 static void step_mlp(struct ctx *c)
 {
-    double cost;
+    real cost;
     mlp_status st = mlp_train_batch(c->net, c->s->batch, c->X, c->T, &cost);
     if (st != MLP_OK) {
         fprintf(stderr, "mlp-bench: mlp_train_batch: %s\n", mlp_strerror(st));
@@ -202,28 +217,28 @@ static void step_roof(struct ctx *c)
     for (size_t l = 1; l <= s->n_layers; l++) {
         int n = (int)s->sizes[l], m = (int)s->sizes[l - 1];
         if (B == 1)
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, n, m, 1.0, c->rW[l], m,
+            CBLAS(gemv)(CblasRowMajor, CblasNoTrans, n, m, 1.0, c->rW[l], m,
                         c->rA[l - 1], 1, 0.0, c->rZ[l], 1);
         else
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n, m, 1.0,
+            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, B, n, m, 1.0,
                         c->rA[l - 1], m, c->rW[l], m, 0.0, c->rZ[l], n);
     }
     for (size_t l = s->n_layers; l >= 1; l--) {
         int n = (int)s->sizes[l], m = (int)s->sizes[l - 1];
         if (l >= 2) {
             if (B == 1)
-                cblas_dgemv(CblasRowMajor, CblasTrans, n, m, 1.0, c->rW[l], m,
+                CBLAS(gemv)(CblasRowMajor, CblasTrans, n, m, 1.0, c->rW[l], m,
                             c->rdZ[l], 1, 0.0, c->rdA[l - 1], 1);
             else
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, m, n,
+                CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, m, n,
                             1.0, c->rdZ[l], n, c->rW[l], m, 0.0, c->rdA[l - 1],
                             m);
         }
         if (B == 1)
-            cblas_dger(CblasRowMajor, n, m, -1e-9, c->rdZ[l], 1, c->rA[l - 1],
+            CBLAS(ger)(CblasRowMajor, n, m, -1e-9, c->rdZ[l], 1, c->rA[l - 1],
                        1, c->rW[l], m);
         else
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, m, B,
+            CBLAS(gemm)(CblasRowMajor, CblasTrans, CblasNoTrans, n, m, B,
                         -1e-9, c->rdZ[l], n, c->rA[l - 1], m, 1.0, c->rW[l],
                         m);
     }
@@ -251,7 +266,7 @@ static void naive_adam(struct ctx *c)
 static void step_naive(struct ctx *c)
 {
     const struct shape *s = c->s;
-    double cost;
+    real cost;
     if (naive_backprop(s->n_layers, s->sizes, digits_config ? c->acts : NULL,
                        digits_config ? MLP_CROSS_ENTROPY : MLP_MSE, c->params,
                        s->batch, c->X, c->T, c->grads, &cost) != 0) {
@@ -315,30 +330,30 @@ static void ctx_setup(struct ctx *c, const struct shape *s, const bool *on)
     if (on[IMPL_ROOF]) {
         for (size_t l = 0; l <= L; l++) {
             size_t n = s->sizes[l];
-            c->rA[l] = xmalloc(B * n * sizeof(double));
-            c->rZ[l] = xmalloc(B * n * sizeof(double));
-            c->rdZ[l] = xmalloc(B * n * sizeof(double));
-            c->rdA[l] = xmalloc(B * n * sizeof(double));
+            c->rA[l] = xmalloc(B * n * sizeof(real));
+            c->rZ[l] = xmalloc(B * n * sizeof(real));
+            c->rdZ[l] = xmalloc(B * n * sizeof(real));
+            c->rdA[l] = xmalloc(B * n * sizeof(real));
             fill(c->rA[l], B * n, 0.0, 1.0);
             fill(c->rdZ[l], B * n, -1e-3, 1e-3);
             if (l >= 1) {
-                c->rW[l] = xmalloc(n * s->sizes[l - 1] * sizeof(double));
+                c->rW[l] = xmalloc(n * s->sizes[l - 1] * sizeof(real));
                 fill(c->rW[l], n * s->sizes[l - 1], -0.05, 0.05);
             }
         }
     }
     if (on[IMPL_NAIVE]) {
         size_t n = naive_n_params(L, s->sizes);
-        c->params = xmalloc(n * sizeof(double));
-        c->grads = xmalloc(n * sizeof(double));
-        c->m = calloc(n, sizeof(double));
-        c->v = calloc(n, sizeof(double));
+        c->params = xmalloc(n * sizeof(real));
+        c->grads = xmalloc(n * sizeof(real));
+        c->m = calloc(n, sizeof(real));
+        c->v = calloc(n, sizeof(real));
         if (!c->m || !c->v) {
             fprintf(stderr, "mlp-bench: out of memory\n");
             exit(1);
         }
         if (c->net)
-            memcpy(c->params, mlp_params(c->net), n * sizeof(double));
+            memcpy(c->params, mlp_params(c->net), n * sizeof(real));
         else
             fill(c->params, n, -0.05, 0.05);
     }
@@ -405,7 +420,7 @@ static double median(struct series *t)
 {
     if (t->n == 0)
         return NAN;
-    qsort(t->per_step, t->n, sizeof(double), cmp_double);
+    qsort(t->per_step, t->n, sizeof *t->per_step, cmp_double);
     return t->n % 2 ? t->per_step[t->n / 2]
                     : 0.5 * (t->per_step[t->n / 2 - 1] + t->per_step[t->n / 2]);
 }
@@ -439,7 +454,7 @@ static void time_case(struct ctx *c, const bool *on, double budget,
             }
             s->k = est >= 5e-4 ? 1 : (size_t)(5e-4 / (est > 1e-8 ? est : 1e-8)) + 1;
             s->cap = MAX_SAMPLES;
-            s->per_step = xmalloc(MAX_SAMPLES * sizeof(double));
+            s->per_step = xmalloc(MAX_SAMPLES * sizeof *s->per_step);
         }
     for (;;) {
         bool all_done = true;
@@ -552,17 +567,17 @@ static void blas_kernels(char *out, size_t len)
 static double time_dgemm(int n, double budget)
 {
     size_t nn = (size_t)n * (size_t)n;
-    double *A = xmalloc(nn * sizeof *A), *Bm = xmalloc(nn * sizeof *Bm);
-    double *C = xmalloc(nn * sizeof *C);
+    real *A = xmalloc(nn * sizeof *A), *Bm = xmalloc(nn * sizeof *Bm);
+    real *C = xmalloc(nn * sizeof *C);
     fill(A, nn, -1.0, 1.0);
     fill(Bm, nn, -1.0, 1.0);
     double rates[MAX_SAMPLES], used = 0.0;
     size_t k = 0;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A, n,
+    CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A, n,
                 Bm, n, 0.0, C, n); /* warm-up */
     while (k < MAX_SAMPLES && (used < budget || k < MIN_SAMPLES)) {
         double t0 = now();
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A,
+        CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A,
                     n, Bm, n, 0.0, C, n);
         double dt = now() - t0;
         used += dt;
@@ -599,9 +614,9 @@ static double minimum_live_mib(const struct shape *s)
     size_t n_params = naive_n_params(s->n_layers, s->sizes), units = 0;
     for (size_t l = 1; l <= s->n_layers; l++)
         units += s->sizes[l];
-    double doubles = 2.0 * (double)n_params + 2.0 * (double)s->batch * (double)units +
-                     (double)s->batch * (double)(s->sizes[0] + s->sizes[s->n_layers]);
-    return doubles * 8.0 / (1024.0 * 1024.0);
+    double reals = 2.0 * (double)n_params + 2.0 * (double)s->batch * (double)units +
+                   (double)s->batch * (double)(s->sizes[0] + s->sizes[s->n_layers]);
+    return reals * (double)sizeof(real) / (1024.0 * 1024.0);
 }
 
 static int run_memory(const struct shape *s)
@@ -610,8 +625,8 @@ static int run_memory(const struct shape *s)
     shape_name(s, name, sizeof name);
     long base = status_kib("VmRSS:");
     size_t n0 = s->sizes[0], nL = s->sizes[s->n_layers];
-    double *X = xmalloc(s->batch * n0 * sizeof(double));
-    double *T = xmalloc(s->batch * nL * sizeof(double));
+    real *X = xmalloc(s->batch * n0 * sizeof(real));
+    real *T = xmalloc(s->batch * nL * sizeof(real));
     fill(X, s->batch * n0, 0.0, 1.0);
     fill(T, s->batch * nL, 0.1, 0.9);
     bool on[N_IMPL] = { [IMPL_MLP] = true };
@@ -781,16 +796,16 @@ int main(int argc, char **argv)
     printf("# BLAS kernels: %s\n", kernels);
     if (dgemm_n > 0) {
         double rate = time_dgemm(dgemm_n, budget);
-        printf("dgemm %d GFLOP/s %.2f", dgemm_n, rate);
+        printf(GEMM_NAME " %d GFLOP/s %.2f", dgemm_n, rate);
         if (peak > 0)
             printf(" (%.3f of the FMA peak %.1f)", rate / peak, peak);
         printf("\n");
         return 0;
     }
-    printf("# ms per training step (%s), median; "
+    printf("# ms per training step (%s, %s), median; "
            "GFLOP/s = 6*B*sum(n_in*n_out) / time\n",
-           digits_config ? "ReLU/softmax, cross-entropy, Adam + weight decay"
-                         : "sigmoid, MSE, SGD");
+           REAL_NAME, digits_config ? "ReLU/softmax, cross-entropy, Adam + weight decay"
+                                    : "sigmoid, MSE, SGD");
     printf("%-22s %5s %3s %10s %10s %10s %10s %8s %8s %8s %8s %8s %8s\n", "shape", "B",
            "thr", "libmlp_ms", "roof_ms", "naive_ms", "fann_ms", "GFLOP/s", "mlp/roof",
            "naive/mlp", "mlp/fann", "mlp/peak", "roof/peak");
@@ -827,8 +842,8 @@ int main(int argc, char **argv)
         if (max_gflop > 0 && step_flops(s) > max_gflop * 1e9)
             continue;
         size_t n0 = s->sizes[0], nL = s->sizes[s->n_layers];
-        double *X = xmalloc(s->batch * n0 * sizeof(double));
-        double *T = xmalloc(s->batch * nL * sizeof(double));
+        real *X = xmalloc(s->batch * n0 * sizeof(real));
+        real *T = xmalloc(s->batch * nL * sizeof(real));
         fill(X, s->batch * n0, 0.0, 1.0);
         fill_targets(T, s->batch, nL);
         bool slow_ok = step_flops(s) <= slow_max * 1e9;

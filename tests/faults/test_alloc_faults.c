@@ -13,10 +13,11 @@
  *     on both (one BLAS thread), still the twin's bits, so the optimizer
  *     state did not change either; a failed load leaves *net NULL, a failed
  *     save leaves the old file's bytes and no other file;
- *   - or return MLP_OK when N > n;
+ *   - or return MLP_OK when N > n, or when the failed call was the BLAS's
+ *     and it worked around it (ATLAS's GEMM falls back to a slower path);
  *   - or, when the failed call came from inside the BLAS runtime and not
  *     from libmlp, end the way that backend is documented to end (the
- *     limits table below, README's "BLAS threads" section): OpenBLAS with
+ *     limits table below, docs/blas-threads.md): OpenBLAS with
  *     more than one thread prints "malloc failed in gemm_driver" and calls
  *     exit(1); OpenMP's runtime (BLIS) prints "Out of memory" and exits 1;
  *     ATLAS fails an assertion and exits 255. With one OpenBLAS thread or
