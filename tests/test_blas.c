@@ -42,13 +42,13 @@ static const double betas[] = { 0.0, 1.0, 0.25 };
 enum product { AB, ABT, ATB, N_PRODUCTS };
 
 /* A's and B's entry (i, p) and (p, j) of the product, as stored. */
-static double a_at(enum product p, const double *A, size_t i, size_t l,
+static double a_at(enum product p, const real *A, size_t i, size_t l,
                    size_t m, size_t k)
 {
     return p == ATB ? A[l * m + i] : A[i * k + l];
 }
 
-static double b_at(enum product p, const double *B, size_t l, size_t j,
+static double b_at(enum product p, const real *B, size_t l, size_t j,
                    size_t n, size_t k)
 {
     return p == ABT ? B[j * k + l] : B[l * n + j];
@@ -57,8 +57,8 @@ static double b_at(enum product p, const double *B, size_t l, size_t j,
 static void check_product(enum product p, size_t m, size_t n, size_t k,
                           double alpha, double beta, test_rng *rng)
 {
-    double *A = test_reals(m * k), *B = test_reals(k * n);
-    double *C = test_reals(m * n), *C0 = test_reals(m * n);
+    real *A = test_reals(m * k), *B = test_reals(k * n);
+    real *C = test_reals(m * n), *C0 = test_reals(m * n);
     test_fill_uniform(rng, A, m * k, -1, 1);
     test_fill_uniform(rng, B, k * n, -1, 1);
     test_fill_uniform(rng, C0, m * n, -1, 1);
@@ -79,7 +79,7 @@ static void check_product(enum product p, size_t m, size_t n, size_t k,
             }
             double want = alpha * sum + beta * C0[i * n + j];
             ck_assert_msg(fabs(C[i * n + j] - want) <=
-                              4.0 * (double)(k + 2) * DBL_EPSILON * mag,
+                              4.0 * (double)(k + 2) * REAL_EPSILON * mag,
                           "product %d, %zux%zux%zu, alpha %g beta %g: C[%zu,"
                           "%zu] = %.17g, naive %.17g", (int)p, m, n, k, alpha,
                           beta, i, j, C[i * n + j], want);
@@ -111,7 +111,7 @@ START_TEST(test_gemv_ger)
     test_rng rng;
     test_rng_seed(&rng, 32);
     const size_t m = 13, n = 7;
-    double A[13 * 7], A0[13 * 7], x[13], y[13], y0[13];
+    real A[13 * 7], A0[13 * 7], x[13], y[13], y0[13];
     test_fill_uniform(&rng, A0, m * n, -1, 1);
     test_fill_uniform(&rng, x, m, -1, 1);
     test_fill_uniform(&rng, y0, m, -1, 1);
@@ -124,7 +124,7 @@ START_TEST(test_gemv_ger)
             mag += fabs(0.5 * A0[i * n + j] * x[j]);
         }
         ck_assert(fabs(y[i] - (0.5 * sum + 0.25 * y0[i])) <=
-                  4.0 * (n + 2) * DBL_EPSILON * mag);
+                  4.0 * (n + 2) * REAL_EPSILON * mag);
     }
     memcpy(y, y0, sizeof y);
     mlp__gemv_atx(m, n, -1.0, A0, x, 1.0, y);         /* x: m, y: n entries */
@@ -135,7 +135,7 @@ START_TEST(test_gemv_ger)
             mag += fabs(A0[i * n + j] * x[i]);
         }
         ck_assert(fabs(y[j] - (-sum + y0[j])) <=
-                  4.0 * (m + 2) * DBL_EPSILON * mag);
+                  4.0 * (m + 2) * REAL_EPSILON * mag);
     }
     memcpy(A, A0, sizeof A);
     mlp__ger(m, n, 2.0, x, y0, A);                    /* one rounding each */
@@ -143,7 +143,7 @@ START_TEST(test_gemv_ger)
         for (size_t j = 0; j < n; j++) {
             double want = A0[i * n + j] + 2.0 * x[i] * y0[j];
             ck_assert(fabs(A[i * n + j] - want) <=
-                      2.0 * DBL_EPSILON * (fabs(A0[i * n + j]) +
+                      2.0 * REAL_EPSILON * (fabs(A0[i * n + j]) +
                                            fabs(2.0 * x[i] * y0[j])));
         }
 }
@@ -208,7 +208,7 @@ START_TEST(test_threads_set_and_read_back)
     ck_assert_uint_eq(mlp_blas_threads(), 1);
 
     enum { M = 96, K = 80, N = 72 };
-    static double A[M * K], B[N * K], C1[M * N], C2[M * N];
+    static real A[M * K], B[N * K], C1[M * N], C2[M * N];
     test_rng rng;
     test_rng_seed(&rng, 33);
     test_fill_uniform(&rng, A, M * K, -1, 1);
@@ -227,7 +227,7 @@ START_TEST(test_threads_set_and_read_back)
     mlp__gemm_abt(M, N, K, 1.0, A, B, 0.0, C2);
     /* Both are sums of K products: 4 K eps of the entries' size (<= K). */
     test_assert_close("two threads vs one", C2, C1, M * N,
-                      4.0 * K * DBL_EPSILON, (double)K);
+                      4.0 * K * REAL_EPSILON, (double)K);
 
     ck_assert_int_eq(mlp_set_blas_threads(1), MLP_OK);
     ck_assert_uint_eq(mlp_blas_threads(), 1);

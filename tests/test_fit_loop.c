@@ -71,7 +71,7 @@ struct log {
     size_t n_steps, n_chunks;
 };
 
-static void record(double *into, size_t *n, size_t rows, const double *X)
+static void record(double *into, size_t *n, size_t rows, const real *X)
 {
     for (size_t r = 0; r < rows; r++) {
         ck_assert_uint_lt(*n, MAX_LOG);
@@ -81,8 +81,8 @@ static void record(double *into, size_t *n, size_t rows, const double *X)
     into[(*n)++] = -1.0;
 }
 
-static mlp_status step(void *ctx, mlp_t *net, size_t rows, const double *X,
-                       const double *T, double *cost)
+static mlp_status step(void *ctx, mlp_t *net, size_t rows, const real *X,
+                       const real *T, double *cost)
 {
     (void)net;
     (void)T;
@@ -93,7 +93,7 @@ static mlp_status step(void *ctx, mlp_t *net, size_t rows, const double *X,
 }
 
 static mlp_status chunk_cost(void *ctx, mlp_t *net, size_t rows,
-                             const double *X, const double *T, double *cost)
+                             const real *X, const real *T, double *cost)
 {
     (void)net;
     (void)T;
@@ -115,9 +115,9 @@ enum { N = 23, EPOCHS = 3, BATCH = 5 };
 static void run(mlp_t *net, size_t first, size_t n_local, double validation,
                 struct log *log)
 {
-    static double X[N], T[N];
+    static real X[N], T[N];
     for (size_t r = 0; r < N; r++) {
-        X[r] = (double)r;
+        X[r] = (real)r;
         T[r] = 0.0;
     }
     struct mlp__fit_data data = { N, first, n_local, X + first, T + first };

@@ -72,10 +72,10 @@ START_TEST(test_defaults)
     ck_assert_int_eq(mlp_layer_activation(net, 1), MLP_SIGMOID);
     ck_assert_int_eq(mlp_layer_activation(net, 2), MLP_SIGMOID);
 
-    const double X[] = { 0.5, -1, 2, 1, 0, -0.5 }, T[] = { 1, 0, 0, 1 };
+    const real X[] = { 0.5, -1, 2, 1, 0, -0.5 }, T[] = { 1, 0, 0, 1 };
     ck_assert_int_eq(mlp_backprop(net, 2, X, T, NULL), MLP_OK);
     size_t n = mlp_n_params(net);
-    double *before = test_reals(n), *g = test_reals(n);
+    real *before = test_reals(n), *g = test_reals(n);
     for (size_t i = 0; i < n; i++) {
         before[i] = mlp_params(net)[i];
         g[i] = mlp_grads(net)[i];
@@ -84,7 +84,7 @@ START_TEST(test_defaults)
     for (size_t i = 0; i < n; i++) {
         double want = before[i] - 0.01 * g[i];
         ck_assert_msg(fabs(mlp_params(net)[i] - want) <=
-                          DBL_EPSILON * fabs(want),
+                          REAL_EPSILON * fabs(want),
                       "parameter %zu: %.17g, want %.17g", i,
                       mlp_params(net)[i], want);
     }
