@@ -1,5 +1,6 @@
 /* mlp_mpi.c - the collectives behind libmlp_mpi, mlp_mpi_bcast_params and
- * mlp_mpi_train_batch, on top of libmlp's public API.
+ * mlp_mpi_train_batch, on top of libmlp's public API; compiled twice, for
+ * the double family and (MLP_SINGLE) the float one (mpi_internal.h).
  *
  * Every collective decision (go on or stop, and with which status) is taken
  * from values every rank has reduced together, never from a rank's own
@@ -13,84 +14,13 @@
 /* MPI counts are ints; longer buffers go in pieces of this many. */
 #define CHUNK ((size_t)1 << 30)
 
-/* Status codes a rank can report; anything beyond is counted as
- * MLP_ERR_ARG, the code for "used wrongly". */
-#define STATUS_SLOTS 16
-
-/* The check word travels as 8 bytes c_k, each as c_k and c_k^2: the ranks
- * passed the same byte iff P * sum(c^2) == (sum c)^2 (Cauchy-Schwarz), a
- * test every rank evaluates on the same reduced bits. The sums are exact
- * integers in doubles while P^2 * 255^2 < 2^53, i.e. below 2^18 ranks;
- * larger communicators skip the check. */
-#define CHECK_BYTES 8
-#define CHECK_MAX_RANKS (1 << 18)
-
-enum { V_ROWS, V_VALUE, V_STATUS, V_CHECK = V_STATUS + STATUS_SLOTS,
-       V_CHECK_SQ = V_CHECK + CHECK_BYTES, V_LEN = V_CHECK_SQ + CHECK_BYTES };
-
-static bool check_differs(const double *v, int n_ranks)
-{
-    if (n_ranks >= CHECK_MAX_RANKS)
-        return false;
-    for (int k = 0; k < CHECK_BYTES; k++) {
-        double s = v[V_CHECK + k], sq = v[V_CHECK_SQ + k];
-        if ((double)n_ranks * sq != s * s)
-            return true;
-    }
-    return false;
-}
-
-int mlp__mpi_share(MPI_Comm comm, mlp_status status, double rows,
-                   double value, uint64_t check, struct mlp__tally *out)
-{
-    int n_ranks;
-    int rc = MPI_Comm_size(comm, &n_ranks);
-    if (rc != MPI_SUCCESS)
-        return rc;
-    double v[V_LEN] = { [V_ROWS] = rows, [V_VALUE] = value };
-    int code = (int)status;
-    if (code < 0 || code >= STATUS_SLOTS)
-        code = MLP_ERR_ARG;
-    v[V_STATUS + code] = 1.0;
-    for (int k = 0; k < CHECK_BYTES; k++) {
-        double c = (double)((check >> (8 * k)) & 0xff);
-        v[V_CHECK + k] = c;
-        v[V_CHECK_SQ + k] = c * c;
-    }
-    rc = MPI_Allreduce(MPI_IN_PLACE, v, V_LEN, MPI_DOUBLE, MPI_SUM, comm);
-    if (rc != MPI_SUCCESS)
-        return rc;
-    out->rows = v[V_ROWS];
-    out->value = v[V_VALUE];
-    out->status = MLP_OK;
-    for (int c = 1; c < STATUS_SLOTS; c++) {
-        if (v[V_STATUS + c] > 0.0) {
-            out->status = (mlp_status)c;
-            break;
-        }
-    }
-    out->mismatch = check_differs(v, n_ranks);
-    return MPI_SUCCESS;
-}
-
-uint64_t mlp__mpi_hash(uint64_t h, const uint64_t *words, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (int b = 0; b < 8; b++) {
-            h ^= (words[i] >> (8 * b)) & 0xff;
-            h *= 0x100000001b3u;
-        }
-    }
-    return h;
-}
-
 uint64_t mlp__mpi_shape_hash(const mlp_t *net)
 {
     if (!net)
         return 0;
     size_t L = mlp_n_layers(net);
-    uint64_t w[2] = { L, mlp_n_params(net) };
-    uint64_t h = mlp__mpi_hash(MLP__HASH_START, w, 2);
+    uint64_t w[3] = { L, mlp_n_params(net), sizeof(real) };
+    uint64_t h = mlp__mpi_hash(MLP__HASH_START, w, 3);
     for (size_t l = 0; l <= L; l++) {
         w[0] = mlp_layer_size(net, l);
         w[1] = l > 0 ? (uint64_t)mlp_layer_activation(net, l) : 0;
@@ -100,12 +30,12 @@ uint64_t mlp__mpi_shape_hash(const mlp_t *net)
     return mlp__mpi_hash(h, w, 1);
 }
 
-static int allreduce_sum(double *x, size_t n, MPI_Comm comm)
+static int allreduce_sum(real *x, size_t n, MPI_Comm comm)
 {
     while (n > 0) {
         size_t k = n < CHUNK ? n : CHUNK;
-        int rc = MPI_Allreduce(MPI_IN_PLACE, x, (int)k, MPI_DOUBLE, MPI_SUM,
-                               comm);
+        int rc = MPI_Allreduce(MPI_IN_PLACE, x, (int)k, MLP__MPI_REAL,
+                               MPI_SUM, comm);
         if (rc != MPI_SUCCESS)
             return rc;
         x += k;
@@ -114,11 +44,11 @@ static int allreduce_sum(double *x, size_t n, MPI_Comm comm)
     return MPI_SUCCESS;
 }
 
-static int bcast_doubles(double *x, size_t n, int root, MPI_Comm comm)
+static int bcast_reals(real *x, size_t n, int root, MPI_Comm comm)
 {
     while (n > 0) {
         size_t k = n < CHUNK ? n : CHUNK;
-        int rc = MPI_Bcast(x, (int)k, MPI_DOUBLE, root, comm);
+        int rc = MPI_Bcast(x, (int)k, MLP__MPI_REAL, root, comm);
         if (rc != MPI_SUCCESS)
             return rc;
         x += k;
@@ -133,7 +63,7 @@ static int bcast_doubles(double *x, size_t n, int root, MPI_Comm comm)
 /* The scaling in one block: in_mean, in_std (n_0 each), out_mean, out_std
  * (n_L each). */
 struct scaling {
-    double *block;
+    real *block;
     size_t n0, nL;
 };
 
@@ -148,14 +78,14 @@ static mlp_status scaling_alloc(const mlp_t *net, struct scaling *sc)
 static mlp_status bcast_scaling(mlp_t *net, struct scaling *sc, int root,
                                 MPI_Comm comm)
 {
-    double *in_mean = sc->block, *in_std = in_mean + sc->n0,
+    real *in_mean = sc->block, *in_std = in_mean + sc->n0,
            *out_mean = in_std + sc->n0, *out_std = out_mean + sc->nL;
     int rank;
     if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
         return MLP_ERR_IO;
     if (rank == root)
         mlp_get_scaling(net, in_mean, in_std, out_mean, out_std);
-    if (bcast_doubles(sc->block, 2 * (sc->n0 + sc->nL), root, comm) !=
+    if (bcast_reals(sc->block, 2 * (sc->n0 + sc->nL), root, comm) !=
         MPI_SUCCESS)
         return MLP_ERR_IO;
     /* Root's values passed its own checks, so they pass here too. */
@@ -187,7 +117,7 @@ mlp_status mlp_mpi_bcast_params(mlp_t *net, int root, MPI_Comm comm)
         status = t.status;
     else if (t.mismatch)
         status = MLP_ERR_ARG;
-    else if (bcast_doubles(mlp_params(net), mlp_n_params(net), root, comm) !=
+    else if (bcast_reals(mlp_params(net), mlp_n_params(net), root, comm) !=
              MPI_SUCCESS)
         status = MLP_ERR_IO;
     else
@@ -204,7 +134,7 @@ mlp_status mlp_mpi_bcast_params(mlp_t *net, int root, MPI_Comm comm)
 static int reduce_gradient(mlp_t *net, size_t batch, double total,
                            MPI_Comm comm)
 {
-    double *g = mlp_grads(net);
+    real *g = mlp_grads(net);
     size_t n = mlp_n_params(net);
     if (batch == 0) {
         memset(g, 0, n * sizeof *g);
@@ -216,11 +146,11 @@ static int reduce_gradient(mlp_t *net, size_t batch, double total,
     return allreduce_sum(g, n, comm);
 }
 
-mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const double *X,
-                               const double *T, double *cost, MPI_Comm comm)
+mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const real *X,
+                               const real *T, real *cost, MPI_Comm comm)
 {
     mlp_status status = MLP_OK;
-    double local_cost = 0.0;
+    real local_cost = 0;
     if (!net || (batch > 0 && (!X || !T)))
         status = MLP_ERR_ARG;
     else if (batch > 0)
@@ -249,6 +179,6 @@ mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const double *X,
      * makes the same update or finds the same non-finite value. */
     status = mlp_step(net);
     if (status == MLP_OK && cost)
-        *cost = t.value / t.rows;
+        *cost = (real)(t.value / t.rows);
     return status;
 }

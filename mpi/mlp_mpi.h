@@ -200,6 +200,34 @@ MLP_MPI_API mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local,
                                    const mlp_fit_options *options,
                                    mlp_fit_result *result, MPI_Comm comm);
 
+/* ------------------------------------------------------------------------ */
+/* Single precision: the mlpf_mpi_ family                                   */
+
+/* Each function above has a twin for libmlp's float family (mlp.h), named
+ * mlpf_mpi_ instead of mlp_mpi_, taking an mlpf_t and float data and cost,
+ * and carrying parameters, gradients and scaling as MPI_FLOAT. Each means
+ * exactly what its double twin's contract above says: the same collective
+ * rules, the same checks refused on every rank with the same statuses,
+ * the scaling broadcast with the parameters, and the one training loop of
+ * mlpf_fit, so that mlpf_mpi_fit on one rank gives bitwise the parameters
+ * and result of mlpf_fit, and on N ranks the same to float rounding (the
+ * sums are added in another order: the tests find a few float ulps per
+ * step). mlpf_mpi_bcast_params allocates 2 (n_0 + n_L) floats for the
+ * scaling. The element type is part of the shape every function compares:
+ * a rank calling an mlpf_mpi_ function while another calls its mlp_mpi_
+ * twin gets MLP_ERR_ARG on every rank. Parameters stay bitwise identical
+ * across ranks as long as MPI_Allreduce gives every rank the same bits for
+ * MPI_SUM on MPI_FLOAT, as Open MPI does (the tests check it). */
+MLP_MPI_API mlp_status mlpf_mpi_bcast_params(mlpf_t *net, int root,
+                                             MPI_Comm comm);
+MLP_MPI_API mlp_status mlpf_mpi_train_batch(mlpf_t *net, size_t batch,
+                                            const float *X, const float *T,
+                                            float *cost, MPI_Comm comm);
+MLP_MPI_API mlp_status mlpf_mpi_fit(mlpf_t *net, size_t n_local,
+                                    const float *X, const float *T,
+                                    const mlp_fit_options *options,
+                                    mlp_fit_result *result, MPI_Comm comm);
+
 #ifdef __cplusplus
 }
 #endif

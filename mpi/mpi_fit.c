@@ -1,6 +1,8 @@
 /* mpi_fit.c - mlp_mpi_fit: libmlp's own training loop (lib/fit_loop.c,
  * built into this library) with a data-parallel step, validation sums
- * added over the ranks, and the callback's decision taken on rank 0. */
+ * added over the ranks, and the callback's decision taken on rank 0.
+ * Compiled twice, for the double family and (MLP_SINGLE) the float one,
+ * each with the loop of its own precision. */
 #include "mpi_internal.h"
 #include "fit_loop.h"
 
@@ -17,23 +19,29 @@ struct mpi_fit {
  * gives mlp_fit's bits there (mlp_train_batch may fold the update into its
  * GEMMs, which rounds differently from mlp_backprop + mlp_step). */
 static mlp_status mpi_step(void *ctx, mlp_t *net, size_t rows,
-                           const double *X, const double *T, double *cost)
+                           const real *X, const real *T, double *cost)
 {
     const struct mpi_fit *mf = ctx;
-    if (mf->n_ranks == 1)
-        return mlp_train_batch(net, rows, X, T, cost);
-    return mlp_mpi_train_batch(net, rows, X, T, cost, mf->comm);
+    real c = 0;
+    mlp_status status =
+        mf->n_ranks == 1 ? mlp_train_batch(net, rows, X, T, &c)
+                         : mlp_mpi_train_batch(net, rows, X, T, &c, mf->comm);
+    *cost = c;
+    return status;
 }
 
 /* The cost in scaled units through the public API: mlp_backprop computes
  * the same forward pass and loss as mlp_fit's validation (and gradients,
  * which mlp_fit leaves unspecified anyway). */
 static mlp_status mpi_chunk_cost(void *ctx, mlp_t *net, size_t rows,
-                                 const double *X, const double *T,
+                                 const real *X, const real *T,
                                  double *cost)
 {
     (void)ctx;
-    return mlp_backprop(net, rows, X, T, cost);
+    real c = 0;
+    mlp_status status = mlp_backprop(net, rows, X, T, &c);
+    *cost = c;
+    return status;
 }
 
 static mlp_status mpi_reduce(void *ctx, mlp_status status, double *sum)
@@ -84,8 +92,8 @@ static uint64_t settings_hash(const mlp_fit_options *o, const mlp_t *net)
 /* The first collective: every rank's arguments, the same options and
  * shape everywhere, whether rank 0 has a callback, and the total rows. */
 static mlp_status agree_on_start(const struct mpi_fit *mf, const mlp_t *net,
-                                 size_t n_local, const double *X,
-                                 const double *T, size_t *n_total,
+                                 size_t n_local, const real *X,
+                                 const real *T, size_t *n_total,
                                  int *callback)
 {
     mlp_status status = MLP_OK;
@@ -107,8 +115,8 @@ static mlp_status agree_on_start(const struct mpi_fit *mf, const mlp_t *net,
     return MLP_OK;
 }
 
-mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local, const double *X,
-                       const double *T, const mlp_fit_options *options,
+mlp_status mlp_mpi_fit(mlp_t *net, size_t n_local, const real *X,
+                       const real *T, const mlp_fit_options *options,
                        mlp_fit_result *result, MPI_Comm comm)
 {
     mlp_fit_result failed = { 0, 0, NAN, NAN, NAN, MLP_FIT_FAILED };

@@ -1,8 +1,19 @@
-/* mpi_internal.h - what mlp_mpi.c and mpi_fit.c share. Never installed. */
+/* mpi_internal.h - what the modules of libmlp_mpi share. Never installed.
+ *
+ * mlp_mpi.c and mpi_fit.c are compiled twice, the way lib/ builds its
+ * modules (lib/precision.h): as written they define the double family
+ * mlp_mpi_*, and with -DMLP_SINGLE the same text defines the float family
+ * mlpf_mpi_* over MPI_FLOAT. They use `real` for the model's and the
+ * data's numbers and MLP__MPI_REAL for its MPI datatype, and keep the
+ * double names, which the table below renames under MLP_SINGLE.
+ * mpi_share.c, with nothing of the element type, is compiled once. */
 #ifndef MLP_MPI_INTERNAL_H
 #define MLP_MPI_INTERNAL_H
 
+/* mlp_mpi.h before precision.h: it declares both families by their own
+ * names. */
 #include "mlp_mpi.h"
+#include "mpi_precision.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,8 +37,10 @@ int mlp__mpi_share(MPI_Comm comm, mlp_status status, double rows,
 #define MLP__HASH_START 0xcbf29ce484222325u
 uint64_t mlp__mpi_hash(uint64_t h, const uint64_t *words, size_t n);
 
-/* The hash of net's shape: layer sizes, activations, loss and parameter
- * count; 0 for NULL. */
+/* The hash of net's shape: layer sizes, activations, loss, parameter
+ * count and element width (so that a rank calling a float function where
+ * the others call its double twin is refused, not met in a reduction of
+ * another datatype); 0 for NULL. */
 uint64_t mlp__mpi_shape_hash(const mlp_t *net);
 
 #endif

@@ -16,6 +16,23 @@
 
 #include <mpi.h>
 
+/* Every test is compiled twice (meson.build): as written for the double
+ * family mlp_mpi_*, and with -DMLP_SINGLE, where mpi_precision.h renames
+ * each name to its float twin (mlpf_mpi_*, mlpf_t, ...) and `real` is
+ * float, so that one text checks both families. */
+#include "mlp_mpi.h"
+#include "mpi_precision.h"
+
+/* A tolerance by precision: (d) in the double build, (f) in the float
+ * build; each use says how it was derived. */
+#ifdef MLP_SINGLE
+#define TEST_BY_PRECISION(d, f) (f)
+#define TEST_PRECISION_NAME "float"
+#else
+#define TEST_BY_PRECISION(d, f) (d)
+#define TEST_PRECISION_NAME "double"
+#endif
+
 static int test_rank, test_ranks;
 static long test_failures, test_checks;
 
@@ -51,8 +68,8 @@ static inline int test_finish(const char *name)
     long counts[2] = { test_failures, test_checks };
     MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
     if (test_rank == 0)
-        printf("%s on %d rank(s): %ld checks, %ld failed\n", name, test_ranks,
-               counts[1], counts[0]);
+        printf("%s (%s) on %d rank(s): %ld checks, %ld failed\n", name,
+               TEST_PRECISION_NAME, test_ranks, counts[1], counts[0]);
     int code = counts[0] == 0 ? 0 : 1;
     printf("rank %d of %d exits with status %d\n", test_rank, test_ranks,
            code);
@@ -74,12 +91,12 @@ static inline double test_uniform(uint64_t *state)
 /* Rows X (n x n_in) uniform in [-1, 1]; targets T (n x n_out) one-hot when
  * one_hot, else uniform in [0, 1]. The same on every rank. */
 static inline void test_data(size_t n, size_t n_in, size_t n_out,
-                             int one_hot, uint64_t seed, double *X,
-                             double *T)
+                             int one_hot, uint64_t seed, real *X,
+                             real *T)
 {
     uint64_t s = seed;
     for (size_t i = 0; i < n * n_in; i++)
-        X[i] = 2.0 * test_uniform(&s) - 1.0;
+        X[i] = (real)(2.0 * test_uniform(&s) - 1.0);
     for (size_t i = 0; i < n; i++) {
         if (one_hot) {
             size_t c = (size_t)(test_uniform(&s) * (double)n_out);
@@ -87,7 +104,7 @@ static inline void test_data(size_t n, size_t n_in, size_t n_out,
                 T[i * n_out + j] = j == c;
         } else {
             for (size_t j = 0; j < n_out; j++)
-                T[i * n_out + j] = test_uniform(&s);
+                T[i * n_out + j] = (real)test_uniform(&s);
         }
     }
 }
@@ -129,31 +146,56 @@ static inline void test_shard(enum test_split split, size_t total,
     *count = sizes[rank];
 }
 
-/* max_i |a_i - b_i| / max(1, |b_i|) */
-static inline double test_max_rel_diff(const double *a, const double *b,
+/* max_i |a_i - b_i| / max(1, |b_i|), computed in double; for reals and
+ * for doubles (the fit results' costs). */
+static inline double test_rel_diff_one(double a, double b, double worst)
+{
+    double scale = fabs(b) > 1.0 ? fabs(b) : 1.0;
+    double d = fabs(a - b) / scale;
+    return d <= worst ? worst : d;
+}
+
+static inline double test_max_rel_diff(const real *a, const real *b,
                                        size_t n)
 {
     double worst = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double scale = fabs(b[i]) > 1.0 ? fabs(b[i]) : 1.0;
-        double d = fabs(a[i] - b[i]) / scale;
-        if (!(d <= worst))
-            worst = d;
-    }
+    for (size_t i = 0; i < n; i++)
+        worst = test_rel_diff_one(a[i], b[i], worst);
     return worst;
 }
 
-/* Whether this rank's n values are bitwise the same as rank 0's. */
-static inline int test_same_as_rank0(const double *x, size_t n)
+static inline double test_max_rel_diff_d(const double *a, const double *b,
+                                         size_t n)
 {
-    double *copy = malloc(n * sizeof *copy);
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++)
+        worst = test_rel_diff_one(a[i], b[i], worst);
+    return worst;
+}
+
+/* Whether this rank's n values (of `size` bytes, MPI type `type`) are
+ * bitwise the same as rank 0's. */
+static inline int test_same_bits_as_rank0(const void *x, size_t n,
+                                          size_t size, MPI_Datatype type)
+{
+    void *copy = malloc(n * size);
     if (!copy)
         return 0;
-    memcpy(copy, x, n * sizeof *copy);
-    MPI_Bcast(copy, (int)n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-    int same = memcmp(copy, x, n * sizeof *copy) == 0;
+    memcpy(copy, x, n * size);
+    MPI_Bcast(copy, (int)n, type, 0, MPI_COMM_WORLD);
+    int same = memcmp(copy, x, n * size) == 0;
     free(copy);
     return same;
+}
+
+static inline int test_same_as_rank0(const real *x, size_t n)
+{
+    return test_same_bits_as_rank0(x, n, sizeof *x, MLP__MPI_REAL);
+}
+
+static inline int test_same_as_rank0_d(const double *x, size_t n)
+{
+    return test_same_bits_as_rank0(x, n, sizeof *x, MPI_DOUBLE);
 }
 
 #endif

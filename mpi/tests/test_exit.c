@@ -17,7 +17,7 @@ int main(int argc, char **argv)
     int crash = argc > 1 && strcmp(argv[1], "crash") == 0;
     enum { ROWS = 12 };
     const size_t sizes[] = { 4, 6, 2 };
-    double X[ROWS * 4], T[ROWS * 2];
+    real X[ROWS * 4], T[ROWS * 2];
     test_data(ROWS, 4, 2, 0, 9 + (uint64_t)test_rank, X, T);
     if (test_rank == test_ranks - 1)
         X[ROWS * 4 - 1] = NAN;

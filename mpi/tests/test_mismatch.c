@@ -8,7 +8,7 @@
 #define N_IN 4
 #define N_OUT 2
 
-static double X[ROWS * N_IN], T[ROWS * N_OUT];
+static real X[ROWS * N_IN], T[ROWS * N_OUT];
 
 static mlp_t *make_sized(size_t hidden, mlp_activation out)
 {
@@ -24,7 +24,7 @@ static mlp_t *make_sized(size_t hidden, mlp_activation out)
 static int last(void) { return test_rank == test_ranks - 1; }
 
 /* This rank's rows of an even split. */
-static size_t shard(const double **Xs, const double **Ts)
+static size_t shard(const real **Xs, const real **Ts)
 {
     size_t first, count;
     test_shard(SPLIT_EVEN, ROWS, test_rank, test_ranks, &first, &count);
@@ -38,9 +38,9 @@ static size_t shard(const double **Xs, const double **Ts)
 static void step_refused(mlp_t *net, const char *what)
 {
     size_t n = mlp_n_params(net);
-    double *before = malloc(n * sizeof *before);
+    real *before = malloc(n * sizeof *before);
     memcpy(before, mlp_params(net), n * sizeof *before);
-    const double *Xs, *Ts;
+    const real *Xs, *Ts;
     size_t count = shard(&Xs, &Ts);
     mlp_status st = mlp_mpi_train_batch(net, count, Xs, Ts, NULL,
                                         MPI_COMM_WORLD);
@@ -63,7 +63,7 @@ static void train_batch_shapes(void)
     mlp_create(&wide, 2, last() ? big : small, NULL, MLP_MSE, 1);
     CHECK(mlp_n_params(wide) == (last() ? 20083u : 87u),
           "unexpected parameter count %zu", mlp_n_params(wide));
-    double *x = calloc(1000 * 2, sizeof *x), *t = calloc(3 * 2, sizeof *t);
+    real *x = calloc(1000 * 2, sizeof *x), *t = calloc(3 * 2, sizeof *t);
     mlp_status st = mlp_mpi_train_batch(wide, 2, x, t, NULL, MPI_COMM_WORLD);
     CHECK(st == MLP_ERR_ARG, "a much larger network gave %s",
           mlp_strerror(st));
@@ -80,7 +80,7 @@ static void bcast_mismatches(void)
 {
     mlp_t *net = make_sized(3, MLP_IDENTITY);
     size_t n = mlp_n_params(net);
-    double *before = malloc(n * sizeof *before);
+    real *before = malloc(n * sizeof *before);
     memcpy(before, mlp_params(net), n * sizeof *before);
     /* Rank 0 names itself root, the others name the last rank: before,
      * every rank returned MLP_OK with parameters that differed. */
@@ -103,14 +103,14 @@ static void bcast_scaling(void)
 {
     mlp_t *net = make_sized(3, MLP_IDENTITY);
     mlp_init(net, MLP_INIT_DEFAULT, 100 + (uint64_t)test_rank);
-    const double in_mean[N_IN] = { 1, 2, 3, 4 }, in_std[N_IN] = { 5, 6, 7, 8 },
-                 out_mean[N_OUT] = { -1, 1 }, out_std[N_OUT] = { 9, 0.5 };
+    const real in_mean[N_IN] = { 1, 2, 3, 4 }, in_std[N_IN] = { 5, 6, 7, 8 },
+               out_mean[N_OUT] = { -1, 1 }, out_std[N_OUT] = { 9, 0.5 };
     int root = test_ranks - 1;
     if (test_rank == root)
         mlp_set_scaling(net, in_mean, in_std, out_mean, out_std);
     mlp_status st = mlp_mpi_bcast_params(net, root, MPI_COMM_WORLD);
     CHECK(st == MLP_OK, "broadcast: %s", mlp_strerror(st));
-    double got[2 * (N_IN + N_OUT)];
+    real got[2 * (N_IN + N_OUT)];
     mlp_get_scaling(net, got, got + N_IN, got + 2 * N_IN,
                     got + 2 * N_IN + N_OUT);
     CHECK(memcmp(got, in_mean, sizeof in_mean) == 0 &&
@@ -118,7 +118,7 @@ static void bcast_scaling(void)
               memcmp(got + 2 * N_IN, out_mean, sizeof out_mean) == 0 &&
               memcmp(got + 2 * N_IN + N_OUT, out_std, sizeof out_std) == 0,
           "the scaling did not arrive");
-    double Y[ROWS * N_OUT];
+    real Y[ROWS * N_OUT];
     CHECK(mlp_predict(net, ROWS, X, Y) == MLP_OK, "predict");
     CHECK(test_same_as_rank0(Y, ROWS * N_OUT),
           "predictions differ between ranks");
@@ -130,9 +130,9 @@ static void fit_option_mismatches(void)
 {
     mlp_t *net = make_sized(3, MLP_IDENTITY);
     size_t n = mlp_n_params(net);
-    double *before = malloc(n * sizeof *before);
+    real *before = malloc(n * sizeof *before);
     memcpy(before, mlp_params(net), n * sizeof *before);
-    const double *Xs, *Ts;
+    const real *Xs, *Ts;
     size_t count = shard(&Xs, &Ts);
     for (int field = 0; field < 8; field++) {
         mlp_fit_options o;
@@ -175,7 +175,7 @@ static void fit_option_mismatches(void)
 static void fit_bad_inputs(void)
 {
     mlp_t *net = make_sized(3, MLP_IDENTITY);
-    const double *Xs, *Ts;
+    const real *Xs, *Ts;
     size_t count = shard(&Xs, &Ts);
     mlp_status st;
     st = mlp_mpi_fit(net, count, test_rank == 0 ? NULL : Xs, Ts, NULL, NULL,
@@ -201,7 +201,7 @@ static void fit_bad_inputs(void)
      * and maybe a validation row with half the rows held out: either way
      * the fit stops on every rank with the same status, and the ranks
      * still agree. */
-    double Xbad[ROWS * N_IN];
+    real Xbad[ROWS * N_IN];
     memcpy(Xbad, X, sizeof X);
     size_t first = (size_t)(Xs - X) / N_IN;
     if (last())
@@ -221,6 +221,64 @@ static void fit_bad_inputs(void)
     mlp_free(net);
 }
 
+#ifndef MLP_SINGLE
+/* The float family on the last rank and the double family elsewhere, on
+ * networks of the same layers: the element width is part of the compared
+ * shape, so every function refuses on every rank instead of meeting
+ * MPI_FLOAT and MPI_DOUBLE reductions of different lengths. (Only the
+ * double build can name both families: there mlpf_ names are not
+ * renamed.) */
+static mlp_status mixed_call(int which, mlp_t *net, mlpf_t *fnet,
+                             const float *xf, const float *tf)
+{
+    const real *Xs, *Ts;
+    size_t count = shard(&Xs, &Ts);
+    if (which == 0)
+        return fnet ? mlpf_mpi_bcast_params(fnet, 0, MPI_COMM_WORLD)
+                    : mlp_mpi_bcast_params(net, 0, MPI_COMM_WORLD);
+    if (which == 1)
+        return fnet ? mlpf_mpi_train_batch(fnet, count, xf, tf, NULL,
+                                           MPI_COMM_WORLD)
+                    : mlp_mpi_train_batch(net, count, Xs, Ts, NULL,
+                                          MPI_COMM_WORLD);
+    return fnet ? mlpf_mpi_fit(fnet, count, xf, tf, NULL, NULL,
+                               MPI_COMM_WORLD)
+                : mlp_mpi_fit(net, count, Xs, Ts, NULL, NULL, MPI_COMM_WORLD);
+}
+
+static void mixed_precisions(void)
+{
+    static const char *const names[] = { "bcast_params", "train_batch",
+                                         "fit" };
+    const size_t sizes[] = { N_IN, 3, N_OUT };
+    const mlp_activation acts[] = { MLP_TANH, MLP_IDENTITY };
+    float xf[ROWS * N_IN], tf[ROWS * N_OUT];
+    const real *Xs, *Ts;
+    size_t count = shard(&Xs, &Ts);
+    for (size_t i = 0; i < count * N_IN; i++)
+        xf[i] = (float)Xs[i];
+    for (size_t i = 0; i < count * N_OUT; i++)
+        tf[i] = (float)Ts[i];
+    mlp_t *net = make_sized(3, MLP_IDENTITY);
+    mlpf_t *fnet = NULL;
+    if (last())
+        mlpf_create(&fnet, 2, sizes, acts, MLP_MSE, 7);
+    size_t n = mlp_n_params(net);
+    real *before = malloc(n * sizeof *before);
+    memcpy(before, mlp_params(net), n * sizeof *before);
+    for (int which = 0; which < 3; which++) {
+        mlp_status st = mixed_call(which, net, fnet, xf, tf);
+        CHECK(st == MLP_ERR_ARG, "%s, float on the last rank: %s",
+              names[which], mlp_strerror(st));
+    }
+    CHECK(memcmp(before, mlp_params(net), n * sizeof *before) == 0,
+          "a refused mixed-precision call changed the parameters");
+    free(before);
+    mlpf_free(fnet);
+    mlp_free(net);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     test_init(&argc, &argv);
@@ -229,6 +287,9 @@ int main(int argc, char **argv)
         train_batch_shapes();
         bcast_mismatches();
         fit_option_mismatches();
+#ifndef MLP_SINGLE
+        mixed_precisions();
+#endif
     }
     bcast_scaling();
     fit_bad_inputs();

@@ -4,6 +4,8 @@
 #include "mlp_mpi.h"
 #include "harness.h"
 
+#include <float.h>
+
 /* Tolerance on parameters, gradients and costs, relative to max(1, |x|).
  * The sharded gradient is the same sum taken in another order (each
  * shard's mean, scaled by its share, then the ranks' sum), so each entry
@@ -12,8 +14,16 @@
  * values (measured with Open MPI 4.1.4: at most 6.2e-16 on 2 and 3 ranks,
  * 0 on one). 1e-12 leaves room for other MPI reduction orders
  * while still catching any real mistake (a wrong weight, a missing shard
- * or a lost step changes values by 1e-3 or more). */
-#define TOL 1e-12
+ * or a lost step changes values by 1e-3 or more).
+ *
+ * In float the same reasoning counts float ulps (FLT_EPSILON = 1.2e-7):
+ * reordering a sum of B = 29 row terms into at most 3 partial sums moves
+ * each entry by at most about 8 ulps of its magnitude per step in
+ * practice, and 30 steps that do not amplify differences add up to about
+ * 240, so 256 ulps = 3.1e-5 (measured with Open MPI 4.1.4: at most
+ * 1.5e-7, about 1.3 ulps, on 2 and 3 ranks, 0 on one). That is still 30
+ * times below what a wrong weight, a missing shard or a lost step does. */
+#define TOL TEST_BY_PRECISION(1e-12, 256 * FLT_EPSILON)
 
 #define STEPS 30
 #define BATCH 29
@@ -54,16 +64,16 @@ static mlp_t *make(const struct net_case *c, uint64_t seed)
 static void equivalence(const struct net_case *c, enum test_split split)
 {
     size_t n_in = c->sizes[0], n_out = c->sizes[c->n_layers];
-    double X[BATCH * 6], T[BATCH * 4];
+    real X[BATCH * 6], T[BATCH * 4];
     test_data(BATCH, n_in, n_out, c->loss == MLP_CROSS_ENTROPY, 1234, X, T);
     size_t first, count;
     test_shard(split, BATCH, test_rank, test_ranks, &first, &count);
-    const double *Xs = count ? X + first * n_in : NULL;
-    const double *Ts = count ? T + first * n_out : NULL;
+    const real *Xs = count ? X + first * n_in : NULL;
+    const real *Ts = count ? T + first * n_out : NULL;
 
     /* The reference: one process, the whole batch. */
     mlp_t *ref = make(c, 42);
-    double ref_cost[STEPS];
+    real ref_cost[STEPS];
     for (int s = 0; s < STEPS; s++) {
         CHECK(mlp_backprop(ref, BATCH, X, T, &ref_cost[s]) == MLP_OK, "ref");
         CHECK(mlp_step(ref) == MLP_OK, "ref step");
@@ -76,22 +86,22 @@ static void equivalence(const struct net_case *c, enum test_split split)
     mlp_t *fresh = make(c, 42);
     size_t n = mlp_n_params(net);
     CHECK(mlp_mpi_bcast_params(net, root, MPI_COMM_WORLD) == MLP_OK, "bcast");
-    CHECK(memcmp(mlp_params(net), mlp_params(fresh), n * sizeof(double)) == 0,
+    CHECK(memcmp(mlp_params(net), mlp_params(fresh), n * sizeof(real)) == 0,
           "after the broadcast every rank holds the root's parameters");
 
-    double *before = malloc(n * sizeof *before);
+    real *before = malloc(n * sizeof *before);
     double worst_cost = 0.0;
     for (int s = 0; s < STEPS; s++) {
         if (s == BAD_STEP) {
             /* A NaN in the last rank's shard only: every rank must fail
              * alike and change nothing, not even the momentum. */
-            double Xbad[BATCH * 6];
+            real Xbad[BATCH * 6];
             memcpy(Xbad, X, sizeof X);
             size_t f2, c2;
             test_shard(split, BATCH, test_ranks - 1, test_ranks, &f2, &c2);
             Xbad[(f2 + c2 - 1) * n_in] = NAN;
             memcpy(before, mlp_params(net), n * sizeof *before);
-            double cost = -1.0;
+            real cost = -1;
             mlp_status st = mlp_mpi_train_batch(net, count,
                 count ? Xbad + first * n_in : NULL, Ts, &cost,
                 MPI_COMM_WORLD);
@@ -101,7 +111,7 @@ static void equivalence(const struct net_case *c, enum test_split split)
             CHECK(memcmp(before, mlp_params(net), n * sizeof *before) == 0,
                   "parameters changed by a failed step");
         }
-        double cost;
+        real cost;
         mlp_status st = mlp_mpi_train_batch(net, count, Xs, Ts, &cost,
                                             MPI_COMM_WORLD);
         CHECK(st == MLP_OK, "step %d: %s", s, mlp_strerror(st));
@@ -138,9 +148,9 @@ static void errors(void)
     const struct net_case *c = &cases[0];
     mlp_t *net = make(c, 42);
     size_t n = mlp_n_params(net);
-    double X[4 * 6], T[4 * 4];
+    real X[4 * 6], T[4 * 4];
     test_data(4, 6, 4, 0, 5, X, T);
-    double *before = malloc(n * sizeof *before);
+    real *before = malloc(n * sizeof *before);
     memcpy(before, mlp_params(net), n * sizeof *before);
     mlp_status st;
 
@@ -151,7 +161,7 @@ static void errors(void)
 
     /* An Inf target on rank 0 and a NaN input on the last rank: NONFINITE
      * everywhere (both are the same status; with one rank, both at once). */
-    double Tbad[4 * 4], Xbad[4 * 6];
+    real Tbad[4 * 4], Xbad[4 * 6];
     memcpy(Tbad, T, sizeof T);
     memcpy(Xbad, X, sizeof X);
     if (test_rank == 0)
@@ -190,7 +200,7 @@ static void errors(void)
         mlp_create(&other, 3, sizes, NULL, MLP_MSE, 7);
         mlp_t *mine = test_rank == 1 ? other
                                      : make(c, 100 + (uint64_t)test_rank);
-        double *keep = malloc(mlp_n_params(mine) * sizeof *keep);
+        real *keep = malloc(mlp_n_params(mine) * sizeof *keep);
         memcpy(keep, mlp_params(mine), mlp_n_params(mine) * sizeof *keep);
         st = mlp_mpi_bcast_params(mine, 0, MPI_COMM_WORLD);
         CHECK(st == MLP_ERR_ARG, "shape mismatch gave %s", mlp_strerror(st));
@@ -222,8 +232,8 @@ static void large(void)
 {
     enum { B = 40, N_IN = 300, N_OUT = 200, STEPS_LARGE = 3 };
     const size_t sizes[] = { N_IN, 600, N_OUT };
-    double *X = malloc(sizeof(double) * B * N_IN);
-    double *T = malloc(sizeof(double) * B * N_OUT);
+    real *X = malloc(sizeof(real) * B * N_IN);
+    real *T = malloc(sizeof(real) * B * N_OUT);
     test_data(B, N_IN, N_OUT, 0, 31, X, T);
     size_t first, count;
     test_shard(SPLIT_UNEVEN, B, test_rank, test_ranks, &first, &count);

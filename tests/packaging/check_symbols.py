@@ -2,13 +2,14 @@
 """The exported symbols of a libmlp shared library must be exactly the
 functions its public header declares and its linker version script lists.
 
-    check_symbols.py LIBRARY VERSION_SCRIPT HEADER EXPORT_MACRO
+    check_symbols.py LIBRARY VERSION_SCRIPT HEADER EXPORT_MACRO [PREFIXES]
 
 Three lists are compared: the names declared with EXPORT_MACRO in HEADER,
 the global names of VERSION_SCRIPT, and the defined dynamic symbols of
 LIBRARY (nm -D). Any name in one list but not in another fails, with what
-to do about it. Every name must also carry the library's prefix (mlp_ or
-mlpf_), and no internal mlp__ name may leave the library.
+to do about it. Every name must also carry one of the library's prefixes
+(PREFIXES, comma-separated; mlp_ and mlpf_ when not given), and no
+internal mlp__ name may leave the library.
 """
 import os
 import re
@@ -57,9 +58,10 @@ def library_names(path):
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         sys.exit(__doc__)
-    lib, script, header, macro = sys.argv[1:]
+    lib, script, header, macro = sys.argv[1:5]
+    prefixes = sys.argv[5].split(",") if len(sys.argv) == 6 else ["mlp_", "mlpf_"]
     declared = header_names(header, macro)
     nodes = script_nodes(script)
     listed = set().union(*(names for _, names in nodes)) if nodes else set()
@@ -84,9 +86,11 @@ def main():
     for name in sorted(exported - listed):
         problems.append(f"{l} exports {name}, which {script} does not list")
     for name in sorted(declared | listed | exported):
-        if not re.match(r"mlpf?_[a-z0-9]", name) or name.startswith("mlp__"):
-            problems.append(f"{name} is not a public name (mlp_ or mlpf_, "
-                            f"never mlp__)")
+        public = any(re.match(re.escape(p) + r"[a-z0-9]", name)
+                     for p in prefixes)
+        if not public or name.startswith("mlp__"):
+            problems.append(f"{name} is not a public name ("
+                            f"{' or '.join(prefixes)}, never mlp__)")
     if len(declared) < 3:
         problems.append(f"only {len(declared)} declarations found with {macro}: "
                         f"the header parser is broken")
