@@ -62,7 +62,7 @@ extern "C" {
 #endif
 
 #define MLP_VERSION_MAJOR 0
-#define MLP_VERSION_MINOR 1
+#define MLP_VERSION_MINOR 2
 #define MLP_VERSION_PATCH 0
 
 /* One network together with its workspace and optimizer state. Opaque. */
