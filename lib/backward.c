@@ -106,10 +106,13 @@ static void apply_deltas(struct mlp *net, size_t batch, const real *X,
 static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
 {
     const struct mlp_workspace *ws = &net->ws;
-    double lr = net->opt.learning_rate;
-    /* Weight decay scales W by 1 - lr*lambda in the GEMM: with
-     * lr*lambda <= 1 that factor is in [0, 1] and cannot grow W. */
-    if (!(lr * net->weight_decay <= 1.0))
+    /* The GEMM's alpha is -lr in the element type: a learning rate valid
+     * in double may be Inf in float, and Inf * 0 is NaN. */
+    double lr = (real)net->opt.learning_rate;
+    /* Weight decay scales W by 1 - lr*lambda in the GEMM (lr unrounded):
+     * with lr*lambda <= 1 that factor is in [0, 1] and cannot grow W. */
+    if (!isfinite(lr) ||
+        !(net->opt.learning_rate * net->weight_decay <= 1.0))
         return false;
     for (size_t l = 1; l <= net->n_layers; l++) {
         double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
