@@ -20,6 +20,12 @@ struct mlp_optimizer {
     uint64_t t;                /* Adam: steps taken */
     real *m;                 /* SGD velocity or Adam first moment; NULL if unused */
     real *v;                 /* Adam second moment; NULL if unused */
+    /* The largest magnitude bits (simd.h) in m and in v, valid only when
+     * state_known: set where optimizers.c writes the state, and false in
+     * a zeroed struct (a new or loaded network), so the next step measures
+     * them. Whoever writes m or v elsewhere must clear state_known. */
+    bool state_known;
+    real_bits m_max, v_max;
 };
 
 /* The scratch of one pass over a batch (workspace.c). The network keeps

@@ -26,6 +26,8 @@ static mlp_status install(struct mlp *net, struct mlp_optimizer next,
     next.m = m;
     next.v = v;
     next.t = 0;
+    next.state_known = true; /* all zeros */
+    next.m_max = next.v_max = 0;
     net->opt = next;
     return MLP_OK;
 }
@@ -71,6 +73,8 @@ void mlp__reset_optimizer(struct mlp *net)
     if (net->opt.v)
         memset(net->opt.v, 0, bytes);
     net->opt.t = 0;
+    net->opt.state_known = true;
+    net->opt.m_max = net->opt.v_max = 0;
 }
 
 /* The optimizer's constants for one step. */
@@ -92,7 +96,11 @@ struct step {
  * new value once, with nothing between them but arithmetic, so that it
  * vectorises; every stored value goes through mlp__flush_subnormal. The
  * operations and their order are the same in check_update below, which
- * only reports whether every new value is finite. The hyper-parameters
+ * only reports whether every new value is finite. The passes also keep the
+ * largest magnitude bits of the state they store, in mx[0] (m) and mx[1]
+ * (v), as running maxima: the next step's proof (step_is_bounded) starts
+ * from them instead of reading m and v again. The loops are bound by the
+ * divider (Adam) or by memory, so the maxima cost nothing measurable. The hyper-parameters
  * are rounded to the element type once per step (struct step_real), so
  * that a float pass is float arithmetic throughout. */
 struct step_real {
@@ -109,35 +117,52 @@ static struct step_real step_real(const struct step *c)
     return r;
 }
 
+static inline real_bits max_bits(real_bits a, real x)
+{
+    real_bits b = mlp__magnitude_bits(x);
+    return b > a ? b : a;
+}
+
 MLP_CLONES
 static void adam_pass(const struct step_real *c, real lambda, size_t n,
                       const real *restrict g, real *restrict theta,
-                      real *restrict m, real *restrict v)
+                      real *restrict m, real *restrict v, real_bits *mx)
 {
     const real b1 = c->b1, a1 = c->a1, b2 = c->b2, a2 = c->a2;
     const real step_size = c->step_size, inv = c->inv, eps = c->eps;
+    real_bits m_max = mx[0], v_max = mx[1];
     for (size_t i = 0; i < n; i++) {
         real d = g[i] + lambda * theta[i];
         real mi = b1 * m[i] + a1 * d;
         real vi = b2 * v[i] + a2 * d * d;
         real ti = theta[i] - step_size * mi / (real_sqrt(vi) * inv + eps);
-        m[i] = mlp__flush_subnormal(mi);
-        v[i] = mlp__flush_subnormal(vi);
+        mi = mlp__flush_subnormal(mi);
+        vi = mlp__flush_subnormal(vi);
+        m[i] = mi;
+        v[i] = vi;
         theta[i] = mlp__flush_subnormal(ti);
+        m_max = max_bits(m_max, mi);
+        v_max = max_bits(v_max, vi);
     }
+    mx[0] = m_max;
+    mx[1] = v_max;
 }
 
 MLP_CLONES
 static void momentum_pass(const struct step_real *c, real lambda, size_t n,
                           const real *restrict g, real *restrict theta,
-                          real *restrict m)
+                          real *restrict m, real_bits *mx)
 {
     const real lr = c->lr, mu = c->mu;
+    real_bits m_max = mx[0];
     for (size_t i = 0; i < n; i++) {
         real mi = mu * m[i] + (g[i] + lambda * theta[i]);
-        m[i] = mlp__flush_subnormal(mi);
+        real stored = mlp__flush_subnormal(mi);
+        m[i] = stored;
         theta[i] = mlp__flush_subnormal(theta[i] - lr * mi);
+        m_max = max_bits(m_max, stored);
     }
+    mx[0] = m_max;
 }
 
 MLP_CLONES
@@ -176,13 +201,15 @@ static double check_update(const struct step_real *c, bool adam, real lambda,
 
 /* One pass over every layer, weights then biases: the weights decay, the
  * biases do not. With check set nothing is written and the return value
- * is check_update's verdict; otherwise the update is made. */
+ * is check_update's verdict; otherwise the update is made, and the state's
+ * largest magnitudes are recorded with it. */
 static double update_all(struct mlp *net, const struct step *step, bool check)
 {
-    const struct mlp_optimizer *opt = &net->opt;
+    struct mlp_optimizer *opt = &net->opt;
     const struct step_real r = step_real(step), *c = &r;
     bool adam = step->kind == MLP_OPT_ADAM;
     double nonfinite = 0.0;
+    real_bits mx[2] = { 0, 0 };
     for (size_t l = 1; l <= net->n_layers; l++) {
         size_t off = net->offsets[l - 1];
         size_t n_w = net->sizes[l] * net->sizes[l - 1], n_b = net->sizes[l];
@@ -198,38 +225,67 @@ static double update_all(struct mlp *net, const struct step *step, bool check)
                 nonfinite += check_update(c, adam, lambda[part], n, g, theta,
                                           m, v);
             else if (adam)
-                adam_pass(c, lambda[part], n, g, theta, m, v);
+                adam_pass(c, lambda[part], n, g, theta, m, v, mx);
             else if (m)
-                momentum_pass(c, lambda[part], n, g, theta, m);
+                momentum_pass(c, lambda[part], n, g, theta, m, mx);
             else
                 sgd_pass(c, lambda[part], n, g, theta);
         }
     }
+    if (!check) {
+        opt->m_max = mx[0];
+        opt->v_max = mx[1];
+        opt->state_known = true;
+    }
     return nonfinite;
 }
 
-/* Whether some |g_i| > lim[0], |θ_i| > lim[1], |m_i| > lim[2] or
- * |v_i| > lim[3] (or one is NaN or infinite), in one read-only pass:
- * magnitude bits against the limits' bits, OR-ed, which vectorises with
- * no chain of maxima. m and v may be the same array as g when there is
- * no such state (its limit is then g's). */
+/* Whether some |g_i| > lim_g or |θ_i| > lim_t (or one is NaN or
+ * infinite), in one read-only pass: magnitude bits against the limits'
+ * bits, OR-ed, which vectorises with no chain of maxima. */
 MLP_CLONES
-static bool any_above(size_t n, const real *g, const real *theta,
-                      const real *m, const real *v, const real *lim)
+static bool any_above(size_t n, const real *g, const real *theta, real lim_g,
+                      real lim_t)
 {
-    real_bits lg = mlp__magnitude_bits(lim[0]), lt = mlp__magnitude_bits(lim[1]);
-    real_bits lm = mlp__magnitude_bits(lim[2]), lv = mlp__magnitude_bits(lim[3]);
+    real_bits lg = mlp__magnitude_bits(lim_g), lt = mlp__magnitude_bits(lim_t);
     real_bits above = 0; /* as wide as the compares: no narrowing shuffles */
     for (size_t i = 0; i < n; i++)
         above |= -(real_bits)(mlp__magnitude_bits(g[i]) > lg) |
-                 -(real_bits)(mlp__magnitude_bits(theta[i]) > lt) |
-                 -(real_bits)(mlp__magnitude_bits(m[i]) > lm) |
-                 -(real_bits)(mlp__magnitude_bits(v[i]) > lv);
+                 -(real_bits)(mlp__magnitude_bits(theta[i]) > lt);
     return above != 0;
 }
 
+/* The largest magnitude bits in x (NaN and Inf above every finite value). */
+MLP_CLONES
+static real_bits largest_bits(size_t n, const real *x)
+{
+    real_bits mx = 0;
+    for (size_t i = 0; i < n; i++)
+        mx = max_bits(mx, x[i]);
+    return mx;
+}
+
+/* The state's largest magnitudes, measured when no update recorded them:
+ * once after loading a model (the file's state) and never again while
+ * only this module writes m and v. Not a change a caller can see: the
+ * fields cache a fact about the arrays as they are. */
+static void know_state(struct mlp_optimizer *opt, size_t n)
+{
+    if (opt->state_known)
+        return;
+    opt->m_max = opt->m ? largest_bits(n, opt->m) : 0;
+    opt->v_max = opt->v ? largest_bits(n, opt->v) : 0;
+    opt->state_known = true;
+}
+
 /* A cheap proof that the step stays finite: every gradient, parameter and
- * state value checked against a limit (one read-only pass). With
+ * state value checked against a limit. g and θ are read (one read-only
+ * pass over two streams: a caller may write either through the pointers
+ * mlp_params and mlp_grads hand out, at any time); m and v are not: only
+ * this module writes them (mlp_clone copies them with their maxima; a
+ * loaded model's are measured once, know_state), and the largest
+ * magnitude of each, recorded by the last update as it stored them, is
+ * compared with its limit instead. With
  * |g| <= K/2 and lambda |θ| <= K/2, |d| = |g + lambda θ| <= K.
  *   Adam, K <= 1e150: the squares, and so m and v, stay finite; with
  *   |m| <= K too the new |m| is at most K; the denominator is at least
@@ -270,9 +326,9 @@ static double step_limit(const struct step *c)
     return k < 0.1 * BIG ? k : 0.1 * BIG;
 }
 
-static bool step_is_bounded(const struct mlp *net, const struct step *c)
+static bool step_is_bounded(struct mlp *net, const struct step *c)
 {
-    const struct mlp_optimizer *opt = &net->opt;
+    struct mlp_optimizer *opt = &net->opt;
     size_t n = net->n_params;
     double k = step_limit(c);
     double lambda = (real)net->weight_decay;
@@ -281,10 +337,12 @@ static bool step_is_bounded(const struct mlp *net, const struct step *c)
     /* k NaN or < 1: prove nothing for absurd settings */
     if (!(k >= 1.0) || isinf(lambda))
         return false;
-    real lim[4] = { (real)(0.5 * k), (real)p_limit, (real)(opt->m ? k : 0.5 * k),
-                    (real)(opt->v ? BIG : 0.5 * k) };
-    return !any_above(n, net->grads, net->params, opt->m ? opt->m : net->grads,
-                      opt->v ? opt->v : net->grads, lim);
+    know_state(opt, n);
+    if (opt->m_max > mlp__magnitude_bits((real)k) ||
+        opt->v_max > mlp__magnitude_bits((real)BIG))
+        return false;
+    return !any_above(n, net->grads, net->params, (real)(0.5 * k),
+                      (real)p_limit);
 }
 
 mlp_status mlp_step(mlp_t *net)

@@ -269,6 +269,138 @@ START_TEST(test_adam_finiteness_paths)
 }
 END_TEST
 
+/* ---- The state's recorded maxima ---------------------------------------
+ * mlp_step's finiteness proof does not read m and v: it trusts the largest
+ * magnitude of each as the last update stored them (net->opt.m_max, v_max,
+ * valid when state_known). A stale value would let an overflowing step
+ * through or write after a refusal, so every way the state can change is
+ * checked against maxima recomputed here with fabs. */
+
+/* The largest |x_i| as its bits, computed independently of the library. */
+static real_bits largest_magnitude_bits(const real *x, size_t n)
+{
+    real mx = 0.0;
+    for (size_t i = 0; x && i < n; i++)
+        if (fabs(x[i]) > mx)
+            mx = fabs(x[i]);
+    real_bits b;
+    memcpy(&b, &mx, sizeof b);
+    return b;
+}
+
+static void assert_maxima_exact(const mlp_t *net)
+{
+    if (!net->opt.state_known)
+        return;
+    size_t n = mlp_n_params(net);
+    ck_assert(net->opt.m_max == largest_magnitude_bits(net->opt.m, n));
+    ck_assert(net->opt.v_max == largest_magnitude_bits(net->opt.v, n));
+}
+
+/* Gradients of several magnitudes (1e-3 .. 1e2), changing with the step. */
+static void set_gradients(mlp_t *net, int step)
+{
+    size_t n = mlp_n_params(net);
+    for (size_t i = 0; i < n; i++)
+        mlp_grads(net)[i] = sin(0.37 * (real)i + step) * pow(10.0, (real)((i + step) % 6) - 3);
+}
+
+/* Adam steps, a refused step (m and v bitwise unchanged too), a clone, a
+ * save and load, a change to SGD with momentum and a re-initialisation. */
+START_TEST(test_state_maxima_exact)
+{
+    mlp_t *net = make(), *copy = NULL, *loaded = NULL;
+    size_t n = mlp_n_params(net);
+    ck_assert_int_eq(mlp_set_adam(net, 0.01, 0.9, 0.999, 1e-8), MLP_OK);
+    ck_assert_int_eq(mlp_set_weight_decay(net, 0.1), MLP_OK);
+    for (int step = 0; step < 6; step++) {
+        set_gradients(net, step);
+        ck_assert_int_eq(mlp_step(net), MLP_OK);
+        ck_assert(net->opt.state_known);
+        ck_assert(net->opt.m_max != 0 && net->opt.v_max != 0);
+        assert_maxima_exact(net);
+    }
+    real *m = malloc(n * sizeof *m), *v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_nonnull(v);
+    memcpy(m, net->opt.m, n * sizeof *m);
+    memcpy(v, net->opt.v, n * sizeof *v);
+    mlp_grads(net)[1] = INFINITY;
+    ck_assert_int_eq(mlp_step(net), MLP_ERR_NONFINITE);
+    ck_assert_mem_eq(net->opt.m, m, n * sizeof *m);
+    ck_assert_mem_eq(net->opt.v, v, n * sizeof *v);
+    assert_maxima_exact(net);
+
+    ck_assert_int_eq(mlp_clone(&copy, net), MLP_OK);
+    assert_maxima_exact(copy);
+    size_t size = mlp_saved_size(net);
+    void *buffer = malloc(size);
+    ck_assert_ptr_nonnull(buffer);
+    ck_assert_int_eq(mlp_save_buffer(net, buffer, size), MLP_OK);
+    ck_assert_int_eq(mlp_load_buffer(&loaded, buffer, size), MLP_OK);
+    assert_maxima_exact(loaded);
+    for (int step = 0; step < 2; step++) {
+        set_gradients(copy, 10 + step);
+        set_gradients(loaded, 20 + step);
+        ck_assert_int_eq(mlp_step(copy), MLP_OK);
+        ck_assert_int_eq(mlp_step(loaded), MLP_OK);
+        assert_maxima_exact(copy);
+        assert_maxima_exact(loaded);
+    }
+    ck_assert(loaded->opt.state_known);
+
+    ck_assert_int_eq(mlp_set_sgd(net, 0.05, 0.9), MLP_OK);
+    assert_maxima_exact(net);
+    set_gradients(net, 30);
+    ck_assert_int_eq(mlp_step(net), MLP_OK);
+    ck_assert(net->opt.state_known && net->opt.m_max != 0);
+    assert_maxima_exact(net);
+    ck_assert_int_eq(mlp_init(net, MLP_INIT_DEFAULT, 3), MLP_OK);
+    ck_assert(net->opt.state_known && net->opt.m_max == 0);
+    assert_maxima_exact(net);
+    free(m); free(v); free(buffer);
+    mlp_free(net);
+    mlp_free(copy);
+    mlp_free(loaded);
+}
+END_TEST
+
+/* A first moment above the cheap proof's limit (1e150 for these settings
+ * in double, 1e18 in float) defeats the proof on the state alone, while g
+ * and θ are small: the exact check must then decide, let the finite step
+ * through and give the hand-written rule's result. With b1 = 0 the moment
+ * is the gradient, 1e152 (1e19 in float), whose square is still finite. */
+START_TEST(test_large_state_exact_path)
+{
+    mlp_t *net = make();
+    size_t n = mlp_n_params(net);
+    struct ref r = { .adam = 1, .lr = 1e-3, .b1 = 0.0, .b2 = 0.999,
+                     .eps = 1e-8 };
+    r.m = calloc(n, sizeof *r.m);
+    r.v = calloc(n, sizeof *r.v);
+    real *theta = malloc(n * sizeof *theta);
+    ck_assert_ptr_nonnull(theta);
+    configure(net, &r);
+    memcpy(theta, mlp_params(net), n * sizeof *theta);
+    real big = (real)TEST_BY_PRECISION(1e152, 1e19);
+    for (int step = 0; step < 4; step++) {
+        for (size_t i = 0; i < n; i++)
+            mlp_grads(net)[i] = step == 0 ? (i % 2 ? big : -big)
+                                          : cos((real)(i + step));
+        ck_assert_int_eq(mlp_step(net), MLP_OK);
+        ref_step(&r, n, theta, mlp_grads(net));
+        assert_maxima_exact(net);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_double_eq_tol(mlp_params(net)[i], theta[i],
+                                    TEST_ULPS(1e-14));
+        if (step == 0) /* the state alone is above the limit */
+            ck_assert(fabs(net->opt.m[0]) >= big);
+    }
+    free(theta); free(r.m); free(r.v);
+    mlp_free(net);
+}
+END_TEST
+
 /* ---- Subnormal numbers (the policy in lib/fpmode.h and mlp.h) -------- */
 
 /* Far above the subnormal range, yet below every weight the long runs
@@ -462,6 +594,8 @@ int main(void)
     tcase_add_test(tc, test_adam_first_step_is_lr);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_adam_finiteness_paths);
+    tcase_add_test(tc, test_state_maxima_exact);
+    tcase_add_test(tc, test_large_state_exact_path);
     tcase_add_test(tc, test_adam_moments_never_subnormal);
     tcase_add_test(tc, test_sgd_never_subnormal);
     tcase_add_test(tc, test_long_run_policy);
