@@ -196,7 +196,7 @@ static mlp_status train_batch(mlp_t *net, size_t batch, const real *X,
          * gradients, then mlp_step, which checks every new value before it
          * writes any. */
         apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
-        status = mlp_step(net);
+        status = mlp__step_after_backprop(net, batch);
         if (status != MLP_OK)
             return status;
     }

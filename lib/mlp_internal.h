@@ -204,4 +204,10 @@ mlp_status mlp__orthonormalize(size_t m, size_t k, double *A);
  * changing its kind or hyper-parameters. (optimizers.c) */
 void mlp__reset_optimizer(struct mlp *net);
 
+/* mlp_step for mlp_train_batch, called right after the gradients were
+ * formed from the batch's deltas in net->ws: its finiteness proof takes
+ * the gradients' bound from ws's bounds instead of reading them.
+ * (optimizers.c) */
+mlp_status mlp__step_after_backprop(struct mlp *net, size_t batch);
+
 #endif

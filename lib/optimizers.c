@@ -255,6 +255,17 @@ static bool any_above(size_t n, const real *g, const real *theta, real lim_g,
     return above != 0;
 }
 
+/* The same for θ alone, when g's bound is known otherwise. */
+MLP_CLONES
+static bool any_above_one(size_t n, const real *theta, real lim_t)
+{
+    real_bits lt = mlp__magnitude_bits(lim_t);
+    real_bits above = 0;
+    for (size_t i = 0; i < n; i++)
+        above |= -(real_bits)(mlp__magnitude_bits(theta[i]) > lt);
+    return above != 0;
+}
+
 /* The largest magnitude bits in x (NaN and Inf above every finite value). */
 MLP_CLONES
 static real_bits largest_bits(size_t n, const real *x)
@@ -281,11 +292,14 @@ static void know_state(struct mlp_optimizer *opt, size_t n)
 /* A cheap proof that the step stays finite: every gradient, parameter and
  * state value checked against a limit. g and θ are read (one read-only
  * pass over two streams: a caller may write either through the pointers
- * mlp_params and mlp_grads hand out, at any time); m and v are not: only
- * this module writes them (mlp_clone copies them with their maxima; a
- * loaded model's are measured once, know_state), and the largest
- * magnitude of each, recorded by the last update as it stored them, is
- * compared with its limit instead. With
+ * mlp_params and mlp_grads hand out, at any time); m and v are not. Only
+ * this module writes them: zeros (install, mlp__reset_optimizer) or the
+ * update, which records the largest magnitude it stores; a refused step
+ * writes neither the state nor its maxima. mlp_clone copies the state
+ * with its maxima; a loaded model's are measured once (know_state); the
+ * MPI layer broadcasts parameters, not state. So m_max and v_max are the
+ * largest magnitudes in m and v as they are, and are compared with the
+ * limits instead. With
  * |g| <= K/2 and lambda |θ| <= K/2, |d| = |g + lambda θ| <= K.
  *   Adam, K <= 1e150: the squares, and so m and v, stay finite; with
  *   |m| <= K too the new |m| is at most K; the denominator is at least
@@ -326,7 +340,8 @@ static double step_limit(const struct step *c)
     return k < 0.1 * BIG ? k : 0.1 * BIG;
 }
 
-static bool step_is_bounded(struct mlp *net, const struct step *c)
+static bool step_is_bounded(struct mlp *net, const struct step *c,
+                            double grad_bound)
 {
     struct mlp_optimizer *opt = &net->opt;
     size_t n = net->n_params;
@@ -341,14 +356,40 @@ static bool step_is_bounded(struct mlp *net, const struct step *c)
     if (opt->m_max > mlp__magnitude_bits((real)k) ||
         opt->v_max > mlp__magnitude_bits((real)BIG))
         return false;
+    if (grad_bound <= 0.5 * k) /* NaN: not known */
+        return !any_above_one(n, net->params, (real)p_limit);
     return !any_above(n, net->grads, net->params, (real)(0.5 * k),
                       (real)p_limit);
 }
 
-mlp_status mlp_step(mlp_t *net)
+/* A bound on every gradient mlp_train_batch has just formed from the
+ * deltas of net->ws (backward.c): each entry of dW^(l) or db^(l) is a sum
+ * of B products dz * a (one, for B = 1), with |dz| <= dz_bound[l] and
+ * |a| <= max(a_bound[l-1], 1) (a_bound: mlp_internal.h). Whatever the
+ * order of the BLAS's sums, with or without FMA, the computed sum is at
+ * most (1 + gamma_B) times the sum of the magnitudes, gamma_B =
+ * B u / (1 - B u) with u the unit roundoff (Higham, Accuracy and
+ * Stability of Numerical Algorithms, 2nd ed., sections 3.1 and 4.2);
+ * for B u <= 1/2 that is at most 2 B dz_bound a. Larger batches get
+ * INFINITY: not known. So is any Inf bound. */
+static double grad_bound(const struct mlp *net, size_t batch)
 {
-    if (!net)
-        return MLP_ERR_ARG;
+    const struct mlp_workspace *ws = &net->ws;
+    if ((double)batch > ldexp(1.0, REAL_MANT_DIG - 1)) /* B u > 1/2 */
+        return INFINITY;
+    double bound = 0.0;
+    for (size_t l = 1; l <= net->n_layers; l++) {
+        double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
+        double b = 2.0 * (double)batch * ws->dz_bound[l] * a;
+        if (!(b <= bound))
+            bound = b;
+    }
+    return bound;
+}
+
+/* mlp_step with a bound on |g| (INFINITY or NaN when none is known). */
+static mlp_status step(struct mlp *net, double grad_bound)
+{
     const struct mlp_optimizer *opt = &net->opt;
     struct step c = { .kind = opt->kind, .lr = opt->learning_rate,
                       .mu = opt->momentum, .b1 = opt->beta1,
@@ -363,7 +404,8 @@ mlp_status mlp_step(mlp_t *net)
      * the floating-point mode of the update (subnormals: fpmode.h), so
      * that it computes exactly what the update will. */
     unsigned mode = mlp__fpmode_begin(net);
-    bool finite = step_is_bounded(net, &c) || update_all(net, &c, true) == 0.0;
+    bool finite = step_is_bounded(net, &c, grad_bound) ||
+                  update_all(net, &c, true) == 0.0;
     if (finite)
         update_all(net, &c, false);
     mlp__fpmode_end(mode);
@@ -371,4 +413,14 @@ mlp_status mlp_step(mlp_t *net)
         return MLP_ERR_NONFINITE;
     net->opt.t++;
     return MLP_OK;
+}
+
+mlp_status mlp_step(mlp_t *net)
+{
+    return net ? step(net, INFINITY) : MLP_ERR_ARG;
+}
+
+mlp_status mlp__step_after_backprop(struct mlp *net, size_t batch)
+{
+    return step(net, grad_bound(net, batch));
 }

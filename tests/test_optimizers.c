@@ -401,6 +401,46 @@ START_TEST(test_large_state_exact_path)
 }
 END_TEST
 
+/* mlp_train_batch with Adam takes the gradients' bound from the deltas
+ * and reads only θ when that bound proves the step. Inputs of 1e100 (1e12
+ * in float) through identity layers make gradients of ~1e200 (~1e24),
+ * whose squares overflow: the bound proves nothing, the exact check must
+ * refuse, and parameters, moments and step count stay as they were. An
+ * ordinary batch after that trains normally. */
+START_TEST(test_train_batch_adam_refusal)
+{
+    static const mlp_activation linear[L] = { MLP_IDENTITY, MLP_IDENTITY };
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, L, sizes, linear, MLP_MSE, 5), MLP_OK);
+    ck_assert_int_eq(mlp_set_adam(net, 1e-3, 0.9, 0.999, 1e-8), MLP_OK);
+    size_t n = mlp_n_params(net);
+    real X[3] = { 0.5, -0.25, 1.0 }, T[2] = { 0.1, 0.2 }, cost;
+    ck_assert_int_eq(mlp_train_batch(net, 1, X, T, &cost), MLP_OK);
+    real *theta = malloc(n * sizeof *theta), *m = malloc(n * sizeof *m);
+    real *v = malloc(n * sizeof *v);
+    ck_assert(theta && m && v);
+    memcpy(theta, mlp_params(net), n * sizeof *theta);
+    memcpy(m, net->opt.m, n * sizeof *m);
+    memcpy(v, net->opt.v, n * sizeof *v);
+    real huge[3] = { 0.0, (real)TEST_BY_PRECISION(1e100, 1e12), 0.0 };
+    mlp_t *twin = NULL; /* the gradients themselves are finite: */
+    ck_assert_int_eq(mlp_clone(&twin, net), MLP_OK);
+    ck_assert_int_eq(mlp_backprop(twin, 1, huge, T, &cost), MLP_OK);
+    mlp_free(twin);
+    ck_assert_int_eq(mlp_train_batch(net, 1, huge, T, &cost), MLP_ERR_NONFINITE);
+    ck_assert_mem_eq(mlp_params(net), theta, n * sizeof *theta);
+    ck_assert_mem_eq(net->opt.m, m, n * sizeof *m);
+    ck_assert_mem_eq(net->opt.v, v, n * sizeof *v);
+    ck_assert_uint_eq(net->opt.t, 1);
+    assert_maxima_exact(net);
+    ck_assert_int_eq(mlp_train_batch(net, 1, X, T, &cost), MLP_OK);
+    ck_assert_uint_eq(net->opt.t, 2);
+    assert_maxima_exact(net);
+    free(theta); free(m); free(v);
+    mlp_free(net);
+}
+END_TEST
+
 /* ---- Subnormal numbers (the policy in lib/fpmode.h and mlp.h) -------- */
 
 /* Far above the subnormal range, yet below every weight the long runs
@@ -596,6 +636,7 @@ int main(void)
     tcase_add_test(tc, test_adam_finiteness_paths);
     tcase_add_test(tc, test_state_maxima_exact);
     tcase_add_test(tc, test_large_state_exact_path);
+    tcase_add_test(tc, test_train_batch_adam_refusal);
     tcase_add_test(tc, test_adam_moments_never_subnormal);
     tcase_add_test(tc, test_sgd_never_subnormal);
     tcase_add_test(tc, test_long_run_policy);
