@@ -52,8 +52,8 @@ static mlp_status compute_deltas(struct mlp *net, size_t batch,
     size_t L = net->n_layers;
     /* Seed §2 and §3 (corrected in losses.c): dZ^(L) from the cost. */
     *cost = mlp__output_delta(net->loss, net->acts[L - 1], batch,
-                              net->sizes[L], ws->act[L], T, ws->delta[L]);
-    ws->dz_bound[L] = mlp__max_abs(ws->delta[L], batch * net->sizes[L]);
+                              net->sizes[L], ws->act[L], T, ws->delta[L],
+                              &ws->dz_bound[L]);
     if (!isfinite(*cost) || isinf(ws->dz_bound[L]))
         return MLP_ERR_NONFINITE;
     return mlp__backward_deltas(net, ws, batch);

@@ -9,12 +9,13 @@
 
 /* Given the predictions A = A^(L) (batch x n) of an output layer with
  * activation `act`, and the targets T, writes dZ^(L) = dC/dZ^(L) into dZ
- * (the activation's derivative included) and returns the batch cost C.
- * The caller checks that the cost and dZ are finite. The cost is summed
- * and returned in double in both precisions. */
+ * (the activation's derivative included) and returns the batch cost C,
+ * and in *dz_bound the largest |dZ| (Inf if any entry is not finite). The
+ * caller checks that the cost and dZ are finite. The cost is summed and
+ * returned in double in both precisions. */
 double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
                          size_t n, const real *A, const real *T,
-                         real *dZ);
+                         real *dZ, double *dz_bound);
 
 /* The batch cost alone (no gradient), as mlp.h's mlp_loss defines it for
  * an output layer with activation `act`. */
