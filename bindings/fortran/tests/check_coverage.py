@@ -35,9 +35,11 @@ def main():
     problems = []
     for name in sorted(functions - bound):
         problems.append(f"{name} is declared in {header} but {module} does not bind it: "
-                        "add a bind(c) interface, a module procedure (the _d or _f "
-                        f"specific of the generic {name}, taking arrays the way "
-                        "mlp_predict_d does) and a test in bindings/fortran/tests")
+                        "add to bindings/fortran/mlp_template.f90 a bind(c) interface "
+                        "and a module procedure (within !@precision if it has a float "
+                        f"twin: the specific of the generic {name}, taking arrays the "
+                        "way mlp_predict_@SUFFIX@ does), and a test in "
+                        "bindings/fortran/tests")
     for name in sorted(functions - {p for p in public}):
         if name in bound:
             problems.append(f"{name} is bound but not public in {module}")
