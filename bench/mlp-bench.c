@@ -33,10 +33,14 @@
  *   --label TEXT    backend label for the CSV (default: the loaded library)
  *   --memory        instead of timing: train on each case alone and report
  *                   peak RSS growth against the minimum live data
- *   --peak GFLOPS   the core's FMA peak (fma-peak): every rate is also
- *                   printed as a fraction of it
- *   --dgemm N       instead of training steps: time a square n x n dgemm on
- *                   the loaded BLAS (the backend's own rate)
+ *   --peak GFLOPS   the core's FMA peak in this program's element type
+ *                   (fma-peak): the float64 peak for mlp-bench, the float32
+ *                   peak ("fma-peak float32", about twice as high) for
+ *                   mlp-bench-float; every rate is also printed as a
+ *                   fraction of it
+ *   --dgemm N       instead of training steps: time a square n x n dgemm
+ *                   (sgemm in mlp-bench-float) on the loaded BLAS (the
+ *                   backend's own rate)
  *   --digits        the digits demo's configuration instead: ReLU hidden
  *                   layers, softmax output, cross-entropy, Adam (lr 3e-3,
  *                   0.9, 0.999, 1e-8) with weight decay 1e-4, one-hot
@@ -794,11 +798,18 @@ int main(int argc, char **argv)
     printf("# libmlp %s; BLAS loaded: %s; BLAS threads: %zu, set by %s\n",
            mlp_version(), blas, used_threads, threads ? how : "default");
     printf("# BLAS kernels: %s\n", kernels);
+    /* The peak is the caller's number; it must be the one of this build's
+     * element type (fma-peak prints both), as the header says. */
+    if (peak > 0)
+        printf("# FMA peak: %.1f GFLOP/s, given as the core's " REAL_NAME
+               " peak (--peak); mlp/peak and roof/peak are fractions of it\n",
+               peak);
     if (dgemm_n > 0) {
         double rate = time_dgemm(dgemm_n, budget);
         printf(GEMM_NAME " %d GFLOP/s %.2f", dgemm_n, rate);
         if (peak > 0)
-            printf(" (%.3f of the FMA peak %.1f)", rate / peak, peak);
+            printf(" (%.3f of the " REAL_NAME " FMA peak %.1f)", rate / peak,
+                   peak);
         printf("\n");
         return 0;
     }

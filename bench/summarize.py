@@ -1,7 +1,13 @@
 #!/usr/bin/python3
 """Summarises compare-backends' raw CSVs: medians over the repeats, each
 performance goal with its target and the measured value, summary.md, and
-gnuplot scripts + data.
+gnuplot scripts + data. float64 (mlp-bench, raw-targets.csv) and, when
+compare-backends ran its float32 round, float32 (mlp-bench-float,
+raw-targets-float.csv, raw-sgemm.csv, the float32 peer rows), each rate
+against the FMA peak of its own element type.
+
+Older raw files still read: peer rows without a dtype column and peak rows
+without a type column are float64.
 
 usage: summarize.py OUTDIR
 """
@@ -40,29 +46,52 @@ def collect(rows, key_fields, value_fields):
     return order, {k: {v: med(acc[k][v]) for v in value_fields} for k in acc}
 
 
+def with_dtype(rows, field, default="float64"):
+    """Rows with `field` set: files from before float32 lack the column."""
+    for row in rows:
+        row[field] = row.get(field) or default
+    return rows
+
+
 T_FIELDS = ["flops", "libmlp_ms", "roofline_ms", "naive_ms", "fann_ms"]
 t_order, targets = collect(read("raw-targets.csv"),
                            ["backend", "threads", "shape", "batch"], T_FIELDS)
-p_order, peer_rows = collect(read("raw-peers.csv"),
-                             ["peer", "config", "threads", "shape", "batch"],
-                             ["ms"])
-peers = {}
-for (peer, config, threads, shape, batch), v in peer_rows.items():
-    if config == "sgd":
-        peers.setdefault((threads, shape, batch),
-                         {"torch_ms": NAN, "numpy_ms": NAN})[peer + "_ms"] = v["ms"]
-torch_digits = {(k[3], k[4]): v["ms"] for k, v in peer_rows.items()
-                if k[0] == "torch" and k[1] == "digits" and k[2] == "1"}
+p_order, peer_rows = collect(with_dtype(read("raw-peers.csv"), "dtype"),
+                             ["peer", "config", "threads", "shape", "batch",
+                              "dtype"], ["ms"])
+
+
+def peer_table(dtype):
+    """(threads, shape, batch) -> torch_ms, numpy_ms of one element type."""
+    table = {}
+    for (peer, config, threads, shape, batch, dt), v in peer_rows.items():
+        if config == "sgd" and dt == dtype:
+            table.setdefault((threads, shape, batch),
+                             {"torch_ms": NAN, "numpy_ms": NAN})[peer + "_ms"] = v["ms"]
+    return table
+
+
+def torch_digits_of(dtype):
+    return {(k[3], k[4]): v["ms"] for k, v in peer_rows.items()
+            if k[0] == "torch" and k[1] == "digits" and k[2] == "1"
+            and k[5] == dtype}
+
+
+peers = peer_table("float64")
+torch_digits = torch_digits_of("float64")
 d_order, digits = collect(read("raw-digits.csv"),
                           ["backend", "threads", "shape", "batch"], T_FIELDS)
 g_order, dgemm = collect(read("raw-dgemm.csv", ["label", "n", "gflops"]),
                          ["label", "n"], ["gflops"])
-peak_rows = read("raw-peak.csv", ["width", "gflops"])
-peak_by_width = {}
+peak_rows = with_dtype(read("raw-peak.csv", ["width", "gflops", "dtype"]),
+                       "dtype")
+peak_by_width = {}  # float64
+peak_by_width_f32 = {}
 for row in peak_rows:
-    peak_by_width[row["width"]] = max(peak_by_width.get(row["width"], 0.0),
-                                      float(row["gflops"]))
+    into = peak_by_width_f32 if row["dtype"] == "float32" else peak_by_width
+    into[row["width"]] = max(into.get(row["width"], 0.0), float(row["gflops"]))
 PEAK = max(peak_by_width.values()) if peak_by_width else NAN
+PEAK_F32 = max(peak_by_width_f32.values()) if peak_by_width_f32 else NAN
 s_order, sweeps = collect(read("raw-sweeps.csv"),
                           ["backend", "threads", "shape", "batch"], T_FIELDS)
 
@@ -100,6 +129,7 @@ def target_line(name, value, limit, higher_is_better=False):
 
 
 checks = []
+checks_f32 = []
 lines = []
 machine = os.path.join(out, "machine.txt")
 if os.path.exists(machine):
@@ -107,7 +137,8 @@ if os.path.exists(machine):
 
 ob = "openblas-pthread"
 lines += [
-    "## libmlp against the roofline and the peers (OpenBLAS), ms per step",
+    "## libmlp against the roofline and the peers (OpenBLAS), float64, ms "
+    "per step",
     "",
     "Medians of the repeats (each itself a median over samples). roof = the "
     "bare BLAS calls of the step; naive and FANN use no BLAS (FANN: B "
@@ -205,6 +236,11 @@ def extra_sections():
     sec.append("FMA peak of one core (register-only loop, GFLOP/s float64): "
                + ", ".join("%s %s" % (w, f(g)) for w, g in
                            sorted(peak_by_width.items())))
+    if peak_by_width_f32:
+        sec.append("")
+        sec.append("The same loop in float32 (twice the lanes): "
+                   + ", ".join("%s %s" % (w, f(g)) for w, g in
+                               sorted(peak_by_width_f32.items())))
     kern = os.path.join(out, "kernels.txt")
     if os.path.exists(kern):
         sec += ["", "```", open(kern).read().rstrip(), "```"]
@@ -255,8 +291,159 @@ def extra_sections():
     return sec
 
 
+f_order, targets_f = collect(read("raw-targets-float.csv"),
+                             ["backend", "threads", "shape", "batch"], T_FIELDS)
+fd_order, digits_f = collect(read("raw-digits-float.csv"),
+                             ["backend", "threads", "shape", "batch"], T_FIELDS)
+sg_order, sgemm = collect(read("raw-sgemm.csv", ["label", "n", "gflops"]),
+                          ["label", "n"], ["gflops"])
+peers_f32 = peer_table("float32")
+torch_digits_f32 = torch_digits_of("float32")
+# The float32 peer targets: at least as fast as PyTorch float32 at every
+# shape, twice as fast at 784-128-10 B=32 and every smaller step.
+SMALL_FLOPS = 6.0 * 32 * (784 * 128 + 128 * 10)
+
+
+def machine_and_kernels(label):
+    """The CPU line of machine.txt and the kernels line of a configuration
+    in kernels.txt, as compare-backends wrote them."""
+    cpu = kern = "?"
+    path = os.path.join(out, "machine.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            if line.startswith("# machine: "):
+                cpu = line[len("# machine: "):].strip()
+    path = os.path.join(out, "kernels.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            if line.startswith(label + ": "):
+                kern = line[len(label) + 2:].strip()
+                kern = kern.replace("as configured: ", "", 1)
+    return cpu, kern
+
+
+def float_main_table():
+    """The float32 table: libmlp, the sgemm roofline, PyTorch float32 and
+    float64 libmlp per shape on OpenBLAS, with the targets checked."""
+    cpu, kern = machine_and_kernels(ob)
+    sec = ["", "## float32: libmlp (mlpf_) against the sgemm roofline, "
+           "PyTorch float32 and float64 libmlp (OpenBLAS), ms per step", "",
+           "CPU: %s. BLAS (%s): %s. Medians of the repeats; PyTorch and "
+           "NumPy each alone in a process of their own; float rates as a "
+           "fraction of the float32 FMA peak (%s GFLOP/s)."
+           % (cpu, ob, kern, f(PEAK_F32)), "",
+           "| shape | B | libmlp f32 | sgemm roofline | libmlp/roofline "
+           "| PyTorch f32 | PyTorch/libmlp | libmlp f64 | f64/f32 |",
+           "|" + "---|" * 9]
+    more = ["", "The same float32 runs: rates, NumPy float32, two threads.", "",
+            "| shape | B | GFLOP/s f32 1t | /f32 peak | numpy f32 1t "
+            "| numpy/libmlp | sgemm roof 2t | libmlp f32 2t | /roof 2t "
+            "| torch f32 2t | torch/libmlp 2t |", "|" + "---|" * 11]
+    cases_f = []
+    for key in f_order:
+        if (key[2], key[3]) not in cases_f:
+            cases_f.append((key[2], key[3]))
+    for shape, batch in cases_f:
+        t = targets_f.get((ob, "1", shape, batch))
+        if not t:
+            continue
+        t2 = targets_f.get((ob, "2", shape, batch), {k: NAN for k in T_FIELDS})
+        d = targets.get((ob, "1", shape, batch), {k: NAN for k in T_FIELDS})
+        none = {"torch_ms": NAN, "numpy_ms": NAN}
+        p1 = peers_f32.get(("1", shape, batch), none)
+        p2 = peers_f32.get(("2", shape, batch), none)
+        m, roof = t["libmlp_ms"], t["roofline_ms"]
+        rate = t["flops"] / (m * 1e6)
+        sec.append("| " + " | ".join([
+            shape, batch, f(m), f(roof), f(r(m, roof)), f(p1["torch_ms"]),
+            f(r(p1["torch_ms"], m)), f(d["libmlp_ms"]),
+            f(r(d["libmlp_ms"], m))]) + " |")
+        m2 = t2["libmlp_ms"]
+        more.append("| " + " | ".join([
+            shape, batch, f(rate), f(r(rate, PEAK_F32)), f(p1["numpy_ms"]),
+            f(r(p1["numpy_ms"], m)), f(t2["roofline_ms"]), f(m2),
+            f(r(m2, t2["roofline_ms"])), f(p2["torch_ms"]),
+            f(r(p2["torch_ms"], m2))]) + " |")
+        tag = "float32 %s B=%s" % (shape, batch)
+        if (shape, batch) == ("1024-1024-1024", "256"):
+            checks_f32.append(target_line(tag + " libmlp/sgemm roofline",
+                                          r(m, roof), 1.05))
+        if (shape, batch) == ("784-128-10", "32"):
+            checks_f32.append(target_line(tag + " libmlp/sgemm roofline",
+                                          r(m, roof), 1.20))
+        checks_f32.append(target_line(tag + " torch f32/libmlp",
+                                      r(p1["torch_ms"], m), 1.0, True))
+        if t["flops"] <= SMALL_FLOPS:
+            checks_f32.append(target_line(
+                tag + " torch f32/libmlp (784-128-10 B=32 and smaller)",
+                r(p1["torch_ms"], m), 2.0, True))
+    return sec + more, cases_f
+
+
+def float_sections():
+    """float32: the main table, GFLOP/s per configuration, each
+    configuration's square sgemm, and the digits configuration."""
+    if not targets_f:
+        return []
+    sec, cases_f = float_main_table()
+    configs_f = []
+    for key in f_order:
+        if (key[0], key[1]) not in configs_f:
+            configs_f.append((key[0], key[1]))
+    sec += ["", "## float32: libmlp GFLOP/s per configuration and thread count "
+            "(libmlp/sgemm roofline, and fraction of the float32 FMA peak %s "
+            "GFLOP/s, in brackets)" % f(PEAK_F32), "",
+            "| shape | B | " + " | ".join("%s %st" % c for c in configs_f) + " |",
+            "|---|---|" + "---|" * len(configs_f)]
+    for shape, batch in cases_f:
+        cells = []
+        for backend, threads in configs_f:
+            t = targets_f.get((backend, threads, shape, batch))
+            if not t:
+                cells.append("-")
+                continue
+            rate = t["flops"] / (t["libmlp_ms"] * 1e6)
+            cells.append("%s (%s; %s)" % (
+                f(rate), f(r(t["libmlp_ms"], t["roofline_ms"])),
+                f(r(rate, PEAK_F32))))
+        sec.append("| %s | %s | %s |" % (shape, batch, " | ".join(cells)))
+    if sgemm:
+        sec += ["", "| configuration | square sgemm n | GFLOP/s, 1 thread "
+                "| fraction of the float32 FMA peak | libmlp f32 "
+                "1024-1024-1024 B=256, GFLOP/s | / sgemm | / float32 peak |",
+                "|---|---|---|---|---|---|---|"]
+        for label, n in sg_order:
+            g = sgemm[(label, n)]["gflops"]
+            t = targets_f.get((label, "1", "1024-1024-1024", "256"))
+            rate = t["flops"] / (t["libmlp_ms"] * 1e6) if t else NAN
+            sec.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                label, n, f(g), f(r(g, PEAK_F32)), f(rate), f(r(rate, g)),
+                f(r(rate, PEAK_F32))))
+    if digits_f:
+        sec += ["", "## float32: the digits configuration (64-128-10, B=32, "
+                "ReLU/softmax, cross-entropy, Adam + weight decay), one "
+                "thread, ms per step", "",
+                "| configuration | sgemm roof | libmlp f32 | /roof | naive f32 "
+                "| naive/libmlp | torch f32 | torch/libmlp | libmlp f64 "
+                "| f64/f32 |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for key in fd_order:
+            d = digits_f[key]
+            m = d["libmlp_ms"]
+            tm = torch_digits_f32.get((key[2], key[3]), NAN)
+            dbl = digits.get(key, {"libmlp_ms": NAN})["libmlp_ms"]
+            sec.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                key[0], f(d["roofline_ms"]), f(m), f(r(m, d["roofline_ms"])),
+                f(d["naive_ms"]), f(r(d["naive_ms"], m)), f(tm), f(r(tm, m)),
+                f(dbl), f(r(dbl, m))))
+    return sec
+
+
 lines += extra_sections()
+lines += float_sections()
 lines += ["", "## Performance goals: target and measured value", ""] + checks
+if checks_f32:
+    lines += ["", "## float32 goals: target and measured value (one thread, "
+              "OpenBLAS)", ""] + checks_f32
 
 # Plots. backends.png: libmlp GFLOP/s, one cluster per shape, one bar per
 # backend and thread count.

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The same training step as mlp-bench in PyTorch or NumPy, float64.
+"""The same training step as mlp-bench in PyTorch or NumPy, float64 or
+float32 (--dtype; float64 by default, mlp-bench-float's peer is float32).
 
 One step: forward through sigmoid layers, MSE loss (mean over batch and
 outputs, as libmlp), backward, plain SGD update (lr 0.01). PyTorch uses
@@ -16,10 +17,17 @@ one process per peer, alternating them. Timing as mlp-bench: warm-up, then
 samples of k steps each (k chosen so a sample lasts >= ~0.5 ms), and the
 median per-step time.
 
-usage: torch-numpy.py --peer torch|numpy [--threads N] [--budget MS]
-                      [--digits] [--csv FILE] [--label TEXT] SHAPE:BATCH ...
+usage: torch-numpy.py --peer torch|numpy [--dtype float64|float32]
+                      [--threads N] [--budget MS] [--digits] [--csv FILE]
+                      [--label TEXT] SHAPE:BATCH ...
 Thread count: torch.set_num_threads(N); NumPy's BLAS follows
 OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, which the caller sets.
+--dtype float32: PyTorch's parameters .float(), and for both peers the
+inputs, targets and every product in float32 (the data are drawn in double
+from the same generator and rounded, so both types see the same values).
+--csv appends label,peer,config,threads,shape,batch,ms,dtype rows (the
+dtype column last, so readers of the older 7-column files keep working);
+it refuses to append to a file whose header has no dtype column.
 """
 import argparse
 import os
@@ -32,6 +40,7 @@ import numpy as np
 torch = None  # imported only by the process that times it
 
 LR = 0.01
+CSV_HEADER = "label,peer,config,threads,shape,batch,ms,dtype\n"
 
 
 def parse(case):
@@ -39,10 +48,16 @@ def parse(case):
     return [int(s) for s in shape.split("-")], int(batch)
 
 
-def make_torch(sizes, batch, X, T):
+def typed(module, dtype):
+    """The layer's parameters in the benchmark's element type."""
+    return module.float() if dtype == "float32" else module.double()
+
+
+def make_torch(sizes, batch, X, T, dtype):
     layers = []
     for n_in, n_out in zip(sizes, sizes[1:]):
-        layers += [torch.nn.Linear(n_in, n_out).double(), torch.nn.Sigmoid()]
+        layers += [typed(torch.nn.Linear(n_in, n_out), dtype),
+                   torch.nn.Sigmoid()]
     model = torch.nn.Sequential(*layers)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     loss_fn = torch.nn.MSELoss()
@@ -56,11 +71,11 @@ def make_torch(sizes, batch, X, T):
     return step
 
 
-def make_torch_digits(sizes, batch, X, T):
+def make_torch_digits(sizes, batch, X, T, dtype):
     layers = []
     pairs = list(zip(sizes, sizes[1:]))
     for i, (n_in, n_out) in enumerate(pairs):
-        layers.append(torch.nn.Linear(n_in, n_out).double())
+        layers.append(typed(torch.nn.Linear(n_in, n_out), dtype))
         if i + 1 < len(pairs):
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)  # softmax: inside cross_entropy
@@ -77,12 +92,13 @@ def make_torch_digits(sizes, batch, X, T):
     return step
 
 
-def make_numpy(sizes, batch, X, T):
+def make_numpy(sizes, batch, X, T, dtype):
     rng = np.random.default_rng(1)
-    Ws = [rng.uniform(-0.05, 0.05, (n_out, n_in))
+    Ws = [rng.uniform(-0.05, 0.05, (n_out, n_in)).astype(dtype)
           for n_in, n_out in zip(sizes, sizes[1:])]
-    bs = [np.zeros(n_out) for n_out in sizes[1:]]
-    scale = 2.0 / (batch * sizes[-1])
+    bs = [np.zeros(n_out, dtype=dtype) for n_out in sizes[1:]]
+    scale = np.dtype(dtype).type(2.0 / (batch * sizes[-1]))
+    lr = np.dtype(dtype).type(LR)
 
     def step():
         acts = [X]
@@ -96,8 +112,8 @@ def make_numpy(sizes, batch, X, T):
             prev = acts[l]
             if l > 0:
                 da = dz @ Ws[l]
-            Ws[l] -= LR * (dz.T @ prev)
-            bs[l] -= LR * dz.sum(axis=0)
+            Ws[l] -= lr * (dz.T @ prev)
+            bs[l] -= lr * dz.sum(axis=0)
             if l > 0:
                 dz = da * prev * (1.0 - prev)
     return step
@@ -130,11 +146,28 @@ def measure(steps, budget):
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
+def open_csv(path):
+    """The CSV to append to, with its header if new. A file begun by an
+    older version (no dtype column) is refused rather than mixed."""
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        with open(path) as f:
+            header = f.readline()
+        if header != CSV_HEADER:
+            sys.exit("torch-numpy.py: %s has another header (%s); want %s"
+                     % (path, header.strip(), CSV_HEADER.strip()))
+        return open(path, "a")
+    out = open(path, "a")
+    out.write(CSV_HEADER)
+    return out
+
+
 def main():
     global torch
     ap = argparse.ArgumentParser()
     ap.add_argument("--peer", choices=["torch", "numpy"], required=True)
     ap.add_argument("--digits", action="store_true")
+    ap.add_argument("--dtype", choices=["float64", "float32"],
+                    default="float64")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--budget", type=float, default=1000.0)
     ap.add_argument("--csv")
@@ -150,41 +183,39 @@ def main():
         torch = torch_module
         if args.threads:
             torch.set_num_threads(args.threads)
-        print("# torch %s (threads %d), alone in this process; ms per step, "
-              "median" % (torch.__version__, torch.get_num_threads()))
+        print("# torch %s %s (threads %d), alone in this process; ms per "
+              "step, median" % (torch.__version__, args.dtype,
+                                torch.get_num_threads()))
     else:
         if args.digits:
             print("# numpy: no --digits configuration; nothing measured")
             return
-        print("# numpy %s, alone in this process; ms per step, median"
-              % np.__version__)
+        print("# numpy %s %s, alone in this process; ms per step, median"
+              % (np.__version__, args.dtype))
     config = "digits" if args.digits else "sgd"
     print("%-22s %5s %10s" % ("shape", "B", args.peer + "_ms"))
-    out = None
-    if args.csv:
-        new = not os.path.exists(args.csv) or os.path.getsize(args.csv) == 0
-        out = open(args.csv, "a")
-        if new:
-            out.write("label,peer,config,threads,shape,batch,ms\n")
+    out = open_csv(args.csv) if args.csv else None
     rng = np.random.default_rng(0)
     for case in args.cases:
         sizes, batch = parse(case)
-        X = rng.uniform(0.0, 1.0, (batch, sizes[0]))
+        X = rng.uniform(0.0, 1.0, (batch, sizes[0])).astype(args.dtype)
         if args.digits:
-            T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
+            T = np.eye(sizes[-1], dtype=args.dtype)[
+                rng.integers(0, sizes[-1], batch)]
             make = make_torch_digits
         else:
-            T = rng.uniform(0.1, 0.9, (batch, sizes[-1]))
+            T = rng.uniform(0.1, 0.9, (batch, sizes[-1])).astype(args.dtype)
             make = make_torch if args.peer == "torch" else make_numpy
-        med = measure({args.peer: make(sizes, batch, X, T)},
+        med = measure({args.peer: make(sizes, batch, X, T, args.dtype)},
                       args.budget / 1000.0)
         ms = 1e3 * med[args.peer]
         name = "-".join(map(str, sizes))
         print("%-22s %5d %10.4f" % (name, batch, ms))
         sys.stdout.flush()
         if out:
-            out.write("%s,%s,%s,%d,%s,%d,%.6g\n" % (
-                args.label, args.peer, config, args.threads, name, batch, ms))
+            out.write("%s,%s,%s,%d,%s,%d,%.6g,%s\n" % (
+                args.label, args.peer, config, args.threads, name, batch, ms,
+                args.dtype))
     if out:
         out.close()
 
