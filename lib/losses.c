@@ -5,6 +5,7 @@
 #include "mlp_internal.h"
 
 #include <math.h>
+#include <stdbool.h>
 
 /* log y^ clamped at the log of the smallest normal (DBL_MIN, or FLT_MIN
  * for float outputs), so a saturated output costs ~708 (~87), not Inf.
@@ -32,7 +33,11 @@ static double sum_lanes(double *lane)
     return lane[0];
 }
 
-static double mse_sum(size_t count, const real *A, const real *T)
+/* The sum of squared errors, and when `store` dA = scale (Y^ - Y) in the
+ * same pass. Inlined into both callers below, where `store` is a
+ * constant, so each gets a loop without the test. */
+static inline double mse_pass(size_t count, real scale, const real *A,
+                              const real *T, real *dA, bool store)
 {
     double lane[SUM_LANES] = { 0 };
     size_t i = 0;
@@ -40,32 +45,28 @@ static double mse_sum(size_t count, const real *A, const real *T)
         for (int k = 0; k < SUM_LANES; k++) {
             double e = (double)A[i + k] - (double)T[i + k];
             lane[k] += e * e;
+            if (store)
+                dA[i + k] = scale * (A[i + k] - T[i + k]);
         }
     for (int k = 0; i < count; i++, k++) {
         double e = (double)A[i] - (double)T[i];
         lane[k] += e * e;
+        if (store)
+            dA[i] = scale * (A[i] - T[i]);
     }
     return sum_lanes(lane);
+}
+
+static double mse_sum(size_t count, const real *A, const real *T)
+{
+    return mse_pass(count, 0, A, T, NULL, false);
 }
 
 /* The MSE cost and dA = 2/(B n_L) (Y^ - Y) in one pass over A and T. */
 static double mse_sum_and_delta(size_t count, real scale, const real *A,
                                 const real *T, real *dA)
 {
-    double lane[SUM_LANES] = { 0 };
-    size_t i = 0;
-    for (; i + SUM_LANES <= count; i += SUM_LANES)
-        for (int k = 0; k < SUM_LANES; k++) {
-            double e = (double)A[i + k] - (double)T[i + k];
-            lane[k] += e * e;
-            dA[i + k] = scale * (A[i + k] - T[i + k]);
-        }
-    for (int k = 0; i < count; i++, k++) {
-        double e = (double)A[i] - (double)T[i];
-        lane[k] += e * e;
-        dA[i] = scale * (A[i] - T[i]);
-    }
-    return sum_lanes(lane);
+    return mse_pass(count, scale, A, T, dA, true);
 }
 
 /* -sum y log y^; terms with y == 0 are skipped (0 log 0 = 0). */
