@@ -17,6 +17,10 @@
  * 4. Real data: digits 0-4 against 5-9 from data/digits.csv.gz, a
  *    one-output sigmoid network with binary cross-entropy against a
  *    two-output softmax network; see test_digits_binary for the margin.
+ * 5. The MSE cost, summed in lanes: the training path (cost and dZ in
+ *    one pass) and the cost-only path give the same bits, dZ is the
+ *    elementwise 2/(B n) (Y^ - Y) exactly, and the sum is within its
+ *    error bound of a long double running sum.
  */
 #include <float.h>
 #include <math.h>
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "losses.h"
 #include "mlp.h"
 #include "reference/naive.h"
 #include "test_util.h"
@@ -283,6 +288,53 @@ START_TEST(test_digits_binary)
 }
 END_TEST
 
+/* Every (B, n) up to 9 x 7, so that every tail of the 8 lanes occurs,
+ * and one large output (1000 x 13). Each term e^2 carries at most 3
+ * roundings (the difference, the square, its addition) and each lane adds
+ * at most count/8 + 1 terms, then 3 pairwise additions: the relative error
+ * of a sum of non-negative terms is below (count/8 + 7) u, plus one
+ * rounding for the mean; the assertion allows (count/8 + 8) u. */
+static void check_mse(test_rng *rng, size_t batch, size_t n)
+{
+    size_t count = batch * n;
+    real *A = malloc(count * sizeof *A), *T = malloc(count * sizeof *T);
+    real *dZ = malloc(count * sizeof *dZ);
+    ck_assert(A && T && dZ);
+    test_fill_uniform(rng, A, count, -2.0, 2.0);
+    test_fill_uniform(rng, T, count, -2.0, 2.0);
+    double bound = NAN;
+    double fused = mlp__output_delta(MLP_MSE, MLP_IDENTITY, batch, n, A, T,
+                                     dZ, &bound);
+    double alone = mlp__loss_cost(MLP_MSE, MLP_IDENTITY, batch, n, A, T);
+    ck_assert_msg(memcmp(&fused, &alone, sizeof fused) == 0,
+                  "B %zu n %zu: %.17g vs %.17g", batch, n, fused, alone);
+    real scale = (real)(2.0 / ((double)batch * (double)n)), max = 0;
+    long double exact = 0;
+    for (size_t i = 0; i < count; i++) {
+        ck_assert(dZ[i] == scale * (A[i] - T[i]));
+        max = fabs(dZ[i]) > max ? (real)fabs(dZ[i]) : max;
+        long double e = (long double)A[i] - (long double)T[i];
+        exact += e * e;
+    }
+    ck_assert(bound == max);
+    double want = (double)(exact / ((long double)batch * (long double)n));
+    double tol = ((double)count / 8 + 8) * DBL_EPSILON / 2 * want;
+    ck_assert_msg(fabs(fused - want) <= tol, "B %zu n %zu: %.17g vs %.17g",
+                  batch, n, fused, want);
+    free(A); free(T); free(dZ);
+}
+
+START_TEST(test_mse_lanes)
+{
+    test_rng rng;
+    test_rng_seed(&rng, 41);
+    for (size_t batch = 1; batch <= 9; batch++)
+        for (size_t n = 1; n <= 7; n++)
+            check_mse(&rng, batch, n);
+    check_mse(&rng, 1000, 13);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("losses");
@@ -293,6 +345,7 @@ int main(void)
     tcase_add_loop_test(tc, test_against_naive_and_fd, 0, 12);
     tcase_add_test(tc, test_wrong_yes_costs);
     tcase_add_test(tc, test_digits_binary);
+    tcase_add_test(tc, test_mse_lanes);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
