@@ -32,6 +32,35 @@
 /* ------------------------------------------------------------------------ */
 /* Failures                                                                  */
 
+/* Saves net to path with the nth file-system call failing, for n = 1, 2,
+ * ... until a save goes through: every failed save must report
+ * MLP_ERR_IO and leave the file at path byte for byte `old`, no other
+ * entry in dir and no allocation behind. Returns the number of failures. */
+static unsigned long failing_io_saves(const mlp_t *net, const char *path,
+                                      const char *dir,
+                                      const unsigned char *old,
+                                      size_t old_size)
+{
+    long live = mlp__live_allocations();
+    unsigned long nth, failures = 0;
+    for (nth = 1;; nth++) {
+        mlp__io_fault_inject(nth);
+        mlp_status s = mlp_save(net, path);
+        mlp__io_fault_inject(0);
+        if (s == MLP_OK)
+            return failures;
+        failures++;
+        ck_assert_int_eq(s, MLP_ERR_IO);
+        size_t size;
+        unsigned char *now = read_all(path, &size);
+        ck_assert_uint_eq(size, old_size);
+        ck_assert_mem_eq(now, old, size);
+        free(now);
+        ck_assert_int_eq(count_entries(dir), 1);
+        ck_assert_int_eq(mlp__live_allocations(), live);
+    }
+}
+
 /* Every file-system call and allocation of a save, failed in turn: the old
  * file stays byte for byte, no temporary is left, nothing leaks. */
 START_TEST(failed_save_keeps_old_file)
@@ -46,25 +75,10 @@ START_TEST(failed_save_keeps_old_file)
     unsigned char *old = read_all(path, &old_size);
 
     long live = mlp__live_allocations(); /* the two networks */
-    unsigned long nth, io_failures = 0;
-    for (nth = 1;; nth++) {
-        mlp__io_fault_inject(nth);
-        mlp_status s = mlp_save(new_net, path);
-        mlp__io_fault_inject(0);
-        if (s == MLP_OK)
-            break;
-        io_failures++;
-        ck_assert_int_eq(s, MLP_ERR_IO);
-        size_t size;
-        unsigned char *now = read_all(path, &size);
-        ck_assert_uint_eq(size, old_size);
-        ck_assert_mem_eq(now, old, size);
-        free(now);
-        ck_assert_int_eq(count_entries(dir), 1);
-        ck_assert_int_eq(mlp__live_allocations(), live);
-    }
+    unsigned long io_failures = failing_io_saves(new_net, path, dir, old,
+                                                 old_size);
     ck_assert_uint_ge(io_failures, 4); /* create, write, fsync, close, rename */
-    for (nth = 1;; nth++) {
+    for (unsigned long nth = 1;; nth++) {
         mlp__fault_inject(nth);
         mlp_status s = mlp_save(old_net, path);
         mlp__fault_inject(0);
@@ -260,22 +274,8 @@ START_TEST(named_temp_fallback)
     size_t old_size;
     unsigned char *old = read_all(path, &old_size);
     mlp__io_force_named_temp(1);
-    unsigned long nth, failures = 0;
-    for (nth = 1;; nth++) {
-        mlp__io_fault_inject(nth);
-        mlp_status s = mlp_save(new_net, path);
-        mlp__io_fault_inject(0);
-        if (s == MLP_OK)
-            break;
-        failures++;
-        ck_assert_int_eq(s, MLP_ERR_IO);
-        size_t size;
-        unsigned char *now = read_all(path, &size);
-        ck_assert_uint_eq(size, old_size);
-        ck_assert_mem_eq(now, old, size);
-        free(now);
-        ck_assert_int_eq(count_entries(dir), 1);
-    }
+    unsigned long failures = failing_io_saves(new_net, path, dir, old,
+                                              old_size);
     mlp__io_force_named_temp(0);
     ck_assert_uint_ge(failures, 4); /* create, write, fsync, close, rename */
     assert_file_is(path, new_net);

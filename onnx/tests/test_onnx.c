@@ -342,21 +342,30 @@ static void run_check(void)
     ck_assert_msg(run(argv) == 0, "onnx_cases.py check failed (see above)");
 }
 
-START_TEST(test_export)
+/* The layers of export case k (1 to 4 layers, every activation in turn,
+ * every output activation) into acts[0..*L-1], and its loss:
+ * cross-entropy for softmax and sigmoid outputs, MSE otherwise. */
+static mlp_loss export_case(size_t k, mlp_activation acts[4], size_t *L)
 {
     static const mlp_activation outs[] = {MLP_SIGMOID, MLP_TANH, MLP_RELU,
                                           MLP_IDENTITY, MLP_SOFTMAX};
+    *L = 1 + k % 4;
+    for (size_t l = 0; l + 1 < *L; l++)
+        acts[l] = outs[(k + l) % 4];
+    acts[*L - 1] = outs[k % 5];
+    return acts[*L - 1] == MLP_SOFTMAX || acts[*L - 1] == MLP_SIGMOID
+               ? MLP_CROSS_ENTROPY : MLP_MSE;
+}
+
+START_TEST(test_export)
+{
     exported_list = fopen(path_of("exported", ".txt"), "w");
     ck_assert(exported_list != NULL);
     char name[64];
     for (size_t k = 0; k < 20; k++) {
-        size_t L = 1 + k % 4;
         mlp_activation acts[4];
-        for (size_t l = 0; l + 1 < L; l++)
-            acts[l] = outs[(k + l) % 4];
-        acts[L - 1] = outs[k % 5];
-        mlp_loss loss = acts[L - 1] == MLP_SOFTMAX || acts[L - 1] == MLP_SIGMOID
-                            ? MLP_CROSS_ENTROPY : MLP_MSE;
+        size_t L;
+        mlp_loss loss = export_case(k, acts, &L);
         mlp_t *net = random_net(L, acts, loss, k);
         /* Scaling: none, input only, output only, both. */
         size_t n0 = mlp_layer_size(net, 0), nL = mlp_layer_size(net, L);
@@ -743,19 +752,13 @@ static mlpf_t *random_netf(size_t L, const mlp_activation *acts, mlp_loss loss,
 
 START_TEST(test_export_float)
 {
-    static const mlp_activation outs[] = {MLP_SIGMOID, MLP_TANH, MLP_RELU,
-                                          MLP_IDENTITY, MLP_SOFTMAX};
     exported_list = fopen(path_of("exported", ".txt"), "w");
     ck_assert(exported_list != NULL);
     char name[64];
     for (size_t k = 0; k < 20; k++) {
-        size_t L = 1 + k % 4;
         mlp_activation acts[4];
-        for (size_t l = 0; l + 1 < L; l++)
-            acts[l] = outs[(k + l) % 4];
-        acts[L - 1] = outs[k % 5];
-        mlp_loss loss = acts[L - 1] == MLP_SOFTMAX || acts[L - 1] == MLP_SIGMOID
-                            ? MLP_CROSS_ENTROPY : MLP_MSE;
+        size_t L;
+        mlp_loss loss = export_case(k, acts, &L);
         mlpf_t *net = random_netf(L, acts, loss, k);
         snprintf(name, sizeof name, "exportf_%02zu", k);
         exportf_and_reimport(net, name);
