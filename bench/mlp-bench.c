@@ -7,6 +7,21 @@
  *             in with beta = 1) and the dA GEMM except for the first layer;
  *             for B = 1 the GEMV/GER form of the same. The floor for any
  *             BLAS-based implementation on the loaded backend.
+ *   floor     the roofline's calls, then one vectorised pass of the
+ *             divider work that libmlp's arithmetic cannot avoid: one
+ *             correctly rounded division per sigmoid output (B x (n_1 +
+ *             ... + n_L) of q = 1 / (1 + e), as libmlp's sigmoid
+ *             t / (1 + e^-|z|) divides once per element), or with --digits
+ *             Adam's square root and division per parameter (n_params of
+ *             t = m / (sqrt(v) * c + eps), torch.optim.Adam's rounding).
+ *             The divider runs beside the FMA units, but a BLAS call cannot
+ *             lend it to the elementwise work, so a BLAS-based step that
+ *             keeps libmlp's arithmetic pays at least the GEMMs plus this
+ *             pass: floor/roof is how far above the roofline such a step
+ *             must stay. Inputs are fixed (no drift into subnormals or
+ *             Inf) and the results are read after timing. Both columns,
+ *             floor_ms and floor/roof, come last in the table (floor_ms
+ *             last in the CSV), so parsers of the older columns still work.
  *   naive     tests/reference/naive.c (plain loops) plus a plain SGD loop.
  *   fann      FANN 2.2 (double), B per-sample fann_train calls, when built
  *             with FANN. Not the same math for B > 1 (B updates, not one).
@@ -86,6 +101,9 @@
 #define ADAM_B2 0.999
 #define ADAM_EPS 1e-8
 #define DECAY 1e-4
+/* The floor's 1 / sqrt(1 - beta2^t): t = 100 here; any positive value
+ * costs the divider the same. */
+#define FLOOR_INV 3.24
 static bool digits_config;
 
 struct shape {
@@ -182,7 +200,7 @@ static void fill_targets(real *T, size_t rows, size_t n)
 /* ---------------------------------------------------------------------- */
 /* The implementations. Each has setup, step and teardown.                */
 
-enum { IMPL_MLP, IMPL_ROOF, IMPL_NAIVE, IMPL_FANN, N_IMPL };
+enum { IMPL_MLP, IMPL_ROOF, IMPL_FLOOR, IMPL_NAIVE, IMPL_FANN, N_IMPL };
 
 struct ctx {
     const struct shape *s;
@@ -192,6 +210,9 @@ struct ctx {
     /* roofline: fixed inputs A[l-1], dZ[l]; outputs Z[l], dA[l-1]; W, dW */
     real *rA[MAX_LAYERS + 1], *rZ[MAX_LAYERS + 1], *rdZ[MAX_LAYERS + 1],
         *rdA[MAX_LAYERS + 1], *rW[MAX_LAYERS + 1];
+    /* floor: n_floor fixed inputs fa (and fb), the results in fq */
+    real *fa, *fb, *fq;
+    size_t n_floor;
     /* naive */
     real *params, *grads, *m, *v;
     long t;
@@ -248,6 +269,67 @@ static void step_roof(struct ctx *c)
     }
 }
 
+/* The floor's passes: the divider work of libmlp's elementwise arithmetic
+ * and nothing else, cloned and vectorised as libmlp's passes are
+ * (lib/simd.h). GCC's -O2 cost model vectorises only loops whose trip
+ * count is a multiple of the vector length, so each pass runs in blocks of
+ * FLOOR_BLOCK (a multiple of every width) and a short scalar tail; the rest
+ * of this program keeps -O2's code. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__ELF__) && !defined(__SANITIZE_ADDRESS__)
+#define FLOOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FLOOR_CLONES
+#endif
+#define FLOOR_BLOCK 64
+
+/* The sigmoid's one division per output: q = 1 / (1 + e), e in (0, 1]. */
+static inline void sigmoid_divisions(size_t n, const real *restrict e,
+                                     real *restrict q)
+{
+    for (size_t i = 0; i < n; i++)
+        q[i] = (real)1 / ((real)1 + e[i]);
+}
+
+FLOOR_CLONES
+static void sigmoid_floor(size_t n, const real *restrict e, real *restrict q)
+{
+    size_t i = 0;
+    for (; i + FLOOR_BLOCK <= n; i += FLOOR_BLOCK)
+        sigmoid_divisions(FLOOR_BLOCK, e + i, q + i);
+    sigmoid_divisions(n - i, e + i, q + i);
+}
+
+/* Adam's square root and division per parameter, as torch.optim.Adam
+ * rounds them: t = m / (sqrt(v) * inv + eps), v > 0. */
+static inline void adam_divisions(size_t n, const real *restrict m,
+                                  const real *restrict v, real inv,
+                                  real *restrict t)
+{
+    for (size_t i = 0; i < n; i++)
+        t[i] = m[i] / (real_sqrt(v[i]) * inv + (real)ADAM_EPS);
+}
+
+FLOOR_CLONES
+static void adam_floor(size_t n, const real *restrict m,
+                       const real *restrict v, real inv, real *restrict t)
+{
+    size_t i = 0;
+    for (; i + FLOOR_BLOCK <= n; i += FLOOR_BLOCK)
+        adam_divisions(FLOOR_BLOCK, m + i, v + i, inv, t + i);
+    adam_divisions(n - i, m + i, v + i, inv, t + i);
+}
+
+/* The roofline's products, then the divider pass over fixed inputs. */
+static void step_floor(struct ctx *c)
+{
+    step_roof(c);
+    if (digits_config)
+        adam_floor(c->n_floor, c->fa, c->fb, (real)FLOOR_INV, c->fq);
+    else
+        sigmoid_floor(c->n_floor, c->fa, c->fq);
+}
+
 /* torch.optim.Adam with weight_decay as plain loops (examples/digits.c). */
 static void naive_adam(struct ctx *c)
 {
@@ -298,7 +380,7 @@ static void step_fann(struct ctx *c)
 #endif
 
 static void (*const step_fn[N_IMPL])(struct ctx *) = {
-    step_mlp, step_roof, step_naive,
+    step_mlp, step_roof, step_floor, step_naive,
 #ifdef HAVE_FANN
     step_fann,
 #else
@@ -390,6 +472,38 @@ static void setup_fann(struct ctx *c)
 }
 #endif
 
+/* The floor's fixed inputs: per sigmoid output e in (0, 1), or per
+ * parameter an Adam moment m > 0 and a second moment v > 0, normal. */
+static void setup_floor(struct ctx *c)
+{
+    const struct shape *s = c->s;
+    size_t units = 0;
+    for (size_t l = 1; l <= s->n_layers; l++)
+        units += s->sizes[l];
+    c->n_floor = digits_config ? naive_n_params(s->n_layers, s->sizes)
+                               : s->batch * units;
+    c->fa = xmalloc(c->n_floor * sizeof(real));
+    c->fq = xmalloc(c->n_floor * sizeof(real));
+    if (digits_config) {
+        c->fb = xmalloc(c->n_floor * sizeof(real));
+        fill(c->fa, c->n_floor, 1e-6, 1e-3);
+        fill(c->fb, c->n_floor, 1e-8, 1e-6);
+    } else
+        fill(c->fa, c->n_floor, 1e-3, 1.0);
+}
+
+/* The floor's results are read, so that no pass can be left out, and
+ * must be positive and finite, as its inputs are chosen to make them. */
+static void check_floor(const struct ctx *c)
+{
+    for (size_t i = 0; i < c->n_floor; i++)
+        if (!(c->fq[i] > 0 && c->fq[i] <= REAL_MAX)) {
+            fprintf(stderr, "mlp-bench: the floor's pass gave %g\n",
+                    (double)c->fq[i]);
+            exit(1);
+        }
+}
+
 /* The implementations switched on, in this order: the random fills of
  * one depend on those of the one before. */
 static void ctx_setup(struct ctx *c, const struct shape *s, const bool *on)
@@ -409,11 +523,18 @@ static void ctx_setup(struct ctx *c, const struct shape *s, const bool *on)
     if (on[IMPL_FANN])
         setup_fann(c);
 #endif
+    if (on[IMPL_FLOOR])
+        setup_floor(c);
 }
 
 static void ctx_teardown(struct ctx *c)
 {
     mlp_free(c->net);
+    if (c->fq)
+        check_floor(c);
+    free(c->fa);
+    free(c->fb);
+    free(c->fq);
     for (size_t l = 0; l <= MAX_LAYERS; l++) {
         free(c->rA[l]);
         free(c->rZ[l]);
@@ -921,9 +1042,10 @@ static void print_table_head(void)
            "GFLOP/s = 6*B*sum(n_in*n_out) / time\n",
            REAL_NAME, digits_config ? "ReLU/softmax, cross-entropy, Adam + weight decay"
                                     : "sigmoid, MSE, SGD");
-    printf("%-22s %5s %3s %10s %10s %10s %10s %8s %8s %8s %8s %8s %8s\n", "shape", "B",
-           "thr", "libmlp_ms", "roof_ms", "naive_ms", "fann_ms", "GFLOP/s", "mlp/roof",
-           "naive/mlp", "mlp/fann", "mlp/peak", "roof/peak");
+    printf("%-22s %5s %3s %10s %10s %10s %10s %8s %8s %8s %8s %8s %8s %10s %10s\n",
+           "shape", "B", "thr", "libmlp_ms", "roof_ms", "naive_ms", "fann_ms",
+           "GFLOP/s", "mlp/roof", "naive/mlp", "mlp/fann", "mlp/peak", "roof/peak",
+           "floor_ms", "floor/roof");
 }
 
 /* --csv: opened for appending, with the header if the file is new; 0 or
@@ -940,7 +1062,7 @@ static int open_csv(const char *path, struct report *r)
     }
     if (ftell(r->csv) == 0)
         fprintf(r->csv, "backend,threads,shape,batch,flops,libmlp_ms,roofline_ms,"
-                        "naive_ms,fann_ms,libmlp_gflops,roofline_gflops\n");
+                        "naive_ms,fann_ms,libmlp_gflops,roofline_gflops,floor_ms\n");
     return 0;
 }
 
@@ -972,17 +1094,19 @@ static void print_row(const struct report *r, const struct shape *s,
     shape_name(s, name, sizeof name);
     double flops = step_flops(s);
     double p = peak > 0 ? peak : NAN;
-    printf("%-22s %5zu %3zu %10.4f %10.4f %10.4f %10.4f %8.2f %8.3f %8.1f %8.3f %8.3f %8.3f\n",
+    printf("%-22s %5zu %3zu %10.4f %10.4f %10.4f %10.4f %8.2f %8.3f %8.1f %8.3f %8.3f %8.3f %10.4f %10.3f\n",
            name, s->batch, shown, ms[IMPL_MLP], ms[IMPL_ROOF], ms[IMPL_NAIVE],
            ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6),
            ms[IMPL_MLP] / ms[IMPL_ROOF], ms[IMPL_NAIVE] / ms[IMPL_MLP],
            ms[IMPL_MLP] / ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6) / p,
-           flops / (ms[IMPL_ROOF] * 1e6) / p);
+           flops / (ms[IMPL_ROOF] * 1e6) / p, ms[IMPL_FLOOR],
+           ms[IMPL_FLOOR] / ms[IMPL_ROOF]);
     if (r->csv)
-        fprintf(r->csv, "%s,%zu,%s,%zu,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g\n",
+        fprintf(r->csv, "%s,%zu,%s,%zu,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g,%.6g\n",
                 r->label, shown, name, s->batch, flops, ms[IMPL_MLP],
                 ms[IMPL_ROOF], ms[IMPL_NAIVE], ms[IMPL_FANN],
-                flops / (ms[IMPL_MLP] * 1e6), flops / (ms[IMPL_ROOF] * 1e6));
+                flops / (ms[IMPL_MLP] * 1e6), flops / (ms[IMPL_ROOF] * 1e6),
+                ms[IMPL_FLOOR]);
 }
 
 /* A case's rows, one per thread count, from its series (see time_case). */
@@ -1013,9 +1137,10 @@ static void run_case(const struct options *o, const struct report *r,
     fill(X, s->batch * n0, 0.0, 1.0);
     fill_targets(T, s->batch, nL);
     bool slow_ok = step_flops(s) <= o->slow_max * 1e9;
-    bool on[N_IMPL] = { true, true, o->naive && slow_ok,
-                        o->fann && slow_ok && !digits_config &&
-                            step_fn[IMPL_FANN] != NULL };
+    bool on[N_IMPL] = { [IMPL_MLP] = true, [IMPL_ROOF] = true,
+                        [IMPL_FLOOR] = true, [IMPL_NAIVE] = o->naive && slow_ok,
+                        [IMPL_FANN] = o->fann && slow_ok && !digits_config &&
+                                      step_fn[IMPL_FANN] != NULL };
     struct ctx c;
     ctx_setup(&c, s, on);
     c.X = X;
