@@ -306,79 +306,108 @@ static void (*const step_fn[N_IMPL])(struct ctx *) = {
 #endif
 };
 
+/* libmlp's network: the sigmoid/MSE/SGD one, or the digits demo's. */
+static void setup_mlp(struct ctx *c)
+{
+    const struct shape *s = c->s;
+    mlp_status st;
+    if (digits_config) {
+        st = mlp_create(&c->net, s->n_layers, s->sizes, c->acts,
+                        MLP_CROSS_ENTROPY, 42);
+        if (st == MLP_OK)
+            st = mlp_set_adam(c->net, ADAM_LR, ADAM_B1, ADAM_B2, ADAM_EPS);
+        if (st == MLP_OK)
+            st = mlp_set_weight_decay(c->net, DECAY);
+    } else {
+        st = mlp_create(&c->net, s->n_layers, s->sizes, NULL, MLP_MSE, 42);
+        if (st == MLP_OK)
+            st = mlp_set_sgd(c->net, LR, 0.0);
+    }
+    if (st != MLP_OK) {
+        fprintf(stderr, "mlp-bench: mlp_create: %s\n", mlp_strerror(st));
+        exit(1);
+    }
+}
+
+/* The roofline's fixed operands and its outputs, every layer. */
+static void setup_roof(struct ctx *c)
+{
+    const struct shape *s = c->s;
+    size_t B = s->batch;
+    for (size_t l = 0; l <= s->n_layers; l++) {
+        size_t n = s->sizes[l];
+        c->rA[l] = xmalloc(B * n * sizeof(real));
+        c->rZ[l] = xmalloc(B * n * sizeof(real));
+        c->rdZ[l] = xmalloc(B * n * sizeof(real));
+        c->rdA[l] = xmalloc(B * n * sizeof(real));
+        fill(c->rA[l], B * n, 0.0, 1.0);
+        fill(c->rdZ[l], B * n, -1e-3, 1e-3);
+        if (l >= 1) {
+            c->rW[l] = xmalloc(n * s->sizes[l - 1] * sizeof(real));
+            fill(c->rW[l], n * s->sizes[l - 1], -0.05, 0.05);
+        }
+    }
+}
+
+/* The naive reference's flat parameters (libmlp's when it runs too, so
+ * both start alike), gradients and Adam moments. */
+static void setup_naive(struct ctx *c)
+{
+    size_t n = naive_n_params(c->s->n_layers, c->s->sizes);
+    c->params = xmalloc(n * sizeof(real));
+    c->grads = xmalloc(n * sizeof(real));
+    c->m = calloc(n, sizeof(real));
+    c->v = calloc(n, sizeof(real));
+    if (!c->m || !c->v) {
+        fprintf(stderr, "mlp-bench: out of memory\n");
+        exit(1);
+    }
+    if (c->net)
+        memcpy(c->params, mlp_params(c->net), n * sizeof(real));
+    else
+        fill(c->params, n, -0.05, 0.05);
+}
+
+#ifdef HAVE_FANN
+static void setup_fann(struct ctx *c)
+{
+    const struct shape *s = c->s;
+    unsigned int layers[MAX_LAYERS + 1];
+    for (size_t l = 0; l <= s->n_layers; l++)
+        layers[l] = (unsigned int)s->sizes[l];
+    c->ann = fann_create_standard_array((unsigned int)s->n_layers + 1, layers);
+    if (!c->ann) {
+        fprintf(stderr, "mlp-bench: fann_create_standard_array failed\n");
+        exit(1);
+    }
+    /* FANN's sigmoid is 1/(1+exp(-2 s x)); s = 0.5 is the usual one. */
+    fann_set_activation_function_hidden(c->ann, FANN_SIGMOID);
+    fann_set_activation_function_output(c->ann, FANN_SIGMOID);
+    fann_set_activation_steepness_hidden(c->ann, 0.5);
+    fann_set_activation_steepness_output(c->ann, 0.5);
+    fann_set_learning_rate(c->ann, (float)LR);
+    fann_randomize_weights(c->ann, -0.1f, 0.1f);
+}
+#endif
+
+/* The implementations switched on, in this order: the random fills of
+ * one depend on those of the one before. */
 static void ctx_setup(struct ctx *c, const struct shape *s, const bool *on)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
-    size_t B = s->batch, L = s->n_layers;
+    size_t L = s->n_layers;
     for (size_t l = 0; l < L; l++)
         c->acts[l] = l + 1 < L ? MLP_RELU : MLP_SOFTMAX;
-    if (on[IMPL_MLP]) {
-        mlp_status st;
-        if (digits_config) {
-            st = mlp_create(&c->net, L, s->sizes, c->acts, MLP_CROSS_ENTROPY, 42);
-            if (st == MLP_OK)
-                st = mlp_set_adam(c->net, ADAM_LR, ADAM_B1, ADAM_B2, ADAM_EPS);
-            if (st == MLP_OK)
-                st = mlp_set_weight_decay(c->net, DECAY);
-        } else {
-            st = mlp_create(&c->net, L, s->sizes, NULL, MLP_MSE, 42);
-            if (st == MLP_OK)
-                st = mlp_set_sgd(c->net, LR, 0.0);
-        }
-        if (st != MLP_OK) {
-            fprintf(stderr, "mlp-bench: mlp_create: %s\n", mlp_strerror(st));
-            exit(1);
-        }
-    }
-    if (on[IMPL_ROOF]) {
-        for (size_t l = 0; l <= L; l++) {
-            size_t n = s->sizes[l];
-            c->rA[l] = xmalloc(B * n * sizeof(real));
-            c->rZ[l] = xmalloc(B * n * sizeof(real));
-            c->rdZ[l] = xmalloc(B * n * sizeof(real));
-            c->rdA[l] = xmalloc(B * n * sizeof(real));
-            fill(c->rA[l], B * n, 0.0, 1.0);
-            fill(c->rdZ[l], B * n, -1e-3, 1e-3);
-            if (l >= 1) {
-                c->rW[l] = xmalloc(n * s->sizes[l - 1] * sizeof(real));
-                fill(c->rW[l], n * s->sizes[l - 1], -0.05, 0.05);
-            }
-        }
-    }
-    if (on[IMPL_NAIVE]) {
-        size_t n = naive_n_params(L, s->sizes);
-        c->params = xmalloc(n * sizeof(real));
-        c->grads = xmalloc(n * sizeof(real));
-        c->m = calloc(n, sizeof(real));
-        c->v = calloc(n, sizeof(real));
-        if (!c->m || !c->v) {
-            fprintf(stderr, "mlp-bench: out of memory\n");
-            exit(1);
-        }
-        if (c->net)
-            memcpy(c->params, mlp_params(c->net), n * sizeof(real));
-        else
-            fill(c->params, n, -0.05, 0.05);
-    }
+    if (on[IMPL_MLP])
+        setup_mlp(c);
+    if (on[IMPL_ROOF])
+        setup_roof(c);
+    if (on[IMPL_NAIVE])
+        setup_naive(c);
 #ifdef HAVE_FANN
-    if (on[IMPL_FANN]) {
-        unsigned int layers[MAX_LAYERS + 1];
-        for (size_t l = 0; l <= L; l++)
-            layers[l] = (unsigned int)s->sizes[l];
-        c->ann = fann_create_standard_array((unsigned int)L + 1, layers);
-        if (!c->ann) {
-            fprintf(stderr, "mlp-bench: fann_create_standard_array failed\n");
-            exit(1);
-        }
-        /* FANN's sigmoid is 1/(1+exp(-2 s x)); s = 0.5 is the usual one. */
-        fann_set_activation_function_hidden(c->ann, FANN_SIGMOID);
-        fann_set_activation_function_output(c->ann, FANN_SIGMOID);
-        fann_set_activation_steepness_hidden(c->ann, 0.5);
-        fann_set_activation_steepness_output(c->ann, 0.5);
-        fann_set_learning_rate(c->ann, (float)LR);
-        fann_randomize_weights(c->ann, -0.1f, 0.1f);
-    }
+    if (on[IMPL_FANN])
+        setup_fann(c);
 #endif
 }
 
@@ -432,11 +461,29 @@ static double median(struct series *t)
 #define MIN_SAMPLES 5
 #define MAX_SAMPLES 2000
 
+/* Two warm-up steps (one if a step takes the whole budget), then the
+ * steps per sample: enough for a sample to last >= ~0.5 ms. */
+static void warm_up(struct ctx *c, int impl, double budget, struct series *s)
+{
+    /* Warm-up: the first step grows workspaces and pages memory in. */
+    double t0 = now();
+    step_fn[impl](c);
+    double est = now() - t0;
+    if (est < budget) { /* a second warm-up step unless slow */
+        t0 = now();
+        step_fn[impl](c);
+        est = now() - t0;
+    }
+    s->k = est >= 5e-4 ? 1 : (size_t)(5e-4 / (est > 1e-8 ? est : 1e-8)) + 1;
+    s->cap = MAX_SAMPLES;
+    s->per_step = xmalloc(MAX_SAMPLES * sizeof *s->per_step);
+}
+
 /* Slot i * nt + j is implementation i at thread count threads[j] (set
  * before each of its samples when nt > 1, so thread counts interleave too;
  * naive and FANN use no BLAS and run at j = 0 only). */
-static void time_case(struct ctx *c, const bool *on, double budget,
-                      struct series *t, const size_t *threads, size_t nt)
+static void start_series(struct ctx *c, const bool *on, double budget,
+                         struct series *t, const size_t *threads, size_t nt)
 {
     for (int i = 0; i < N_IMPL; i++)
         for (size_t j = 0; j < nt; j++) {
@@ -447,44 +494,46 @@ static void time_case(struct ctx *c, const bool *on, double budget,
                 continue;
             if (nt > 1)
                 mlp_set_blas_threads(threads[j]);
-            /* Warm-up: the first step grows workspaces and pages memory in. */
-            double t0 = now();
-            step_fn[i](c);
-            double est = now() - t0;
-            if (est < budget) { /* a second warm-up step unless slow */
-                t0 = now();
-                step_fn[i](c);
-                est = now() - t0;
-            }
-            s->k = est >= 5e-4 ? 1 : (size_t)(5e-4 / (est > 1e-8 ? est : 1e-8)) + 1;
-            s->cap = MAX_SAMPLES;
-            s->per_step = xmalloc(MAX_SAMPLES * sizeof *s->per_step);
+            warm_up(c, i, budget, s);
         }
-    for (;;) {
-        bool all_done = true;
+}
+
+/* One sample of k steps; true when the series has enough of them. */
+static bool take_sample(struct ctx *c, int impl, double budget,
+                        struct series *s)
+{
+    double t0 = now();
+    for (size_t j = 0; j < s->k; j++)
+        step_fn[impl](c);
+    double dt = now() - t0;
+    s->per_step[s->n++] = dt / (double)s->k;
+    s->used += dt;
+    /* Enough when the budget is spent and there are MIN_SAMPLES,
+     * or when a slow implementation has used three budgets. */
+    if (s->n >= s->cap ||
+        (s->used >= budget && (s->n >= MIN_SAMPLES || s->used >= 3 * budget)))
+        s->done = true;
+    return s->done;
+}
+
+/* Round-robin over the slots, one sample each per turn, until all are
+ * done. */
+static void time_case(struct ctx *c, const bool *on, double budget,
+                      struct series *t, const size_t *threads, size_t nt)
+{
+    start_series(c, on, budget, t, threads, nt);
+    bool all_done;
+    do {
+        all_done = true;
         for (size_t slot = 0; slot < N_IMPL * nt; slot++) {
-            struct series *s = &t[slot];
-            if (s->done)
+            if (t[slot].done)
                 continue;
             if (nt > 1)
                 mlp_set_blas_threads(threads[slot % nt]);
-            double t0 = now();
-            for (size_t j = 0; j < s->k; j++)
-                step_fn[slot / nt](c);
-            double dt = now() - t0;
-            s->per_step[s->n++] = dt / (double)s->k;
-            s->used += dt;
-            /* Enough when the budget is spent and there are MIN_SAMPLES,
-             * or when a slow implementation has used three budgets. */
-            if (s->n >= s->cap ||
-                (s->used >= budget &&
-                 (s->n >= MIN_SAMPLES || s->used >= 3 * budget)))
-                s->done = true;
-            all_done = all_done && s->done;
+            all_done = take_sample(c, (int)(slot / nt), budget, &t[slot]) &&
+                       all_done;
         }
-        if (all_done)
-            break;
-    }
+    } while (!all_done);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -705,114 +754,169 @@ static void usage(void)
     exit(2);
 }
 
-int main(int argc, char **argv)
-{
+/* The command line. */
+struct options {
     struct shape cases[64];
-    size_t n_cases = 0;
-    const char *preset = NULL, *csv = NULL, *label = NULL;
-    double budget = 1.0, slow_max = 10.0, max_gflop = 0.0;
-    size_t threads = 0, thread_list[4], nt = 0;
-    bool naive = true, fann = true, memory = false;
-    double peak = 0.0;
-    int dgemm_n = 0;
+    size_t n_cases;
+    const char *preset, *csv, *label;
+    double budget, slow_max, max_gflop, peak;
+    size_t threads, thread_list[4], nt;
+    bool naive, fann, memory;
+    int dgemm_n;
+};
 
+/* --threads N or a list N,M,...: at most 4 counts, each positive. */
+static void parse_threads(char *p, struct options *o)
+{
+    char *end;
+    while (o->nt < 4) {
+        size_t v = (size_t)strtoul(p, &end, 10);
+        if (end == p || v == 0)
+            usage();
+        o->thread_list[o->nt++] = v;
+        if (*end != ',')
+            break;
+        p = end + 1;
+    }
+    o->threads = o->thread_list[0];
+}
+
+/* An option that takes the value v; false if a is none of them. */
+static bool parse_valued(const char *a, char *v, struct options *o)
+{
+    if (strcmp(a, "--preset") == 0)
+        o->preset = v;
+    else if (strcmp(a, "--threads") == 0)
+        parse_threads(v, o);
+    else if (strcmp(a, "--budget") == 0)
+        o->budget = strtod(v, NULL) / 1000.0;
+    else if (strcmp(a, "--slow-max") == 0)
+        o->slow_max = strtod(v, NULL);
+    else if (strcmp(a, "--max-gflop") == 0)
+        o->max_gflop = strtod(v, NULL);
+    else if (strcmp(a, "--csv") == 0)
+        o->csv = v;
+    else if (strcmp(a, "--label") == 0)
+        o->label = v;
+    else if (strcmp(a, "--peak") == 0)
+        o->peak = strtod(v, NULL);
+    else if (strcmp(a, "--dgemm") == 0)
+        o->dgemm_n = atoi(v);
+    else
+        return false;
+    return true;
+}
+
+/* An option without a value; false if a is none of them. */
+static bool parse_switch(const char *a, struct options *o)
+{
+    if (strcmp(a, "--no-naive") == 0)
+        o->naive = false;
+    else if (strcmp(a, "--no-fann") == 0)
+        o->fann = false;
+    else if (strcmp(a, "--memory") == 0)
+        o->memory = true;
+    else if (strcmp(a, "--digits") == 0)
+        digits_config = true;
+    else
+        return false;
+    return true;
+}
+
+/* 0, or the exit status for a bad case (a bad option exits in usage). */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->budget = 1.0;
+    o->slow_max = 10.0;
+    o->naive = o->fann = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--preset") == 0 && i + 1 < argc)
-            preset = argv[++i];
-        else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
-            char *p = argv[++i], *end;
-            while (nt < 4) {
-                size_t v = (size_t)strtoul(p, &end, 10);
-                if (end == p || v == 0)
-                    usage();
-                thread_list[nt++] = v;
-                if (*end != ',')
-                    break;
-                p = end + 1;
-            }
-            threads = thread_list[0];
-        }
-        else if (strcmp(a, "--budget") == 0 && i + 1 < argc)
-            budget = strtod(argv[++i], NULL) / 1000.0;
-        else if (strcmp(a, "--slow-max") == 0 && i + 1 < argc)
-            slow_max = strtod(argv[++i], NULL);
-        else if (strcmp(a, "--max-gflop") == 0 && i + 1 < argc)
-            max_gflop = strtod(argv[++i], NULL);
-        else if (strcmp(a, "--csv") == 0 && i + 1 < argc)
-            csv = argv[++i];
-        else if (strcmp(a, "--label") == 0 && i + 1 < argc)
-            label = argv[++i];
-        else if (strcmp(a, "--no-naive") == 0)
-            naive = false;
-        else if (strcmp(a, "--no-fann") == 0)
-            fann = false;
-        else if (strcmp(a, "--memory") == 0)
-            memory = true;
-        else if (strcmp(a, "--digits") == 0)
-            digits_config = true;
-        else if (strcmp(a, "--peak") == 0 && i + 1 < argc)
-            peak = strtod(argv[++i], NULL);
-        else if (strcmp(a, "--dgemm") == 0 && i + 1 < argc)
-            dgemm_n = atoi(argv[++i]);
-        else if (a[0] != '-' && n_cases < 32) {
-            if (parse_shape(a, &cases[n_cases++]) != 0) {
+        if (i + 1 < argc && parse_valued(a, argv[i + 1], o))
+            i++;
+        else if (parse_switch(a, o))
+            continue;
+        else if (a[0] != '-' && o->n_cases < 32) {
+            if (parse_shape(a, &o->cases[o->n_cases++]) != 0) {
                 fprintf(stderr, "mlp-bench: bad case %s (want e.g. 784-128-10:32)\n", a);
                 return 2;
             }
         } else
             usage();
     }
-    if (preset || n_cases == 0)
-        n_cases = add_preset(preset ? preset : "targets", cases, n_cases);
+    if (o->preset || o->n_cases == 0)
+        o->n_cases = add_preset(o->preset ? o->preset : "targets", o->cases,
+                                o->n_cases);
+    return 0;
+}
 
-    if (memory) {
-        for (size_t i = 0; i < n_cases; i++)
-            run_memory(&cases[i]);
-        return 0;
-    }
+/* What the table rows need beside the options. */
+struct report {
+    char blas[1024];     /* the loaded BLAS libraries */
+    size_t used_threads; /* the BLAS thread count (one count given or none) */
+    const char *how;     /* how it was set */
+    const char *label;   /* the backend's name in the CSV */
+    char guess[1024];    /* the label when none was given; as large as the
+                            path it may copy */
+    FILE *csv;
+};
 
-    /* BLIS loaded as the libblas.so.3 alternative exports no thread
-     * control: its count then comes from BLIS_NUM_THREADS, which the
-     * caller sets (compare-backends does). */
-    const char *how = "mlp_set_blas_threads";
-    size_t used_threads = 0;
-    for (size_t j = nt; j-- > 1;)
-        if (mlp_set_blas_threads(thread_list[j]) != MLP_OK) {
+/* Sets the first thread count, having checked that the BLAS takes every
+ * count given at run time; 0 or the exit status. BLIS loaded as the
+ * libblas.so.3 alternative exports no thread control: its count then comes
+ * from BLIS_NUM_THREADS, which the caller sets (compare-backends does). */
+static int set_threads(struct options *o, struct report *r)
+{
+    r->how = "mlp_set_blas_threads";
+    r->used_threads = 0;
+    for (size_t j = o->nt; j-- > 1;)
+        if (mlp_set_blas_threads(o->thread_list[j]) != MLP_OK) {
             fprintf(stderr, "mlp-bench: several thread counts need a BLAS "
                             "with run-time thread control\n");
             return 1;
         }
-    if (threads && mlp_set_blas_threads(threads) != MLP_OK) {
-        how = "environment (this BLAS has no run-time thread control)";
-        used_threads = threads;
+    if (o->threads && mlp_set_blas_threads(o->threads) != MLP_OK) {
+        r->how = "environment (this BLAS has no run-time thread control)";
+        r->used_threads = o->threads;
     }
-    if (nt == 0)
-        thread_list[nt++] = 0;
-    if (!used_threads)
-        used_threads = mlp_blas_threads();
-    char blas[1024];
-    loaded_blas(blas);
+    if (o->nt == 0)
+        o->thread_list[o->nt++] = 0;
+    if (!r->used_threads)
+        r->used_threads = mlp_blas_threads();
+    return 0;
+}
+
+/* The lines that say what runs: libmlp, the BLAS, its kernels, the peak. */
+static void print_setup(const struct options *o, struct report *r)
+{
+    loaded_blas(r->blas);
     char kernels[512];
     blas_kernels(kernels, sizeof kernels);
     printf("# libmlp %s; BLAS loaded: %s; BLAS threads: %zu, set by %s\n",
-           mlp_version(), blas, used_threads, threads ? how : "default");
+           mlp_version(), r->blas, r->used_threads,
+           o->threads ? r->how : "default");
     printf("# BLAS kernels: %s\n", kernels);
     /* The peak is the caller's number; it must be the one of this build's
      * element type (fma-peak prints both), as the header says. */
-    if (peak > 0)
+    if (o->peak > 0)
         printf("# FMA peak: %.1f GFLOP/s, given as the core's " REAL_NAME
                " peak (--peak); mlp/peak and roof/peak are fractions of it\n",
-               peak);
-    if (dgemm_n > 0) {
-        double rate = time_dgemm(dgemm_n, budget);
-        printf(GEMM_NAME " %d GFLOP/s %.2f", dgemm_n, rate);
-        if (peak > 0)
-            printf(" (%.3f of the " REAL_NAME " FMA peak %.1f)", rate / peak,
-                   peak);
-        printf("\n");
-        return 0;
-    }
+               o->peak);
+}
+
+/* --dgemm: the square GEMM's rate instead of training steps. */
+static void run_dgemm(const struct options *o)
+{
+    double rate = time_dgemm(o->dgemm_n, o->budget);
+    printf(GEMM_NAME " %d GFLOP/s %.2f", o->dgemm_n, rate);
+    if (o->peak > 0)
+        printf(" (%.3f of the " REAL_NAME " FMA peak %.1f)", rate / o->peak,
+               o->peak);
+    printf("\n");
+}
+
+static void print_table_head(void)
+{
     printf("# ms per training step (%s, %s), median; "
            "GFLOP/s = 6*B*sum(n_in*n_out) / time\n",
            REAL_NAME, digits_config ? "ReLU/softmax, cross-entropy, Adam + weight decay"
@@ -820,85 +924,150 @@ int main(int argc, char **argv)
     printf("%-22s %5s %3s %10s %10s %10s %10s %8s %8s %8s %8s %8s %8s\n", "shape", "B",
            "thr", "libmlp_ms", "roof_ms", "naive_ms", "fann_ms", "GFLOP/s", "mlp/roof",
            "naive/mlp", "mlp/fann", "mlp/peak", "roof/peak");
+}
 
-    FILE *out = NULL;
-    if (csv) {
-        out = fopen(csv, "a");
-        if (!out) {
-            perror(csv);
-            return 1;
-        }
-        if (ftell(out) == 0)
-            fprintf(out, "backend,threads,shape,batch,flops,libmlp_ms,roofline_ms,"
-                         "naive_ms,fann_ms,libmlp_gflops,roofline_gflops\n");
+/* --csv: opened for appending, with the header if the file is new; 0 or
+ * the exit status. */
+static int open_csv(const char *path, struct report *r)
+{
+    r->csv = NULL;
+    if (!path)
+        return 0;
+    r->csv = fopen(path, "a");
+    if (!r->csv) {
+        perror(path);
+        return 1;
     }
-    const char *lib = blas, *slash = strrchr(blas, '/');
-    char guess[1024]; /* as large as the path it may copy */
-    if (!label) {
-        /* The directory of the loaded library names the backend on Debian. */
-        snprintf(guess, sizeof guess, "%s", lib);
-        if (slash) {
-            const char *start = slash;
-            while (start > blas && start[-1] != '/')
-                start--;
-            size_t len = (size_t)(slash - start);
-            snprintf(guess, sizeof guess, "%.*s",
-                     (int)(len < sizeof guess ? len : sizeof guess - 1), start);
-        }
-        label = guess;
-    }
-
-    for (size_t ci = 0; ci < n_cases; ci++) {
-        const struct shape *s = &cases[ci];
-        if (max_gflop > 0 && step_flops(s) > max_gflop * 1e9)
-            continue;
-        size_t n0 = s->sizes[0], nL = s->sizes[s->n_layers];
-        real *X = xmalloc(s->batch * n0 * sizeof(real));
-        real *T = xmalloc(s->batch * nL * sizeof(real));
-        fill(X, s->batch * n0, 0.0, 1.0);
-        fill_targets(T, s->batch, nL);
-        bool slow_ok = step_flops(s) <= slow_max * 1e9;
-        bool on[N_IMPL] = { true, true, naive && slow_ok,
-                            fann && slow_ok && !digits_config &&
-                                step_fn[IMPL_FANN] != NULL };
-        struct ctx c;
-        ctx_setup(&c, s, on);
-        c.X = X;
-        c.T = T;
-        struct series t[N_IMPL * 4];
-        time_case(&c, on, budget, t, thread_list, nt);
-        double flops = step_flops(s);
-        char name[128];
-        shape_name(s, name, sizeof name);
-        for (size_t j = 0; j < nt; j++) {
-            double ms[N_IMPL];
-            for (int i = 0; i < N_IMPL; i++) {
-                /* naive and FANN are measured once, at j = 0 */
-                size_t jj = i == IMPL_NAIVE || i == IMPL_FANN ? 0 : j;
-                ms[i] = 1e3 * median(&t[(size_t)i * nt + jj]);
-            }
-            size_t shown = nt > 1 ? thread_list[j] : used_threads;
-            double p = peak > 0 ? peak : NAN;
-            printf("%-22s %5zu %3zu %10.4f %10.4f %10.4f %10.4f %8.2f %8.3f %8.1f %8.3f %8.3f %8.3f\n",
-                   name, s->batch, shown, ms[IMPL_MLP], ms[IMPL_ROOF], ms[IMPL_NAIVE],
-                   ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6),
-                   ms[IMPL_MLP] / ms[IMPL_ROOF], ms[IMPL_NAIVE] / ms[IMPL_MLP],
-                   ms[IMPL_MLP] / ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6) / p,
-                   flops / (ms[IMPL_ROOF] * 1e6) / p);
-            if (out)
-                fprintf(out, "%s,%zu,%s,%zu,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g\n",
-                        label, shown, name, s->batch, flops, ms[IMPL_MLP],
-                        ms[IMPL_ROOF], ms[IMPL_NAIVE], ms[IMPL_FANN],
-                        flops / (ms[IMPL_MLP] * 1e6), flops / (ms[IMPL_ROOF] * 1e6));
-        }
-        fflush(stdout);
-        for (size_t i = 0; i < N_IMPL * nt; i++)
-            free(t[i].per_step);
-        ctx_teardown(&c);
-        free(X);
-        free(T);
-    }
-    if (out)
-        fclose(out);
+    if (ftell(r->csv) == 0)
+        fprintf(r->csv, "backend,threads,shape,batch,flops,libmlp_ms,roofline_ms,"
+                        "naive_ms,fann_ms,libmlp_gflops,roofline_gflops\n");
     return 0;
+}
+
+/* The CSV's backend label: --label, or the directory of the loaded
+ * library, which names the backend on Debian. */
+static void choose_label(const struct options *o, struct report *r)
+{
+    r->label = o->label;
+    if (r->label)
+        return;
+    const char *slash = strrchr(r->blas, '/');
+    snprintf(r->guess, sizeof r->guess, "%s", r->blas);
+    if (slash) {
+        const char *start = slash;
+        while (start > r->blas && start[-1] != '/')
+            start--;
+        size_t len = (size_t)(slash - start);
+        snprintf(r->guess, sizeof r->guess, "%.*s",
+                 (int)(len < sizeof r->guess ? len : sizeof r->guess - 1), start);
+    }
+    r->label = r->guess;
+}
+
+/* One table row and CSV row: the medians ms[] at thread count shown. */
+static void print_row(const struct report *r, const struct shape *s,
+                      size_t shown, const double *ms, double peak)
+{
+    char name[128];
+    shape_name(s, name, sizeof name);
+    double flops = step_flops(s);
+    double p = peak > 0 ? peak : NAN;
+    printf("%-22s %5zu %3zu %10.4f %10.4f %10.4f %10.4f %8.2f %8.3f %8.1f %8.3f %8.3f %8.3f\n",
+           name, s->batch, shown, ms[IMPL_MLP], ms[IMPL_ROOF], ms[IMPL_NAIVE],
+           ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6),
+           ms[IMPL_MLP] / ms[IMPL_ROOF], ms[IMPL_NAIVE] / ms[IMPL_MLP],
+           ms[IMPL_MLP] / ms[IMPL_FANN], flops / (ms[IMPL_MLP] * 1e6) / p,
+           flops / (ms[IMPL_ROOF] * 1e6) / p);
+    if (r->csv)
+        fprintf(r->csv, "%s,%zu,%s,%zu,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g\n",
+                r->label, shown, name, s->batch, flops, ms[IMPL_MLP],
+                ms[IMPL_ROOF], ms[IMPL_NAIVE], ms[IMPL_FANN],
+                flops / (ms[IMPL_MLP] * 1e6), flops / (ms[IMPL_ROOF] * 1e6));
+}
+
+/* A case's rows, one per thread count, from its series (see time_case). */
+static void print_rows(const struct options *o, const struct report *r,
+                       const struct shape *s, struct series *t)
+{
+    size_t nt = o->nt;
+    for (size_t j = 0; j < nt; j++) {
+        double ms[N_IMPL];
+        for (int i = 0; i < N_IMPL; i++) {
+            /* naive and FANN are measured once, at j = 0 */
+            size_t jj = i == IMPL_NAIVE || i == IMPL_FANN ? 0 : j;
+            ms[i] = 1e3 * median(&t[(size_t)i * nt + jj]);
+        }
+        print_row(r, s, nt > 1 ? o->thread_list[j] : r->used_threads, ms,
+                  o->peak);
+    }
+    fflush(stdout);
+}
+
+/* One case: its data, the implementations it runs, their timing, rows. */
+static void run_case(const struct options *o, const struct report *r,
+                     const struct shape *s)
+{
+    size_t n0 = s->sizes[0], nL = s->sizes[s->n_layers];
+    real *X = xmalloc(s->batch * n0 * sizeof(real));
+    real *T = xmalloc(s->batch * nL * sizeof(real));
+    fill(X, s->batch * n0, 0.0, 1.0);
+    fill_targets(T, s->batch, nL);
+    bool slow_ok = step_flops(s) <= o->slow_max * 1e9;
+    bool on[N_IMPL] = { true, true, o->naive && slow_ok,
+                        o->fann && slow_ok && !digits_config &&
+                            step_fn[IMPL_FANN] != NULL };
+    struct ctx c;
+    ctx_setup(&c, s, on);
+    c.X = X;
+    c.T = T;
+    struct series t[N_IMPL * 4];
+    time_case(&c, on, o->budget, t, o->thread_list, o->nt);
+    print_rows(o, r, s, t);
+    for (size_t i = 0; i < N_IMPL * o->nt; i++)
+        free(t[i].per_step);
+    ctx_teardown(&c);
+    free(X);
+    free(T);
+}
+
+/* Training steps: the table (and CSV rows) for every case. */
+static int run_steps(const struct options *o, struct report *r)
+{
+    print_table_head();
+    int status = open_csv(o->csv, r);
+    if (status)
+        return status;
+    choose_label(o, r);
+    for (size_t ci = 0; ci < o->n_cases; ci++) {
+        const struct shape *s = &o->cases[ci];
+        if (o->max_gflop > 0 && step_flops(s) > o->max_gflop * 1e9)
+            continue;
+        run_case(o, r, s);
+    }
+    if (r->csv)
+        fclose(r->csv);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct report r;
+    int status = parse_options(argc, argv, &o);
+    if (status)
+        return status;
+    if (o.memory) {
+        for (size_t i = 0; i < o.n_cases; i++)
+            run_memory(&o.cases[i]);
+        return 0;
+    }
+    status = set_threads(&o, &r);
+    if (status)
+        return status;
+    print_setup(&o, &r);
+    if (o.dgemm_n > 0) {
+        run_dgemm(&o);
+        return 0;
+    }
+    return run_steps(&o, &r);
 }

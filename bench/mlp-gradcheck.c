@@ -70,12 +70,16 @@ static void *xmalloc(size_t n)
     return p;
 }
 
-static void run(size_t L, const size_t *sizes, const mlp_activation *acts,
-                mlp_loss loss, size_t batch, const char *name)
+static void die(const char *what, const char *name)
 {
-    size_t n0 = sizes[0], nL = sizes[L];
-    double *X = xmalloc(batch * n0 * sizeof(double));
-    double *T = xmalloc(batch * nL * sizeof(double));
+    fprintf(stderr, "%s failed for %s\n", what, name);
+    exit(1);
+}
+
+/* Inputs in [-1, 1); targets one-hot (cross-entropy) or in [0, 1). */
+static void make_data(size_t n0, size_t nL, mlp_loss loss, size_t batch,
+                      double *X, double *T)
+{
     for (size_t i = 0; i < batch * n0; i++)
         X[i] = 2.0 * uniform() - 1.0;
     for (size_t r = 0; r < batch; r++)
@@ -83,12 +87,39 @@ static void run(size_t L, const size_t *sizes, const mlp_activation *acts,
             T[r * nL + j] = loss == MLP_CROSS_ENTROPY
                                 ? (j == r % nL ? 1.0 : 0.0) /* one-hot */
                                 : uniform();
+}
+
+/* One training step from p0 must move the parameters by want - p0. */
+static void check_step(mlp_t *net, const double *p0, const double *want,
+                       const double *g, double lr, double momentum,
+                       size_t batch, const double *X, const double *T,
+                       const char *name)
+{
+    size_t n = mlp_n_params(net);
+    memcpy(mlp_params(net), p0, n * sizeof(double));
+    mlp_set_sgd(net, lr, momentum);
+    if (mlp_train_batch(net, batch, X, T, NULL) != MLP_OK)
+        die(momentum > 0 ? "mlp_train_batch (momentum)" : "mlp_train_batch",
+            name);
+    /* Compare the update (p - p0), not p, so the scale is the step's. */
+    double d = 0.0;
+    for (size_t i = 0; i < n; i++)
+        d = fmax(d, fabs((mlp_params(net)[i] - p0[i]) - (want[i] - p0[i])));
+    check(momentum > 0 ? "train_batch momentum" : "train_batch sgd", name,
+          batch, d, lr * max_abs(g, n));
+}
+
+static void run(size_t L, const size_t *sizes, const mlp_activation *acts,
+                mlp_loss loss, size_t batch, const char *name)
+{
+    size_t n0 = sizes[0], nL = sizes[L];
+    double *X = xmalloc(batch * n0 * sizeof(double));
+    double *T = xmalloc(batch * nL * sizeof(double));
+    make_data(n0, nL, loss, batch, X, T);
 
     mlp_t *net;
-    if (mlp_create(&net, L, sizes, acts, loss, 7) != MLP_OK) {
-        fprintf(stderr, "mlp_create failed for %s\n", name);
-        exit(1);
-    }
+    if (mlp_create(&net, L, sizes, acts, loss, 7) != MLP_OK)
+        die("mlp_create", name);
     size_t n = mlp_n_params(net);
     double *p0 = xmalloc(n * sizeof(double));
     double *g = xmalloc(n * sizeof(double));
@@ -104,40 +135,19 @@ static void run(size_t L, const size_t *sizes, const mlp_activation *acts,
         fprintf(stderr, "naive_backprop failed\n");
         exit(1);
     }
-    if (mlp_backprop(net, batch, X, T, &cost_mlp) != MLP_OK) {
-        fprintf(stderr, "mlp_backprop failed for %s\n", name);
-        exit(1);
-    }
+    if (mlp_backprop(net, batch, X, T, &cost_mlp) != MLP_OK)
+        die("mlp_backprop", name);
     check("cost", name, batch, fabs(cost_mlp - cost_naive), fabs(cost_naive));
     check("gradients", name, batch, max_diff(mlp_grads(net), g, n),
           max_abs(g, n));
 
-    /* Plain SGD: one fused step must equal p0 - lr g. */
+    /* Plain SGD: one fused step must equal p0 - lr g; so must the first
+     * step of momentum, from a fresh state. */
     double lr = 0.05;
-    mlp_set_sgd(net, lr, 0.0);
-    if (mlp_train_batch(net, batch, X, T, NULL) != MLP_OK) {
-        fprintf(stderr, "mlp_train_batch failed for %s\n", name);
-        exit(1);
-    }
     for (size_t i = 0; i < n; i++)
         want[i] = p0[i] - lr * g[i];
-    /* Compare the update (p - p0), not p, so the scale is the step's. */
-    double d = 0.0;
-    for (size_t i = 0; i < n; i++)
-        d = fmax(d, fabs((mlp_params(net)[i] - p0[i]) - (want[i] - p0[i])));
-    check("train_batch sgd", name, batch, d, lr * max_abs(g, n));
-
-    /* Momentum from a fresh state: the first step is also p0 - lr g. */
-    memcpy(mlp_params(net), p0, n * sizeof(double));
-    mlp_set_sgd(net, lr, 0.9);
-    if (mlp_train_batch(net, batch, X, T, NULL) != MLP_OK) {
-        fprintf(stderr, "mlp_train_batch (momentum) failed for %s\n", name);
-        exit(1);
-    }
-    d = 0.0;
-    for (size_t i = 0; i < n; i++)
-        d = fmax(d, fabs((mlp_params(net)[i] - p0[i]) - (want[i] - p0[i])));
-    check("train_batch momentum", name, batch, d, lr * max_abs(g, n));
+    check_step(net, p0, want, g, lr, 0.0, batch, X, T, name);
+    check_step(net, p0, want, g, lr, 0.9, batch, X, T, name);
 
     mlp_free(net);
     free(X);

@@ -39,6 +39,43 @@ static int read_housing(const char *path, double *X, double *T)
     return ok ? 0 : -1;
 }
 
+/* Every fifth row to the test arrays, the others to the training ones. */
+static void split(const double *all_X, const double *all_T, double *X,
+                  double *T, double *X_test, double *T_test)
+{
+    for (int i = 0, train = 0, test = 0; i < N_ROWS; i++) {
+        int held_out = i % 5 == 4 && test < N_TEST;
+        double *x = held_out ? &X_test[test * N_IN] : &X[train * N_IN];
+        for (int j = 0; j < N_IN; j++)
+            x[j] = all_X[i * N_IN + j];
+        if (held_out)
+            T_test[test++] = all_T[i];
+        else
+            T[train++] = all_T[i];
+    }
+}
+
+/* How training ended; the test error in $1000s, and R^2 against
+ * predicting the test mean; Y the predictions for the targets t. */
+static void report(const mlp_fit_result *result, const double *Y,
+                   const double *t)
+{
+    double mean = 0, ss_res = 0, ss_tot = 0;
+    for (int i = 0; i < N_TEST; i++)
+        mean += t[i];
+    mean /= N_TEST;
+    for (int i = 0; i < N_TEST; i++) {
+        ss_res += (Y[i] - t[i]) * (Y[i] - t[i]);
+        ss_tot += (t[i] - mean) * (t[i] - mean);
+    }
+    printf("epochs %zu, best %zu, validation cost %.6f (scaled units)\n",
+           result->epochs_run, result->best_epoch, result->best_val_cost);
+    printf("test RMSE %.4f ($1000s), R^2 %.4f\n", sqrt(ss_res / N_TEST),
+           1 - ss_res / ss_tot);
+    printf("first test tracts: predicted %.3f %.3f %.3f, true %.3f %.3f %.3f\n",
+           Y[0], Y[1], Y[2], t[0], t[1], t[2]);
+}
+
 int main(int argc, char **argv)
 {
     static double all_X[N_ROWS * N_IN], all_T[N_ROWS];
@@ -50,16 +87,7 @@ int main(int argc, char **argv)
     }
     if (read_housing(argv[1], all_X, all_T) != 0)
         return 1;
-    for (int i = 0, train = 0, test = 0; i < N_ROWS; i++) {
-        int held_out = i % 5 == 4 && test < N_TEST;
-        double *x = held_out ? &X_test[test * N_IN] : &X[train * N_IN];
-        for (int j = 0; j < N_IN; j++)
-            x[j] = all_X[i * N_IN + j];
-        if (held_out)
-            T_test[test++] = all_T[i];
-        else
-            T[train++] = all_T[i];
-    }
+    split(all_X, all_T, X, T, X_test, T_test);
 
     /* 12 inputs, 16 tanh units, one linear output; a fifth of the
      * training rows validate, for early stopping. */
@@ -84,23 +112,7 @@ int main(int argc, char **argv)
         mlp_free(net);
         return 1;
     }
-
-    /* Test error in $1000s, and R^2 against predicting the test mean. */
-    const double *t = T_test;
-    double mean = 0, ss_res = 0, ss_tot = 0;
-    for (int i = 0; i < N_TEST; i++)
-        mean += t[i];
-    mean /= N_TEST;
-    for (int i = 0; i < N_TEST; i++) {
-        ss_res += (Y[i] - t[i]) * (Y[i] - t[i]);
-        ss_tot += (t[i] - mean) * (t[i] - mean);
-    }
-    printf("epochs %zu, best %zu, validation cost %.6f (scaled units)\n",
-           result.epochs_run, result.best_epoch, result.best_val_cost);
-    printf("test RMSE %.4f ($1000s), R^2 %.4f\n", sqrt(ss_res / N_TEST),
-           1 - ss_res / ss_tot);
-    printf("first test tracts: predicted %.3f %.3f %.3f, true %.3f %.3f %.3f\n",
-           Y[0], Y[1], Y[2], t[0], t[1], t[2]);
+    report(&result, Y, T_test);
     mlp_free(net);
     return 0;
 }

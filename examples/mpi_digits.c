@@ -25,12 +25,38 @@
 #define N_PIXELS 64
 #define N_CLASSES 10
 #define MAX_ROWS 1797
+/* 1797 rows, every fifth for testing: 1437 training rows. */
+#define N_TRAIN (MAX_ROWS - (MAX_ROWS + 4) / 5)
 
 struct rows {
     size_t n;
     double *X; /* n x 64, pixels scaled to [0, 1] */
     double *T; /* n x 10, one-hot */
 };
+
+/* Parses a line of 64 pixel counts and a label 0..9 into v. Returns 0, or
+ * -1 when the line is not that. */
+static int parse_line(const char *line, double v[N_PIXELS + 1])
+{
+    const char *p = line;
+    for (int k = 0; k < N_PIXELS + 1; k++) {
+        char *end;
+        v[k] = strtod(p, &end);
+        if (end == p)
+            return -1;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return v[N_PIXELS] < 0 || v[N_PIXELS] >= N_CLASSES ? -1 : 0;
+}
+
+/* Appends the parsed line v to out: pixels scaled, the label one-hot. */
+static void append_row(struct rows *out, const double v[N_PIXELS + 1])
+{
+    for (int j = 0; j < N_PIXELS; j++)
+        out->X[out->n * N_PIXELS + (size_t)j] = v[j] / 16.0;
+    out->T[out->n * N_CLASSES + (size_t)v[N_PIXELS]] = 1.0;
+    out->n++;
+}
 
 /* Reads the rows i (0-based) for which keep(i) holds. Returns 0 on
  * success, or -1 with a message in err. */
@@ -46,42 +72,34 @@ static int load(const char *path, int (*keep)(size_t, void *), void *ctx,
     out->n = 0;
     out->X = malloc((size_t)MAX_ROWS * N_PIXELS * sizeof *out->X);
     out->T = calloc((size_t)MAX_ROWS * N_CLASSES, sizeof *out->T);
+    int rc = out->X && out->T ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, err_size, "out of memory");
     char line[1024];
-    size_t row = 0;
-    int rc = 0;
-    while (rc == 0 && gzgets(f, line, sizeof line)) {
+    for (size_t row = 0; rc == 0 && gzgets(f, line, sizeof line); row++) {
+        double v[N_PIXELS + 1];
         if (row >= MAX_ROWS) {
             snprintf(err, err_size, "%s: more than %d rows", path, MAX_ROWS);
             rc = -1;
-            break;
-        }
-        double v[N_PIXELS + 1];
-        char *p = line;
-        int k = 0;
-        for (; k < N_PIXELS + 1; k++) {
-            char *end;
-            v[k] = strtod(p, &end);
-            if (end == p)
-                break;
-            p = *end == ',' ? end + 1 : end;
-        }
-        if (k != N_PIXELS + 1 || v[N_PIXELS] < 0 || v[N_PIXELS] >= N_CLASSES) {
+        } else if (parse_line(line, v) != 0) {
             snprintf(err, err_size, "%s: line %zu is not 64 pixels and a "
                      "label", path, row + 1);
             rc = -1;
         } else if (keep(row, ctx)) {
-            for (int j = 0; j < N_PIXELS; j++)
-                out->X[out->n * N_PIXELS + (size_t)j] = v[j] / 16.0;
-            out->T[out->n * N_CLASSES + (size_t)v[N_PIXELS]] = 1.0;
-            out->n++;
+            append_row(out, v);
         }
-        row++;
     }
     gzclose(f);
     return rc;
 }
 
 static int is_test(size_t i) { return i % 5 == 0; }
+
+static int keep_test(size_t i, void *ctx)
+{
+    (void)ctx;
+    return is_test(i);
+}
 
 struct share { size_t first, count, seen; };
 
@@ -95,6 +113,39 @@ static int keep_share(size_t i, void *ctx)
     return k >= s->first && k < s->first + s->count;
 }
 
+/* Rank r's contiguous range of the N_TRAIN training rows. */
+static struct share share_of(int rank, int ranks)
+{
+    size_t r = (size_t)rank, per = N_TRAIN / (size_t)ranks,
+           extra = N_TRAIN % (size_t)ranks; /* the first `extra` get one more */
+    return (struct share){
+        .first = per * r + (r < extra ? r : extra),
+        .count = per + (r < extra),
+    };
+}
+
+/* Each rank reads its share of the training rows, rank 0 the test rows
+ * too. Returns 1 on every rank if any rank failed (that rank says why),
+ * else 0. */
+static int load_data(const char *path, int rank, int ranks, struct rows *train,
+                     struct rows *test)
+{
+    struct share share = share_of(rank, ranks);
+    char err[512] = "";
+    int failed = load(path, keep_share, &share, train, err, sizeof err) != 0;
+    if (!failed && rank == 0)
+        failed = load(path, keep_test, NULL, test, err, sizeof err) != 0;
+
+    /* Every rank must know whether any rank failed, or the others would
+     * wait for it in mlp_mpi_fit forever. */
+    int any_failed = failed;
+    MPI_Allreduce(MPI_IN_PLACE, &any_failed, 1, MPI_INT, MPI_MAX,
+                  MPI_COMM_WORLD);
+    if (failed)
+        fprintf(stderr, "mpi_digits: rank %d: %s\n", rank, err);
+    return any_failed;
+}
+
 /* Every fifth epoch's costs, and the last. */
 static int print_progress(const mlp_fit_progress *p, void *user)
 {
@@ -105,44 +156,11 @@ static int print_progress(const mlp_fit_progress *p, void *user)
     return 0;
 }
 
-static int keep_test(size_t i, void *ctx)
+/* Every rank creates the network and calls mlp_mpi_fit with its own rows;
+ * they all start from rank 0's parameters and end with the same ones. */
+static mlp_status train_network(mlp_t **net, const struct rows *train,
+                                mlp_fit_result *result)
 {
-    (void)ctx;
-    return is_test(i);
-}
-
-int main(int argc, char **argv)
-{
-    MPI_Init(&argc, &argv);
-    int rank, ranks;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    const char *path = argc > 1 ? argv[1] : MLP_DIGITS_PATH;
-
-    /* 1797 rows, every fifth for testing: 1437 training rows. */
-    size_t n_train = MAX_ROWS - (MAX_ROWS + 4) / 5;
-    size_t r = (size_t)rank, per = n_train / (size_t)ranks,
-           extra = n_train % (size_t)ranks; /* the first `extra` get one more */
-    struct share share = {
-        .first = per * r + (r < extra ? r : extra),
-        .count = per + (r < extra),
-    };
-    struct rows train = { 0 }, test = { 0 };
-    char err[512] = "";
-    int failed = load(path, keep_share, &share, &train, err, sizeof err) != 0;
-    if (!failed && rank == 0)
-        failed = load(path, keep_test, NULL, &test, err, sizeof err) != 0;
-
-    /* Every rank must know whether any rank failed, or the others would
-     * wait for it in mlp_mpi_fit forever. */
-    int any_failed = failed;
-    MPI_Allreduce(MPI_IN_PLACE, &any_failed, 1, MPI_INT, MPI_MAX,
-                  MPI_COMM_WORLD);
-    if (failed)
-        fprintf(stderr, "mpi_digits: rank %d: %s\n", rank, err);
-    mlp_status st = any_failed ? MLP_ERR_IO : MLP_OK;
-
-    mlp_t *net = NULL;
     const size_t sizes[] = { N_PIXELS, 32, N_CLASSES };
     const mlp_activation acts[] = { MLP_TANH, MLP_SOFTMAX };
     /* A tenth of the training rows (of all ranks together) held out to
@@ -156,40 +174,67 @@ int main(int argc, char **argv)
     options.validation = 0.1;
     options.patience = 8;
     options.callback = print_progress; /* called on rank 0 only */
+    mlp_status st = mlp_create(net, 2, sizes, acts, MLP_CROSS_ENTROPY, 1);
+    if (st == MLP_OK)
+        st = mlp_set_sgd(*net, 0.05, 0.9);
+    if (st == MLP_OK)
+        st = mlp_mpi_bcast_params(*net, 0, MPI_COMM_WORLD);
+    if (st == MLP_OK)
+        st = mlp_mpi_fit(*net, train->n, train->X, train->T, &options, result,
+                         MPI_COMM_WORLD);
+    return st;
+}
+
+static size_t argmax(const double *y)
+{
+    size_t k = 0;
+    for (size_t c = 1; c < N_CLASSES; c++)
+        if (y[c] > y[k])
+            k = c;
+    return k;
+}
+
+/* On rank 0: how training ended, and the accuracy on the test rows. */
+static mlp_status report(mlp_t *net, const mlp_fit_result *result,
+                         const struct rows *test, int ranks)
+{
+    printf("%zu epochs, best validation cost %.4f at epoch %zu\n",
+           result->epochs_run, result->best_val_cost, result->best_epoch);
+    double *Y = malloc(test->n * N_CLASSES * sizeof *Y);
+    mlp_status st = Y ? mlp_predict(net, test->n, test->X, Y) : MLP_ERR_NOMEM;
+    if (st == MLP_OK) {
+        size_t right = 0;
+        for (size_t i = 0; i < test->n; i++)
+            right += argmax(Y + i * N_CLASSES) == argmax(test->T + i * N_CLASSES);
+        printf("%d rank(s), %d training rows; test accuracy %zu/%zu = "
+               "%.1f%%\n", ranks, N_TRAIN, right, test->n,
+               100.0 * (double)right / (double)test->n);
+    }
+    free(Y);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int rank, ranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    const char *path = argc > 1 ? argv[1] : MLP_DIGITS_PATH;
+
+    struct rows train = { 0 }, test = { 0 };
+    int any_failed = load_data(path, rank, ranks, &train, &test);
+    mlp_status st = any_failed ? MLP_ERR_IO : MLP_OK;
+    mlp_t *net = NULL;
     mlp_fit_result result;
     if (st == MLP_OK)
-        st = mlp_create(&net, 2, sizes, acts, MLP_CROSS_ENTROPY, 1);
-    if (st == MLP_OK)
-        st = mlp_set_sgd(net, 0.05, 0.9);
-    if (st == MLP_OK)
-        st = mlp_mpi_bcast_params(net, 0, MPI_COMM_WORLD);
-    if (st == MLP_OK)
-        st = mlp_mpi_fit(net, train.n, train.X, train.T, &options, &result,
-                         MPI_COMM_WORLD);
-    if (st == MLP_OK && rank == 0) {
-        printf("%zu epochs, best validation cost %.4f at epoch %zu\n",
-               result.epochs_run, result.best_val_cost, result.best_epoch);
-        double *Y = malloc(test.n * N_CLASSES * sizeof *Y);
-        st = Y ? mlp_predict(net, test.n, test.X, Y) : MLP_ERR_NOMEM;
-        size_t right = 0;
-        for (size_t i = 0; st == MLP_OK && i < test.n; i++) {
-            size_t best = 0, label = 0;
-            for (size_t c = 1; c < N_CLASSES; c++) {
-                if (Y[i * N_CLASSES + c] > Y[i * N_CLASSES + best])
-                    best = c;
-                if (test.T[i * N_CLASSES + c] > test.T[i * N_CLASSES + label])
-                    label = c;
-            }
-            right += best == label;
-        }
-        if (st == MLP_OK)
-            printf("%d rank(s), %zu training rows; test accuracy %zu/%zu = "
-                   "%.1f%%\n", ranks, n_train, right, test.n,
-                   100.0 * (double)right / (double)test.n);
-        free(Y);
-    }
+        st = train_network(&net, &train, &result);
+    if (st == MLP_OK && rank == 0)
+        st = report(net, &result, &test, ranks);
+    /* A failed load was reported by the rank that saw it. */
     if (st != MLP_OK && rank == 0 && !any_failed)
         fprintf(stderr, "mpi_digits: %s\n", mlp_strerror(st));
+
     mlp_free(net);
     free(train.X);
     free(train.T);

@@ -1,6 +1,6 @@
-/* xor.c - the seed's network: two sigmoid layers and the MSE cost, trained
- * by plain batch gradient descent on XOR. Build: meson compile -C build,
- * run: build/examples/xor */
+/* xor.c - the network docs/derivation.md starts from (the "seed"): two
+ * sigmoid layers and the MSE cost, trained by plain batch gradient descent
+ * on XOR. Build: meson compile -C build, run: build/examples/xor */
 #include <stdio.h>
 
 #include "mlp.h"
@@ -13,7 +13,7 @@ int main(void)
     mlp_t *net = NULL;
     double cost = 0.0, Y[4];
 
-    /* acts == NULL: sigmoid on both layers, as in the seed. */
+    /* acts == NULL: sigmoid on both layers, as in the seed's network. */
     if (mlp_create(&net, 2, sizes, NULL, MLP_MSE, 1) != MLP_OK ||
         mlp_set_sgd(net, 2.0, 0.0) != MLP_OK)
         return 1;
