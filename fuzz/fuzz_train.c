@@ -61,47 +61,84 @@ static bool all_finite(const real *x, size_t n)
     return true;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    struct input in = { data, size };
-    size_t L = 1 + take(&in, 1) % 3;
+/* What the first bytes choose: the network's shape and the batch size. */
+struct shape {
+    size_t L, batch;
     size_t sizes[4];
     mlp_activation acts[3];
-    for (size_t l = 0; l <= L; l++)
-        sizes[l] = 1 + take(&in, 1) % 8;
-    for (size_t l = 0; l < L; l++)
-        acts[l] = (mlp_activation)(take(&in, 1) % 6); /* 5 is invalid */
-    mlp_loss loss = (mlp_loss)(take(&in, 1) % 3);      /* 2 is invalid */
-    uint64_t seed = take(&in, 8);
-    size_t batch = 1 + take(&in, 1) % 6;
-    double lr = take_double(&in), momentum = take_double(&in);
+    mlp_loss loss;
+    uint64_t seed;
+    double lr, momentum;
+};
 
-    mlp_t *net;
-    mlp_status s = mlp_create(&net, L, sizes, acts, loss, seed);
-    if (s != MLP_OK) {
-        REQUIRE(s == MLP_ERR_ARG && net == NULL);
-        return 0;
-    }
-    size_t n = mlp_n_params(net), n_in = sizes[0] * batch, n_out = sizes[L] * batch;
-    real *X = malloc(n_in * sizeof *X), *T = malloc(n_out * sizeof *T);
-    real *Y = malloc(n_out * sizeof *Y);
-    real *before = malloc(n * sizeof *before), *grads = malloc(n * sizeof *grads);
-    if (!X || !T || !Y || !before || !grads)
-        goto out;
-    for (size_t i = 0; i < n_in; i++)
-        X[i] = take_real(&in);
-    for (size_t i = 0; i < n_out; i++)
-        T[i] = take_real(&in);
-    /* Read last, so that shorter inputs (and the regression inputs written
-     * before these existed) mean plain SGD without decay, as they did. */
-    unsigned optimizer = (unsigned)take(&in, 1) % 2;  /* SGD or Adam */
-    double beta2 = take_double(&in), epsilon = take_double(&in);
-    double decay = take_double(&in);
+/* The arrays of one run: inputs, targets, outputs, and the parameters and
+ * gradients as they were before a call. */
+struct arrays {
+    size_t n, n_in, n_out;
+    real *X, *T, *Y, *before, *grads;
+};
+
+static void take_shape(struct input *in, struct shape *sh)
+{
+    sh->L = 1 + take(in, 1) % 3;
+    for (size_t l = 0; l <= sh->L; l++)
+        sh->sizes[l] = 1 + take(in, 1) % 8;
+    for (size_t l = 0; l < sh->L; l++)
+        sh->acts[l] = (mlp_activation)(take(in, 1) % 6); /* 5 is invalid */
+    sh->loss = (mlp_loss)(take(in, 1) % 3);              /* 2 is invalid */
+    sh->seed = take(in, 8);
+    sh->batch = 1 + take(in, 1) % 6;
+    sh->lr = take_double(in);
+    sh->momentum = take_double(in);
+}
+
+/* Allocates the arrays for net and a batch; false if any allocation
+ * failed (the ones that did not are freed by free_arrays). */
+static bool alloc_arrays(struct arrays *a, const mlp_t *net,
+                         const struct shape *sh)
+{
+    a->n = mlp_n_params(net);
+    a->n_in = sh->sizes[0] * sh->batch;
+    a->n_out = sh->sizes[sh->L] * sh->batch;
+    a->X = malloc(a->n_in * sizeof *a->X);
+    a->T = malloc(a->n_out * sizeof *a->T);
+    a->Y = malloc(a->n_out * sizeof *a->Y);
+    a->before = malloc(a->n * sizeof *a->before);
+    a->grads = malloc(a->n * sizeof *a->grads);
+    return a->X && a->T && a->Y && a->before && a->grads;
+}
+
+static void free_arrays(struct arrays *a)
+{
+    free(a->X);
+    free(a->T);
+    free(a->Y);
+    free(a->before);
+    free(a->grads);
+}
+
+static void take_data(struct input *in, struct arrays *a)
+{
+    for (size_t i = 0; i < a->n_in; i++)
+        a->X[i] = take_real(in);
+    for (size_t i = 0; i < a->n_out; i++)
+        a->T[i] = take_real(in);
+}
+
+/* The optimizer and weight decay, read last, so that shorter inputs (and
+ * the regression inputs written before these existed) mean plain SGD
+ * without decay, as they did. Each setter must accept exactly the
+ * arguments its contract allows. */
+static void take_optimizer(struct input *in, mlp_t *net, const struct shape *sh)
+{
+    unsigned optimizer = (unsigned)take(in, 1) % 2;  /* SGD or Adam */
+    double beta2 = take_double(in), epsilon = take_double(in);
+    double decay = take_double(in);
 
     /* Adam reuses the momentum bytes as beta1. */
+    double lr = sh->lr, momentum = sh->momentum;
     bool ok_args = isfinite(lr) && lr > 0 && momentum >= 0 && momentum < 1;
+    mlp_status s;
     if (optimizer == 0) {
         s = mlp_set_sgd(net, lr, momentum);
     } else {
@@ -113,44 +150,83 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE((s == MLP_OK) == ok_args);
     s = mlp_set_weight_decay(net, decay);
     REQUIRE((s == MLP_OK) == (isfinite(decay) && decay >= 0));
+}
 
-    s = mlp_predict(net, batch, X, Y);
+static void check_predict(mlp_t *net, const struct shape *sh, struct arrays *a)
+{
+    mlp_status s = mlp_predict(net, sh->batch, a->X, a->Y);
     REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
-    REQUIRE(s != MLP_OK || all_finite(Y, n_out));
-    REQUIRE(s == MLP_ERR_NONFINITE || all_finite(X, n_in));
+    REQUIRE(s != MLP_OK || all_finite(a->Y, a->n_out));
+    REQUIRE(s == MLP_ERR_NONFINITE || all_finite(a->X, a->n_in));
+}
 
-    for (int round = 0; round < 3; round++) {
-        memcpy(before, mlp_params(net), n * sizeof *before);
-        memcpy(grads, mlp_grads(net), n * sizeof *grads);
-        real cost = -1;
-        s = mlp_backprop(net, batch, X, T, &cost);
-        REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
-        REQUIRE(memcmp(before, mlp_params(net), n * sizeof *before) == 0);
-        if (s == MLP_OK) {
-            REQUIRE(isfinite(cost) && all_finite(mlp_grads(net), n));
-            s = mlp_step(net);
-            REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
-            if (s != MLP_OK)
-                REQUIRE(memcmp(before, mlp_params(net), n * sizeof *before) == 0);
-        } else {
-            REQUIRE(cost == -1);
-            REQUIRE(memcmp(grads, mlp_grads(net), n * sizeof *grads) == 0);
-        }
-        REQUIRE(all_finite(mlp_params(net), n));
+static bool params_as_before(mlp_t *net, const struct arrays *a)
+{
+    return memcmp(a->before, mlp_params(net), a->n * sizeof *a->before) == 0;
+}
 
-        memcpy(before, mlp_params(net), n * sizeof *before);
-        s = mlp_train_batch(net, batch, X, T, NULL);
+/* mlp_backprop, then mlp_step when it succeeded: a failed backprop leaves
+ * the cost, the parameters and the gradients as they were; a failed step
+ * the parameters. */
+static void check_backprop_step(mlp_t *net, const struct shape *sh,
+                                struct arrays *a)
+{
+    memcpy(a->before, mlp_params(net), a->n * sizeof *a->before);
+    memcpy(a->grads, mlp_grads(net), a->n * sizeof *a->grads);
+    real cost = -1;
+    mlp_status s = mlp_backprop(net, sh->batch, a->X, a->T, &cost);
+    REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
+    REQUIRE(params_as_before(net, a));
+    if (s == MLP_OK) {
+        REQUIRE(isfinite(cost) && all_finite(mlp_grads(net), a->n));
+        s = mlp_step(net);
         REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
         if (s != MLP_OK)
-            REQUIRE(memcmp(before, mlp_params(net), n * sizeof *before) == 0);
-        REQUIRE(all_finite(mlp_params(net), n));
+            REQUIRE(params_as_before(net, a));
+    } else {
+        REQUIRE(cost == -1);
+        REQUIRE(memcmp(a->grads, mlp_grads(net), a->n * sizeof *a->grads) == 0);
     }
-out:
-    free(X);
-    free(T);
-    free(Y);
-    free(before);
-    free(grads);
+    REQUIRE(all_finite(mlp_params(net), a->n));
+}
+
+/* mlp_train_batch: on failure the parameters are as they were. */
+static void check_train_batch(mlp_t *net, const struct shape *sh,
+                              struct arrays *a)
+{
+    memcpy(a->before, mlp_params(net), a->n * sizeof *a->before);
+    mlp_status s = mlp_train_batch(net, sh->batch, a->X, a->T, NULL);
+    REQUIRE(s == MLP_OK || s == MLP_ERR_NONFINITE);
+    if (s != MLP_OK)
+        REQUIRE(params_as_before(net, a));
+    REQUIRE(all_finite(mlp_params(net), a->n));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct input in = { data, size };
+    struct shape sh;
+    take_shape(&in, &sh);
+
+    mlp_t *net;
+    mlp_status s = mlp_create(&net, sh.L, sh.sizes, sh.acts, sh.loss, sh.seed);
+    if (s != MLP_OK) {
+        REQUIRE(s == MLP_ERR_ARG && net == NULL);
+        return 0;
+    }
+    struct arrays a;
+    if (alloc_arrays(&a, net, &sh)) {
+        take_data(&in, &a);
+        take_optimizer(&in, net, &sh);
+        check_predict(net, &sh, &a);
+        for (int round = 0; round < 3; round++) {
+            check_backprop_step(net, &sh, &a);
+            check_train_batch(net, &sh, &a);
+        }
+    }
+    free_arrays(&a);
     mlp_free(net);
     return 0;
 }

@@ -112,6 +112,93 @@ static mlp_t *fresh(enum op op)
     return net;
 }
 
+/* What a network that never failed gives after growing to BIG. */
+struct twin {
+    size_t n_params;
+    real cost;
+    real *params, *grads, *Y;
+};
+
+/* Grows a fresh network of op to BIG unarmed: returns the number of
+ * allocations the growth made and keeps its results in *twin; then checks
+ * that, once grown, no batch no larger allocates. */
+static unsigned long grow_twin(enum op op, long base, struct twin *twin)
+{
+    mlp_t *net = fresh(op);
+    size_t n_params = mlp_n_params(net);
+    real twin_cost = 0;
+    mlp__fault_inject(0);
+    ck_assert_int_eq(run(net, op, BIG, &twin_cost), MLP_OK);
+    unsigned long n = mlp__alloc_calls();
+    twin->n_params = n_params;
+    twin->cost = twin_cost;
+    twin->params = test_reals(n_params);
+    twin->grads = test_reals(n_params);
+    twin->Y = test_reals(BIG * NL);
+    memcpy(twin->params, mlp_params(net), n_params * sizeof(real));
+    memcpy(twin->grads, mlp_grads(net), n_params * sizeof(real));
+    memcpy(twin->Y, Y, sizeof Y);
+
+    /* once grown, no allocation for a batch no larger */
+    mlp__fault_inject(1);
+    real cost;
+    ck_assert_int_eq(run(net, op, BIG, &cost), MLP_OK);
+    ck_assert_int_eq(run(net, op, 5, &cost), MLP_OK);
+    ck_assert_int_eq(run(net, op, 1, &cost), MLP_OK);
+    ck_assert_msg(mlp__alloc_calls() == 0, "%s allocated %lu times after "
+                  "growth", op_name[op], mlp__alloc_calls());
+    mlp__fault_inject(0);
+    mlp_free(net);
+    ck_assert_int_eq(mlp__live_allocations(), base);
+    return n;
+}
+
+/* The growth of a fresh network with its Nth allocation failing (of n):
+ * N <= n gives MLP_ERR_NOMEM and changes nothing, and the retry succeeds;
+ * either way the results are the twin's bits and nothing leaks. params
+ * and grads are scratch of n_params entries. */
+static void grow_failing(enum op op, unsigned long N, unsigned long n,
+                         long base, const struct twin *twin, real *params,
+                         real *grads)
+{
+    size_t n_params = twin->n_params;
+    mlp_t *net = fresh(op);
+    memcpy(params, mlp_params(net), n_params * sizeof(real));
+    memcpy(grads, mlp_grads(net), n_params * sizeof(real));
+    real cost = 42;
+    mlp__fault_inject(N);
+    mlp_status st = run(net, op, BIG, &cost);
+    mlp__fault_inject(0);
+    if (N <= n) {
+        ck_assert_msg(st == MLP_ERR_NOMEM, "%s: allocation %lu of %lu "
+                      "failed: status %d", op_name[op], N, n, st);
+        ck_assert_msg(memcmp(params, mlp_params(net),
+                             n_params * sizeof(real)) == 0,
+                      "%s: allocation %lu of %lu failed: parameters "
+                      "changed", op_name[op], N, n);
+        ck_assert_msg(memcmp(grads, mlp_grads(net),
+                             n_params * sizeof(real)) == 0,
+                      "%s: allocation %lu of %lu failed: gradients "
+                      "changed", op_name[op], N, n);
+        ck_assert(cost == 42);
+        /* the network is intact: the retry gives the twin's bits */
+        ck_assert_int_eq(run(net, op, BIG, &cost), MLP_OK);
+    } else {
+        ck_assert_int_eq(st, MLP_OK);
+    }
+    if (op != PREDICT)
+        ck_assert_mem_eq(&cost, &twin->cost, sizeof cost);
+    ck_assert_mem_eq(mlp_params(net), twin->params, n_params * sizeof(real));
+    if (op == PREDICT)
+        ck_assert_mem_eq(Y, twin->Y, sizeof Y);
+    if (op == BACKPROP)
+        ck_assert_mem_eq(mlp_grads(net), twin->grads, n_params * sizeof(real));
+    mlp_free(net);
+    ck_assert_msg(mlp__live_allocations() == base,
+                  "%s: allocation %lu of %lu failed: %ld blocks leaked",
+                  op_name[op], N, n, mlp__live_allocations() - base);
+}
+
 /* _i: the operation. */
 START_TEST(test_growth_nomem)
 {
@@ -120,75 +207,17 @@ START_TEST(test_growth_nomem)
     long base = mlp__live_allocations();
 
     /* count the allocations of the growth, and the twin's results */
-    mlp_t *twin = fresh(op);
-    size_t n_params = mlp_n_params(twin);
-    real twin_cost = 0;
-    mlp__fault_inject(0);
-    ck_assert_int_eq(run(twin, op, BIG, &twin_cost), MLP_OK);
-    unsigned long n = mlp__alloc_calls();
-    real *twin_params = test_reals(n_params), *twin_grads =
-        test_reals(n_params), *twin_Y = test_reals(BIG * NL);
-    memcpy(twin_params, mlp_params(twin), n_params * sizeof(real));
-    memcpy(twin_grads, mlp_grads(twin), n_params * sizeof(real));
-    memcpy(twin_Y, Y, sizeof Y);
+    struct twin twin;
+    unsigned long n = grow_twin(op, base, &twin);
 
-    /* once grown, no allocation for a batch no larger */
-    mlp__fault_inject(1);
-    real cost;
-    ck_assert_int_eq(run(twin, op, BIG, &cost), MLP_OK);
-    ck_assert_int_eq(run(twin, op, 5, &cost), MLP_OK);
-    ck_assert_int_eq(run(twin, op, 1, &cost), MLP_OK);
-    ck_assert_msg(mlp__alloc_calls() == 0, "%s allocated %lu times after "
-                  "growth", op_name[op], mlp__alloc_calls());
-    mlp__fault_inject(0);
-    mlp_free(twin);
-    ck_assert_int_eq(mlp__live_allocations(), base);
-
-    real *params = test_reals(n_params), *grads = test_reals(n_params);
-    for (unsigned long N = 1; N <= n + 1; N++) {
-        mlp_t *net = fresh(op);
-        memcpy(params, mlp_params(net), n_params * sizeof(real));
-        memcpy(grads, mlp_grads(net), n_params * sizeof(real));
-        cost = 42;
-        mlp__fault_inject(N);
-        mlp_status st = run(net, op, BIG, &cost);
-        mlp__fault_inject(0);
-        if (N <= n) {
-            ck_assert_msg(st == MLP_ERR_NOMEM, "%s: allocation %lu of %lu "
-                          "failed: status %d", op_name[op], N, n, st);
-            ck_assert_msg(memcmp(params, mlp_params(net),
-                                 n_params * sizeof(real)) == 0,
-                          "%s: allocation %lu of %lu failed: parameters "
-                          "changed", op_name[op], N, n);
-            ck_assert_msg(memcmp(grads, mlp_grads(net),
-                                 n_params * sizeof(real)) == 0,
-                          "%s: allocation %lu of %lu failed: gradients "
-                          "changed", op_name[op], N, n);
-            ck_assert(cost == 42);
-            /* the network is intact: the retry gives the twin's bits */
-            ck_assert_int_eq(run(net, op, BIG, &cost), MLP_OK);
-        } else {
-            ck_assert_int_eq(st, MLP_OK);
-        }
-        if (op != PREDICT)
-            ck_assert_mem_eq(&cost, &twin_cost, sizeof cost);
-        ck_assert_mem_eq(mlp_params(net), twin_params,
-                         n_params * sizeof(real));
-        if (op == PREDICT)
-            ck_assert_mem_eq(Y, twin_Y, sizeof Y);
-        if (op == BACKPROP)
-            ck_assert_mem_eq(mlp_grads(net), twin_grads,
-                             n_params * sizeof(real));
-        mlp_free(net);
-        ck_assert_msg(mlp__live_allocations() == base,
-                      "%s: allocation %lu of %lu failed: %ld blocks leaked",
-                      op_name[op], N, n, mlp__live_allocations() - base);
-    }
+    real *params = test_reals(twin.n_params), *grads = test_reals(twin.n_params);
+    for (unsigned long N = 1; N <= n + 1; N++)
+        grow_failing(op, N, n, base, &twin, params, grads);
     free(params);
     free(grads);
-    free(twin_params);
-    free(twin_grads);
-    free(twin_Y);
+    free(twin.params);
+    free(twin.grads);
+    free(twin.Y);
 }
 END_TEST
 

@@ -162,70 +162,78 @@ START_TEST(test_naive_default_acts)
 }
 END_TEST
 
+/* The smooth hidden activations of the finite-difference checks. */
+static const mlp_activation smooth[] = {
+    MLP_SIGMOID, MLP_TANH, MLP_IDENTITY
+};
+
+/* One network (output pair o, hidden activation smooth[h], depth layers,
+ * batch rows): every parameter's gradient against the central difference
+ * of the library's own cost. */
+static void check_finite_differences(size_t o, size_t h, size_t depth,
+                                     size_t batch)
+{
+    test_rng rng;
+    uint64_t seed = 9000u + 100u * o + 10u * h + depth + batch;
+    test_rng_seed(&rng, seed);
+    test_shape shape;
+    test_random_shape(&rng, &shape, depth, 6, (int)smooth[h],
+                      test_outputs[o].out, test_outputs[o].loss);
+    mlp_t *net = test_create(&shape, seed);
+    size_t n = mlp_n_params(net);
+    real *theta = mlp_params(net);
+    test_fill_uniform(&rng, theta, n, -1, 1);
+    size_t n0 = shape.sizes[0], nL = shape.sizes[depth];
+    real *X = test_reals(batch * n0);
+    real *T = test_reals(batch * nL);
+    real *g = test_reals(n);
+    test_fill_uniform(&rng, X, batch * n0, -1, 1);
+    test_fill_targets(&rng, &shape, batch, T);
+
+    real cost;
+    ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cost),
+                     MLP_OK);
+    memcpy(g, mlp_grads(net), n * sizeof *g);
+    real gscale = test_max_abs(g, n);
+
+    for (size_t k = 0; k < n; k++) {
+        real saved = theta[k];
+        real step = FD_STEP * fmax(1, fabs(saved));
+        real cp, cm;
+        theta[k] = saved + step;
+        ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cp),
+                         MLP_OK);
+        theta[k] = saved - step;
+        ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cm),
+                         MLP_OK);
+        theta[k] = saved;
+        real fd = (cp - cm) / (2 * step);
+        double bound = FD_TOL * (fabs(g[k]) + gscale)
+                       + FD_FLOOR * fabs(cost);
+        ck_assert_msg(fabs(fd - g[k]) <= bound,
+                      "L=%zu out=%d loss=%d hidden=%d B=%zu "
+                      "param %zu of %zu: analytic %.12g, "
+                      "finite difference %.12g",
+                      depth, (int)test_outputs[o].out,
+                      (int)test_outputs[o].loss, (int)smooth[h],
+                      batch, k, n, g[k], fd);
+    }
+    free(X);
+    free(T);
+    free(g);
+    mlp_free(net);
+}
+
 /* Central differences of the library's own cost. _i: output pair. */
 START_TEST(test_finite_differences)
 {
-    static const mlp_activation smooth[] = {
-        MLP_SIGMOID, MLP_TANH, MLP_IDENTITY
-    };
     size_t o = (size_t)_i;
     if (test_outputs[o].out == MLP_RELU)
         return; /* kink at 0: covered by the naive comparison only */
-    for (size_t h = 0; h < 3; h++) {
-        for (size_t depth = 1; depth <= 3; depth++) {
-            for (size_t batch = 1; batch <= 3; batch += 2) {
-                test_rng rng;
-                uint64_t seed = 9000u + 100u * o + 10u * h + depth + batch;
-                test_rng_seed(&rng, seed);
-                test_shape shape;
-                test_random_shape(&rng, &shape, depth, 6, (int)smooth[h],
-                                  test_outputs[o].out, test_outputs[o].loss);
-                mlp_t *net = test_create(&shape, seed);
-                size_t n = mlp_n_params(net);
-                real *theta = mlp_params(net);
-                test_fill_uniform(&rng, theta, n, -1, 1);
-                size_t n0 = shape.sizes[0], nL = shape.sizes[depth];
-                real *X = test_reals(batch * n0);
-                real *T = test_reals(batch * nL);
-                real *g = test_reals(n);
-                test_fill_uniform(&rng, X, batch * n0, -1, 1);
-                test_fill_targets(&rng, &shape, batch, T);
-
-                real cost;
-                ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cost),
-                                 MLP_OK);
-                memcpy(g, mlp_grads(net), n * sizeof *g);
-                real gscale = test_max_abs(g, n);
-
-                for (size_t k = 0; k < n; k++) {
-                    real saved = theta[k];
-                    real step = FD_STEP * fmax(1, fabs(saved));
-                    real cp, cm;
-                    theta[k] = saved + step;
-                    ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cp),
-                                     MLP_OK);
-                    theta[k] = saved - step;
-                    ck_assert_int_eq(mlp_backprop(net, batch, X, T, &cm),
-                                     MLP_OK);
-                    theta[k] = saved;
-                    real fd = (cp - cm) / (2 * step);
-                    double bound = FD_TOL * (fabs(g[k]) + gscale)
-                                   + FD_FLOOR * fabs(cost);
-                    ck_assert_msg(fabs(fd - g[k]) <= bound,
-                                  "L=%zu out=%d loss=%d hidden=%d B=%zu "
-                                  "param %zu of %zu: analytic %.12g, "
-                                  "finite difference %.12g",
-                                  depth, (int)test_outputs[o].out,
-                                  (int)test_outputs[o].loss, (int)smooth[h],
-                                  batch, k, n, g[k], fd);
-                }
-                free(X);
-                free(T);
-                free(g);
-                mlp_free(net);
-            }
-        }
-    }
+    for (size_t h = 0; h < 3; h++)
+        for (size_t depth = 1; depth <= 3; depth++)
+            for (size_t batch = 1; batch <= 3; batch += 2)
+                check_finite_differences(o, h, depth, batch);
 }
 END_TEST
 

@@ -350,13 +350,10 @@ enum { W = sizeof(real), PARAMS_AT = 132 + W * 12 };
 #define OTHER_ELEM MLP__ELEM_F32
 #endif
 
-/* Forged files whose every field is checked one at a time. */
-START_TEST(forged_fields)
+/* Forged 32-bit fields of the file of file_bytes(0), one at a time. */
+static void forged_u32_fields(const unsigned char *data, unsigned char *copy,
+                              size_t size)
 {
-    char *dir = make_dir();
-    size_t size;
-    unsigned char *data = file_bytes(0, dir, &size); /* sizes 3,5,4,3; momentum */
-    unsigned char *copy = malloc(size);
     /* Version 2 layout of this file: element type at 12, L 16, sizes
      * 20..51, activations 52..63, loss 64, optimizer 68, lr 72, momentum
      * 80, betas 88/96, epsilon 104, weight decay 112, t 120, S 128,
@@ -385,13 +382,18 @@ START_TEST(forged_fields)
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         memcpy(copy, data, size);
         put_u32(copy + edits[i].offset, edits[i].value);
-        fix_crc(copy, size);
         mlp_t *net;
+        fix_crc(copy, size);
         ck_assert_msg(mlp_load_buffer(&net, copy, size) == MLP_ERR_FORMAT,
                       "edit %zu accepted", i);
     }
-    /* Non-finite or out-of-range numbers: hyper-parameters (always
-     * float64) and elements (W bytes wide). */
+}
+
+/* Non-finite numbers: hyper-parameters (always float64) and elements (W
+ * bytes wide). */
+static void forged_nonfinite(const unsigned char *data, unsigned char *copy,
+                             size_t size)
+{
     const double bad[] = { NAN, INFINITY, -INFINITY };
     const real bad_elem[] = { NAN, INFINITY, -INFINITY };
     /* lr, momentum, weight decay; an input mean, an input std, an output
@@ -407,11 +409,18 @@ START_TEST(forged_fields)
                 memcpy(copy + f64_at[i], &bad[j], 8);
             else
                 memcpy(copy + elem_at[i - 3], &bad_elem[j], W);
-            fix_crc(copy, size);
             mlp_t *net;
+            fix_crc(copy, size);
             ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_ERR_FORMAT);
         }
     }
+}
+
+/* Finite numbers out of their ranges (and the edge values that are
+ * fine): a learning rate, momentum, weight decay, input std of 0 or -1. */
+static void forged_ranges(const unsigned char *data, unsigned char *copy,
+                          size_t size)
+{
     const double lr_bad[] = { 0.0, -1.0 }, mom_bad[] = { 1.0, -0.5 };
     const real std_bad[] = { 0.0, -1.0 };
     for (size_t j = 0; j < 2; j++) {
@@ -441,6 +450,18 @@ START_TEST(forged_fields)
         ck_assert_int_eq(mlp_load_buffer(&net, copy, size), MLP_OK);
         mlp_free(net);
     }
+}
+
+/* Forged files whose every field is checked one at a time. */
+START_TEST(forged_fields)
+{
+    char *dir = make_dir();
+    size_t size;
+    unsigned char *data = file_bytes(0, dir, &size); /* sizes 3,5,4,3; momentum */
+    unsigned char *copy = malloc(size);
+    forged_u32_fields(data, copy, size);
+    forged_nonfinite(data, copy, size);
+    forged_ranges(data, copy, size);
     /* The untouched file, and the same with its checksum recomputed, load. */
     mlp_t *net;
     memcpy(copy, data, size);

@@ -61,64 +61,54 @@ static mlp_t *make(const struct net_case *c, uint64_t seed)
     return net;
 }
 
-static void equivalence(const struct net_case *c, enum test_split split)
+/* The reference: one process, the whole batch, STEPS steps; the cost of
+ * each step in cost[]. */
+static mlp_t *reference_run(const struct net_case *c, const real *X,
+                            const real *T, real *cost)
 {
-    size_t n_in = c->sizes[0], n_out = c->sizes[c->n_layers];
-    real X[BATCH * 6], T[BATCH * 4];
-    test_data(BATCH, n_in, n_out, c->loss == MLP_CROSS_ENTROPY, 1234, X, T);
-    size_t first, count;
-    test_shard(split, BATCH, test_rank, test_ranks, &first, &count);
-    const real *Xs = count ? X + first * n_in : NULL;
-    const real *Ts = count ? T + first * n_out : NULL;
-
-    /* The reference: one process, the whole batch. */
     mlp_t *ref = make(c, 42);
-    real ref_cost[STEPS];
     for (int s = 0; s < STEPS; s++) {
-        CHECK(mlp_backprop(ref, BATCH, X, T, &ref_cost[s]) == MLP_OK, "ref");
+        CHECK(mlp_backprop(ref, BATCH, X, T, &cost[s]) == MLP_OK, "ref");
         CHECK(mlp_step(ref) == MLP_OK, "ref step");
     }
+    return ref;
+}
 
-    /* Every rank but the root starts from other parameters; the broadcast
-     * must make them all the root's, which are those of seed 42. */
-    int root = test_ranks - 1;
-    mlp_t *net = make(c, test_rank == root ? 42 : 1000 + (uint64_t)test_rank);
-    mlp_t *fresh = make(c, 42);
+/* A NaN in the last rank's shard only: every rank must fail alike and
+ * change nothing, not even the momentum. */
+static void nan_on_last_rank(mlp_t *net, enum test_split split,
+                             const real *X, const real *Ts, size_t n_in,
+                             size_t first, size_t count)
+{
     size_t n = mlp_n_params(net);
-    CHECK(mlp_mpi_bcast_params(net, root, MPI_COMM_WORLD) == MLP_OK, "bcast");
-    CHECK(memcmp(mlp_params(net), mlp_params(fresh), n * sizeof(real)) == 0,
-          "after the broadcast every rank holds the root's parameters");
-
     real *before = malloc(n * sizeof *before);
-    double worst_cost = 0.0;
-    for (int s = 0; s < STEPS; s++) {
-        if (s == BAD_STEP) {
-            /* A NaN in the last rank's shard only: every rank must fail
-             * alike and change nothing, not even the momentum. */
-            real Xbad[BATCH * 6];
-            memcpy(Xbad, X, sizeof X);
-            size_t f2, c2;
-            test_shard(split, BATCH, test_ranks - 1, test_ranks, &f2, &c2);
-            Xbad[(f2 + c2 - 1) * n_in] = NAN;
-            memcpy(before, mlp_params(net), n * sizeof *before);
-            real cost = -1;
-            mlp_status st = mlp_mpi_train_batch(net, count,
-                count ? Xbad + first * n_in : NULL, Ts, &cost,
-                MPI_COMM_WORLD);
-            CHECK(st == MLP_ERR_NONFINITE, "NaN on the last rank gave %s",
-                  mlp_strerror(st));
-            CHECK(cost == -1.0, "cost written on failure");
-            CHECK(memcmp(before, mlp_params(net), n * sizeof *before) == 0,
-                  "parameters changed by a failed step");
-        }
-        real cost;
-        mlp_status st = mlp_mpi_train_batch(net, count, Xs, Ts, &cost,
-                                            MPI_COMM_WORLD);
-        CHECK(st == MLP_OK, "step %d: %s", s, mlp_strerror(st));
-        double d = test_max_rel_diff(&cost, &ref_cost[s], 1);
-        if (d > worst_cost)
-            worst_cost = d;
-    }
+    real Xbad[BATCH * 6];
+    memcpy(Xbad, X, sizeof Xbad);
+    size_t f2, c2;
+    test_shard(split, BATCH, test_ranks - 1, test_ranks, &f2, &c2);
+    Xbad[(f2 + c2 - 1) * n_in] = NAN;
+    memcpy(before, mlp_params(net), n * sizeof *before);
+    real cost = -1;
+    mlp_status st = mlp_mpi_train_batch(net, count,
+        count ? Xbad + first * n_in : NULL, Ts, &cost,
+        MPI_COMM_WORLD);
+    CHECK(st == MLP_ERR_NONFINITE, "NaN on the last rank gave %s",
+          mlp_strerror(st));
+    CHECK(cost == -1.0, "cost written on failure");
+    CHECK(memcmp(before, mlp_params(net), n * sizeof *before) == 0,
+          "parameters changed by a failed step");
+    free(before);
+}
+
+/* The sharded run against the reference: parameters, last gradients and
+ * every step's cost within TOL, the same bits on every rank, and far from
+ * where training started. */
+static void compare_with_reference(const struct net_case *c,
+                                   enum test_split split, mlp_t *net,
+                                   mlp_t *ref, mlp_t *fresh,
+                                   double worst_cost)
+{
+    size_t n = mlp_n_params(net);
     double dp = test_max_rel_diff(mlp_params(net), mlp_params(ref), n);
     double dg = test_max_rel_diff(mlp_grads(net), mlp_grads(ref), n);
     CHECK(dp <= TOL, "%s, %s: parameters differ by %g", c->name,
@@ -135,21 +125,53 @@ static void equivalence(const struct net_case *c, enum test_split split)
     if (dp > worst_seen) worst_seen = dp;
     if (dg > worst_seen) worst_seen = dg;
     if (worst_cost > worst_seen) worst_seen = worst_cost;
+}
 
-    free(before);
+static void equivalence(const struct net_case *c, enum test_split split)
+{
+    size_t n_in = c->sizes[0], n_out = c->sizes[c->n_layers];
+    real X[BATCH * 6], T[BATCH * 4];
+    test_data(BATCH, n_in, n_out, c->loss == MLP_CROSS_ENTROPY, 1234, X, T);
+    size_t first, count;
+    test_shard(split, BATCH, test_rank, test_ranks, &first, &count);
+    const real *Xs = count ? X + first * n_in : NULL;
+    const real *Ts = count ? T + first * n_out : NULL;
+    real ref_cost[STEPS];
+    mlp_t *ref = reference_run(c, X, T, ref_cost);
+
+    /* Every rank but the root starts from other parameters; the broadcast
+     * must make them all the root's, which are those of seed 42. */
+    int root = test_ranks - 1;
+    mlp_t *net = make(c, test_rank == root ? 42 : 1000 + (uint64_t)test_rank);
+    mlp_t *fresh = make(c, 42);
+    size_t n = mlp_n_params(net);
+    CHECK(mlp_mpi_bcast_params(net, root, MPI_COMM_WORLD) == MLP_OK, "bcast");
+    CHECK(memcmp(mlp_params(net), mlp_params(fresh), n * sizeof(real)) == 0,
+          "after the broadcast every rank holds the root's parameters");
+
+    double worst_cost = 0.0;
+    for (int s = 0; s < STEPS; s++) {
+        if (s == BAD_STEP)
+            nan_on_last_rank(net, split, X, Ts, n_in, first, count);
+        real cost;
+        mlp_status st = mlp_mpi_train_batch(net, count, Xs, Ts, &cost,
+                                            MPI_COMM_WORLD);
+        CHECK(st == MLP_OK, "step %d: %s", s, mlp_strerror(st));
+        double d = test_max_rel_diff(&cost, &ref_cost[s], 1);
+        if (d > worst_cost)
+            worst_cost = d;
+    }
+    compare_with_reference(c, split, net, ref, fresh, worst_cost);
     mlp_free(fresh);
     mlp_free(net);
     mlp_free(ref);
 }
 
-/* Errors seen by one rank reach all, with the same status. */
-static void errors(void)
+/* mlp_mpi_train_batch's errors seen by one rank reach all, with the same
+ * status, and change no parameter. */
+static void train_batch_errors(mlp_t *net, const real *X, const real *T)
 {
-    const struct net_case *c = &cases[0];
-    mlp_t *net = make(c, 42);
     size_t n = mlp_n_params(net);
-    real X[4 * 6], T[4 * 4];
-    test_data(4, 6, 4, 0, 5, X, T);
     real *before = malloc(n * sizeof *before);
     memcpy(before, mlp_params(net), n * sizeof *before);
     mlp_status st;
@@ -162,8 +184,8 @@ static void errors(void)
     /* An Inf target on rank 0 and a NaN input on the last rank: NONFINITE
      * everywhere (both are the same status; with one rank, both at once). */
     real Tbad[4 * 4], Xbad[4 * 6];
-    memcpy(Tbad, T, sizeof T);
-    memcpy(Xbad, X, sizeof X);
+    memcpy(Tbad, T, sizeof Tbad);
+    memcpy(Xbad, X, sizeof Xbad);
     if (test_rank == 0)
         Tbad[5] = INFINITY;
     if (test_rank == test_ranks - 1)
@@ -187,6 +209,48 @@ static void errors(void)
 
     CHECK(memcmp(before, mlp_params(net), n * sizeof *before) == 0,
           "a failed step changed the parameters");
+    free(before);
+}
+
+/* A broadcast to networks whose shape differs on one rank (rank 1; run on
+ * more than one rank): refused everywhere, nothing copied. */
+static void bcast_mismatch(const struct net_case *c)
+{
+    mlp_t *other = NULL;
+    size_t sizes[4] = { 6, 9, 8, 4 };
+    mlp_create(&other, 3, sizes, NULL, MLP_MSE, 7);
+    mlp_t *mine = test_rank == 1 ? other
+                                 : make(c, 100 + (uint64_t)test_rank);
+    real *keep = malloc(mlp_n_params(mine) * sizeof *keep);
+    memcpy(keep, mlp_params(mine), mlp_n_params(mine) * sizeof *keep);
+    mlp_status st = mlp_mpi_bcast_params(mine, 0, MPI_COMM_WORLD);
+    CHECK(st == MLP_ERR_ARG, "shape mismatch gave %s", mlp_strerror(st));
+    CHECK(memcmp(keep, mlp_params(mine),
+                 mlp_n_params(mine) * sizeof *keep) == 0,
+          "a refused broadcast copied parameters");
+    /* Same sizes, another activation on one rank. */
+    mlp_activation acts[3] = { MLP_SIGMOID, MLP_TANH, MLP_SIGMOID };
+    mlp_t *act = NULL;
+    mlp_create(&act, 3, c->sizes, test_rank == 1 ? acts : NULL, MLP_MSE,
+               8);
+    st = mlp_mpi_bcast_params(act, 0, MPI_COMM_WORLD);
+    CHECK(st == MLP_ERR_ARG, "activation mismatch gave %s",
+          mlp_strerror(st));
+    mlp_free(act);
+    if (mine != other)
+        mlp_free(mine);
+    mlp_free(other);
+    free(keep);
+}
+
+/* Errors seen by one rank reach all, with the same status. */
+static void errors(void)
+{
+    const struct net_case *c = &cases[0];
+    mlp_t *net = make(c, 42);
+    real X[4 * 6], T[4 * 4];
+    test_data(4, 6, 4, 0, 5, X, T);
+    train_batch_errors(net, X, T);
 
     /* Broadcast: a root that is no rank, a NULL network, a shape that
      * differs on one rank (nothing copied then). */
@@ -194,34 +258,8 @@ static void errors(void)
               MLP_ERR_ARG, "root out of range");
     CHECK(mlp_mpi_bcast_params(test_rank == 0 ? NULL : net, 0,
                                MPI_COMM_WORLD) == MLP_ERR_ARG, "NULL net");
-    if (test_ranks > 1) {
-        mlp_t *other = NULL;
-        size_t sizes[4] = { 6, 9, 8, 4 };
-        mlp_create(&other, 3, sizes, NULL, MLP_MSE, 7);
-        mlp_t *mine = test_rank == 1 ? other
-                                     : make(c, 100 + (uint64_t)test_rank);
-        real *keep = malloc(mlp_n_params(mine) * sizeof *keep);
-        memcpy(keep, mlp_params(mine), mlp_n_params(mine) * sizeof *keep);
-        st = mlp_mpi_bcast_params(mine, 0, MPI_COMM_WORLD);
-        CHECK(st == MLP_ERR_ARG, "shape mismatch gave %s", mlp_strerror(st));
-        CHECK(memcmp(keep, mlp_params(mine),
-                     mlp_n_params(mine) * sizeof *keep) == 0,
-              "a refused broadcast copied parameters");
-        /* Same sizes, another activation on one rank. */
-        mlp_activation acts[3] = { MLP_SIGMOID, MLP_TANH, MLP_SIGMOID };
-        mlp_t *act = NULL;
-        mlp_create(&act, 3, c->sizes, test_rank == 1 ? acts : NULL, MLP_MSE,
-                   8);
-        st = mlp_mpi_bcast_params(act, 0, MPI_COMM_WORLD);
-        CHECK(st == MLP_ERR_ARG, "activation mismatch gave %s",
-              mlp_strerror(st));
-        mlp_free(act);
-        if (mine != other)
-            mlp_free(mine);
-        mlp_free(other);
-        free(keep);
-    }
-    free(before);
+    if (test_ranks > 1)
+        bcast_mismatch(c);
     mlp_free(net);
 }
 

@@ -149,28 +149,152 @@ int naive_forward(size_t n_layers, const size_t *sizes,
     return 0;
 }
 
+/* The per-sample scratch of naive_backprop: off/a as forward_sample's,
+ * poff[l] where W^(l) starts in the flat layout (b^(l) follows it), z, dz
+ * and dz_prev of max_size entries. */
+struct scratch {
+    size_t *off, *poff;
+    real *a, *z, *dz, *dz_prev;
+};
+
+static void free_scratch(struct scratch *w)
+{
+    free(w->off); free(w->poff); free(w->a); free(w->z); free(w->dz);
+    free(w->dz_prev);
+}
+
+static int alloc_scratch(struct scratch *w, size_t n_layers,
+                         const size_t *sizes)
+{
+    size_t maxn = max_size(n_layers, sizes);
+    w->off = malloc((n_layers + 1) * sizeof *w->off);
+    w->poff = malloc((n_layers + 1) * sizeof *w->poff);
+    size_t total = w->off ? layer_offsets(n_layers, sizes, w->off) : 0;
+    w->a = w->off ? malloc(total * sizeof *w->a) : NULL;
+    w->z = malloc(maxn * sizeof *w->z);
+    w->dz = malloc(maxn * sizeof *w->dz);
+    w->dz_prev = malloc(maxn * sizeof *w->dz_prev);
+    if (!w->off || !w->poff || !w->a || !w->z || !w->dz || !w->dz_prev) {
+        free_scratch(w);
+        return -1;
+    }
+    w->poff[1] = 0;
+    for (size_t l = 2; l <= n_layers; l++)
+        w->poff[l] = w->poff[l - 1] + sizes[l - 1] * sizes[l - 2] + sizes[l - 1];
+    return 0;
+}
+
+/* Adds one sample's cost, as mlp.h documents, to *cost_sum (the mean over
+ * the batch is taken by the caller). */
+static void add_sample_cost(mlp_loss loss, mlp_activation out_act, size_t nL,
+                            const real *yhat, const real *y, double *cost_sum)
+{
+    if (loss == MLP_MSE) {
+        double c = 0;
+        for (size_t i = 0; i < nL; i++)
+            c += (yhat[i] - y[i]) * (yhat[i] - y[i]);
+        *cost_sum += c / (double)nL;
+    } else if (out_act == MLP_SOFTMAX) {
+        for (size_t i = 0; i < nL; i++)
+            if (y[i] != 0)
+                *cost_sum -= y[i] * fmax(log(yhat[i]), log(NAIVE_MIN));
+    } else {
+        /* binary cross-entropy, one Bernoulli per output:
+         * -[y log ŷ + (1 - y) log(1 - ŷ)], zero-weight terms skipped */
+        for (size_t i = 0; i < nL; i++) {
+            if (y[i] != 0)
+                *cost_sum -= y[i] * fmax(log(yhat[i]), log(NAIVE_MIN));
+            if (y[i] != 1)
+                *cost_sum -= (1 - y[i]) *
+                             fmax(log(1 - yhat[i]), log(NAIVE_MIN));
+        }
+    }
+}
+
+/* Output delta dz = dC/dZ^(L) for one sample of a batch of B. */
+static void output_delta(mlp_loss loss, mlp_activation out_act, size_t nL,
+                         real B, const real *yhat, const real *y, real *dz)
+{
+    for (size_t i = 0; i < nL; i++) {
+        if (loss == MLP_MSE) {
+            /* §2 corrected: dA_i = 2/(B n_L) (ŷ_i - y_i), one entry per
+             * output, no sum over outputs; the 1/B is the batch mean. */
+            real dA = 2 / (B * (real)nL) * (yhat[i] - y[i]);
+            /* §3: dz_i = dA_i · act'(a_i), elementwise (Hadamard). */
+            dz[i] = dA * act_deriv(out_act, yhat[i]);
+        } else if (out_act == MLP_SOFTMAX) {
+            /* softmax + cross-entropy: dz = (ŷ - y)/B (Σ y = 1). */
+            dz[i] = (yhat[i] - y[i]) / B;
+        } else {
+            /* sigmoid + binary cross-entropy, the chain rule term by
+             * term: dA_i = -(y/ŷ - (1 - y)/(1 - ŷ)) / B times §3's
+             * σ' = ŷ(1 - ŷ), each quotient multiplied out so that
+             * ŷ = 0 or 1 divides by nothing (lib/losses.c writes the
+             * simplified (ŷ - y)/B instead). */
+            dz[i] = -(y[i] * (1 - yhat[i]) - (1 - y[i]) * yhat[i]) / B;
+        }
+    }
+}
+
+/* One sample's share of one layer's gradients (n units, m inputs). */
+static void add_layer_grads(size_t n, size_t m, const real *dz,
+                            const real *prev, real *gW, real *gb)
+{
+    /* §4/§8: dW_ij += dz_i a_prev_j (outer product dz ⊗ a_prev),
+     * summed over the samples of the batch. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < m; j++)
+            gW[i * m + j] += dz[i] * prev[j];
+    /* §5/§9 corrected: db_i += dz_i, one entry per unit, summed
+     * over the batch (not over the outputs or the inputs). */
+    for (size_t i = 0; i < n; i++)
+        gb[i] += dz[i];
+}
+
+/* The delta of the layer below (m units, activation act, outputs prev)
+ * from this layer's (n units, weights W). */
+static void hidden_delta(size_t n, size_t m, const real *W, const real *dz,
+                         mlp_activation act, const real *prev, real *dz_prev)
+{
+    /* §6: dA_prev_j = Σ_i W_ij dz_i  (Wᵀ dz);
+     * §7: dz_prev_j = dA_prev_j · act'(a_prev_j), elementwise. */
+    for (size_t j = 0; j < m; j++) {
+        real dA = 0;
+        for (size_t i = 0; i < n; i++)
+            dA += W[i * m + j] * dz[i];
+        dz_prev[j] = dA * act_deriv(act, prev[j]);
+    }
+}
+
+/* Backward pass of one sample whose activations are in w->a and output
+ * delta in w->dz: adds its gradients to grads, layer L down to 1. */
+static void backward_sample(size_t n_layers, const size_t *sizes,
+                            const mlp_activation *acts, const real *params,
+                            struct scratch *w, real *grads)
+{
+    for (size_t l = n_layers; l >= 1; l--) {
+        size_t n = sizes[l], m = sizes[l - 1];
+        const real *W = params + w->poff[l], *prev = w->a + w->off[l - 1];
+        real *gW = grads + w->poff[l], *gb = gW + n * m;
+        add_layer_grads(n, m, w->dz, prev, gW, gb);
+        if (l == 1)
+            break;
+        hidden_delta(n, m, W, w->dz, act_of(acts, l - 1), prev, w->dz_prev);
+        real *t = w->dz;
+        w->dz = w->dz_prev;
+        w->dz_prev = t;
+    }
+}
+
 int naive_backprop(size_t n_layers, const size_t *sizes,
                    const mlp_activation *acts, mlp_loss loss,
                    const real *params, size_t batch, const real *X,
                    const real *T, real *grads, real *cost)
 {
-    size_t n_params = naive_n_params(n_layers, sizes);
-    size_t maxn = max_size(n_layers, sizes);
-    size_t *off = malloc((n_layers + 1) * sizeof *off);
-    size_t *poff = malloc((n_layers + 1) * sizeof *poff);
-    size_t total = off ? layer_offsets(n_layers, sizes, off) : 0;
-    real *a = off ? malloc(total * sizeof *a) : NULL;
-    real *z = malloc(maxn * sizeof *z);
-    real *dz = malloc(maxn * sizeof *dz);
-    real *dz_prev = malloc(maxn * sizeof *dz_prev);
-    if (!off || !poff || !a || !z || !dz || !dz_prev) {
-        free(off); free(poff); free(a); free(z); free(dz); free(dz_prev);
+    struct scratch w;
+    if (alloc_scratch(&w, n_layers, sizes) != 0)
         return -1;
-    }
-    /* poff[l]: where W^(l) starts in the flat layout; b^(l) follows it. */
-    poff[1] = 0;
-    for (size_t l = 2; l <= n_layers; l++)
-        poff[l] = poff[l - 1] + sizes[l - 1] * sizes[l - 2] + sizes[l - 1];
+    size_t n_params = naive_n_params(n_layers, sizes);
     for (size_t k = 0; k < n_params; k++)
         grads[k] = 0;
 
@@ -180,84 +304,15 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
     double cost_sum = 0;
 
     for (size_t s = 0; s < batch; s++) {
-        memcpy(a, X + s * n0, n0 * sizeof *a);
-        forward_sample(n_layers, sizes, acts, params, off, a, z);
-        const real *yhat = a + off[n_layers], *y = T + s * nL;
-
-        /* Per-sample cost, as mlp.h documents; the mean is taken below. */
-        if (loss == MLP_MSE) {
-            double c = 0;
-            for (size_t i = 0; i < nL; i++)
-                c += (yhat[i] - y[i]) * (yhat[i] - y[i]);
-            cost_sum += c / (double)nL;
-        } else if (out_act == MLP_SOFTMAX) {
-            for (size_t i = 0; i < nL; i++)
-                if (y[i] != 0)
-                    cost_sum -= y[i] * fmax(log(yhat[i]), log(NAIVE_MIN));
-        } else {
-            /* binary cross-entropy, one Bernoulli per output:
-             * -[y log ŷ + (1 - y) log(1 - ŷ)], zero-weight terms skipped */
-            for (size_t i = 0; i < nL; i++) {
-                if (y[i] != 0)
-                    cost_sum -= y[i] * fmax(log(yhat[i]), log(NAIVE_MIN));
-                if (y[i] != 1)
-                    cost_sum -= (1 - y[i]) *
-                                fmax(log(1 - yhat[i]), log(NAIVE_MIN));
-            }
-        }
-
-        /* Output delta dz = dC/dZ^(L) for this sample. */
-        for (size_t i = 0; i < nL; i++) {
-            if (loss == MLP_MSE) {
-                /* §2 corrected: dA_i = 2/(B n_L) (ŷ_i - y_i), one entry per
-                 * output, no sum over outputs; the 1/B is the batch mean. */
-                real dA = 2 / (B * (real)nL) * (yhat[i] - y[i]);
-                /* §3: dz_i = dA_i · act'(a_i), elementwise (Hadamard). */
-                dz[i] = dA * act_deriv(out_act, yhat[i]);
-            } else if (out_act == MLP_SOFTMAX) {
-                /* softmax + cross-entropy: dz = (ŷ - y)/B (Σ y = 1). */
-                dz[i] = (yhat[i] - y[i]) / B;
-            } else {
-                /* sigmoid + binary cross-entropy, the chain rule term by
-                 * term: dA_i = -(y/ŷ - (1 - y)/(1 - ŷ)) / B times §3's
-                 * σ' = ŷ(1 - ŷ), each quotient multiplied out so that
-                 * ŷ = 0 or 1 divides by nothing (lib/losses.c writes the
-                 * simplified (ŷ - y)/B instead). */
-                dz[i] = -(y[i] * (1 - yhat[i]) - (1 - y[i]) * yhat[i]) / B;
-            }
-        }
-
-        for (size_t l = n_layers; l >= 1; l--) {
-            size_t n = sizes[l], m = sizes[l - 1];
-            const real *W = params + poff[l], *prev = a + off[l - 1];
-            real *gW = grads + poff[l], *gb = gW + n * m;
-            /* §4/§8: dW_ij += dz_i a_prev_j (outer product dz ⊗ a_prev),
-             * summed over the samples of the batch. */
-            for (size_t i = 0; i < n; i++)
-                for (size_t j = 0; j < m; j++)
-                    gW[i * m + j] += dz[i] * prev[j];
-            /* §5/§9 corrected: db_i += dz_i, one entry per unit, summed
-             * over the batch (not over the outputs or the inputs). */
-            for (size_t i = 0; i < n; i++)
-                gb[i] += dz[i];
-            if (l == 1)
-                break;
-            /* §6: dA_prev_j = Σ_i W_ij dz_i  (Wᵀ dz);
-             * §7: dz_prev_j = dA_prev_j · act'(a_prev_j), elementwise. */
-            mlp_activation act = act_of(acts, l - 1);
-            for (size_t j = 0; j < m; j++) {
-                real dA = 0;
-                for (size_t i = 0; i < n; i++)
-                    dA += W[i * m + j] * dz[i];
-                dz_prev[j] = dA * act_deriv(act, prev[j]);
-            }
-            real *t = dz;
-            dz = dz_prev;
-            dz_prev = t;
-        }
+        memcpy(w.a, X + s * n0, n0 * sizeof *w.a);
+        forward_sample(n_layers, sizes, acts, params, w.off, w.a, w.z);
+        const real *yhat = w.a + w.off[n_layers], *y = T + s * nL;
+        add_sample_cost(loss, out_act, nL, yhat, y, &cost_sum);
+        output_delta(loss, out_act, nL, B, yhat, y, w.dz);
+        backward_sample(n_layers, sizes, acts, params, &w, grads);
     }
     if (cost)
         *cost = cost_sum / B;
-    free(off); free(poff); free(a); free(z); free(dz); free(dz_prev);
+    free_scratch(&w);
     return 0;
 }

@@ -171,16 +171,14 @@ static int count_epochs(const mlp_fit_progress *p, void *user)
     return 0;
 }
 
-/* mlp_fit with validation, early stopping and a callback; then scaling,
- * a workspace, and the model file written and read back. */
-static int fit_and_files(const char *path)
+/* mlp_fit with validation, early stopping and a callback, on the grid's
+ * signs as classes. */
+static int fit_classes(mlp_t **net, double *X, double *T)
 {
-    double X[32], T[16], Y[16];
     grid(X, T);
     for (int i = 0; i < 16; i++)
         T[i] = T[i] > 0 ? 1.0 : 0.0;
     const size_t sizes[] = { 2, 5, 1 };
-    mlp_t *net, *back;
     int epochs_seen = 0;
     mlp_fit_options options;
     mlp_fit_result result;
@@ -192,10 +190,10 @@ static int fit_and_files(const char *path)
     options.patience = 4;
     options.callback = count_epochs;
     options.user = &epochs_seen;
-    if (check(mlp_create(&net, 2, sizes, NULL, MLP_CROSS_ENTROPY, 11), "create") ||
-        check(mlp_set_sgd(net, 0.5, 0.5), "set_sgd") ||
-        check(mlp_fit_scaling(net, 16, X, T), "fit_scaling") ||
-        check(mlp_fit(net, 16, X, T, &options, &result), "fit"))
+    if (check(mlp_create(net, 2, sizes, NULL, MLP_CROSS_ENTROPY, 11), "create") ||
+        check(mlp_set_sgd(*net, 0.5, 0.5), "set_sgd") ||
+        check(mlp_fit_scaling(*net, 16, X, T), "fit_scaling") ||
+        check(mlp_fit(*net, 16, X, T, &options, &result), "fit"))
         return 1;
     const long long fit_ints[] = { (long long)result.epochs_run,
         (long long)result.best_epoch, result.stop, epochs_seen };
@@ -203,8 +201,13 @@ static int fit_and_files(const char *path)
         result.best_val_cost };
     ints("fit.ints", fit_ints, 4);
     bits("fit.costs", fit_costs, 3);
-    bits("fit.params", mlp_params(net), mlp_n_params(net));
+    bits("fit.params", mlp_params(*net), mlp_n_params(*net));
+    return 0;
+}
 
+/* The scaling mlp_fit_scaling fitted, then one set by hand. */
+static int scaling(mlp_t *net)
+{
     double in_mean[2], in_std[2], out_mean[1], out_std[1];
     if (check(mlp_get_scaling(net, in_mean, in_std, out_mean, out_std), "get_scaling"))
         return 1;
@@ -217,8 +220,14 @@ static int fit_and_files(const char *path)
     bits("scaling.set", in_mean, 2);
     bits("scaling.set.out", out_mean, 1);
     bits("scaling.set.outstd", out_std, 1);
+    return 0;
+}
 
+/* A workspace: predictions, the Jacobian, a VJP and a JVP. */
+static int workspace(mlp_t *net, const double *X)
+{
     mlp_workspace_t *ws;
+    double Y[16];
     if (check(mlp_workspace_create(&ws, net, 2), "workspace_create") ||
         check(mlp_predict_ws(net, ws, 16, X, Y), "predict_ws"))
         return 1;
@@ -234,7 +243,17 @@ static int fit_and_files(const char *path)
     bits("ws.G", G, 32);
     bits("ws.U", U, 16);
     mlp_workspace_free(ws);
+    return 0;
+}
 
+/* mlp_fit, then scaling, a workspace, and the model file written and
+ * read back. */
+static int fit_and_files(const char *path)
+{
+    double X[32], T[16], Y[16];
+    mlp_t *net, *back;
+    if (fit_classes(&net, X, T) || scaling(net) || workspace(net, X))
+        return 1;
     if (check(mlp_save(net, path), "save") || check(mlp_load(&back, path), "load") ||
         check(mlp_predict(back, 16, X, Y), "predict"))
         return 1;
@@ -305,35 +324,59 @@ static int housing(const char *path)
     return 0;
 }
 
+/* The float family's XOR with SGD and momentum, and one backprop. */
+static int single_xor(mlpf_t **net, const float *X, const float *T)
+{
+    const size_t sizes[] = { 2, 3, 1 };
+    float cost = 0, Y[4];
+    if (check(mlpf_create(net, 2, sizes, NULL, MLP_MSE, 1), "mlpf_create") ||
+        check(mlpf_set_sgd(*net, 2.0, 0.9), "mlpf_set_sgd"))
+        return 1;
+    for (int i = 0; i < 300; i++)
+        if (check(mlpf_train_batch(*net, 4, X, T, &cost), "mlpf_train_batch"))
+            return 1;
+    if (check(mlpf_predict(*net, 4, X, Y), "mlpf_predict") ||
+        check(mlpf_backprop(*net, 4, X, T, &cost), "mlpf_backprop"))
+        return 1;
+    fbits("f.cost", &cost, 1);
+    fbits("f.Y", Y, 4);
+    fbits("f.params", mlpf_params(*net), mlpf_n_params(*net));
+    fbits("f.grads", mlpf_grads(*net), mlpf_n_params(*net));
+    fbits("f.W1", mlpf_weights(*net, 1), 6);
+    return 0;
+}
+
+/* A model file of the float family in memory, as hex bytes. */
+static int single_saved(const mlpf_t *net)
+{
+    size_t n_bytes = mlpf_saved_size(net);
+    unsigned char *bytes = malloc(n_bytes);
+    if (!bytes || check(mlpf_save_buffer(net, bytes, n_bytes), "mlpf_save_buffer"))
+        return 1;
+    printf("f.saved");
+    for (size_t i = 0; i < n_bytes; i++)
+        printf("%s%02X", i % 32 ? "" : " ", bytes[i]);
+    printf("\n");
+    free(bytes);
+    return 0;
+}
+
 /* The single-precision family: XOR, a clone, scaling, mlpf_fit, the
  * derivatives, a model file in memory. */
 static int single(void)
 {
     const float X[] = { 0, 0, 0, 1, 1, 0, 1, 1 }, T[] = { 0, 1, 1, 0 };
-    const size_t sizes[] = { 2, 3, 1 };
     mlpf_t *net, *copy;
     mlpf_workspace_t *ws;
-    float cost = 0, Y[4], J[8], mean[2], std[2];
+    float J[8], mean[2], std[2];
     mlp_fit_options options;
     mlp_fit_result result;
     mlp_fit_defaults(&options);
     options.epochs = 20;
     options.batch_size = 2;
     options.seed = 9;
-    if (check(mlpf_create(&net, 2, sizes, NULL, MLP_MSE, 1), "mlpf_create") ||
-        check(mlpf_set_sgd(net, 2.0, 0.9), "mlpf_set_sgd"))
+    if (single_xor(&net, X, T))
         return 1;
-    for (int i = 0; i < 300; i++)
-        if (check(mlpf_train_batch(net, 4, X, T, &cost), "mlpf_train_batch"))
-            return 1;
-    if (check(mlpf_predict(net, 4, X, Y), "mlpf_predict") ||
-        check(mlpf_backprop(net, 4, X, T, &cost), "mlpf_backprop"))
-        return 1;
-    fbits("f.cost", &cost, 1);
-    fbits("f.Y", Y, 4);
-    fbits("f.params", mlpf_params(net), mlpf_n_params(net));
-    fbits("f.grads", mlpf_grads(net), mlpf_n_params(net));
-    fbits("f.W1", mlpf_weights(net, 1), 6);
     if (check(mlpf_clone(&copy, net), "mlpf_clone") ||
         check(mlpf_fit_scaling(copy, 4, X, T), "mlpf_fit_scaling") ||
         check(mlpf_fit(copy, 4, X, T, &options, &result), "mlpf_fit") ||
@@ -344,15 +387,8 @@ static int single(void)
     fbits("f.fit.params", mlpf_params(copy), mlpf_n_params(copy));
     fbits("f.scaling", std, 2);
     fbits("f.J", J, 8);
-    size_t n_bytes = mlpf_saved_size(copy);
-    unsigned char *bytes = malloc(n_bytes);
-    if (!bytes || check(mlpf_save_buffer(copy, bytes, n_bytes), "mlpf_save_buffer"))
+    if (single_saved(copy))
         return 1;
-    printf("f.saved");
-    for (size_t i = 0; i < n_bytes; i++)
-        printf("%s%02X", i % 32 ? "" : " ", bytes[i]);
-    printf("\n");
-    free(bytes);
     mlpf_workspace_free(ws);
     mlpf_free(copy);
     mlpf_free(net);
