@@ -277,8 +277,11 @@ static double accuracy(const double *Y, const double *T, size_t n)
 /* The trained network's accuracy on the test rows. */
 static int evaluate(mlp_t *net, struct digits *d, struct outcome *out)
 {
-    if (mlp_predict(net, d->n_test, d->X_test, d->Y_test) != MLP_OK)
+    mlp_status st = mlp_predict(net, d->n_test, d->X_test, d->Y_test);
+    if (st != MLP_OK) {
+        fprintf(stderr, "digits: mlp_predict: %s\n", mlp_strerror(st));
         return -1;
+    }
     out->accuracy = accuracy(d->Y_test, d->T_test, d->n_test);
     return 0;
 }
@@ -346,8 +349,10 @@ static int compare_with_naive(double *theta0, size_t np, struct digits *d,
     out->naive_seconds_per_epoch = naive_train(theta0, np, d->X_train,
                                                d->T_train, n_fit, ne);
     if (naive_forward(2, sizes, acts, theta0, d->n_test, d->X_test,
-                      d->Y_test) != 0)
+                      d->Y_test) != 0) {
+        fprintf(stderr, "digits: naive reference failed\n");
         return -1;
+    }
     out->naive_accuracy = accuracy(d->Y_test, d->T_test, d->n_test);
     return 0;
 }
