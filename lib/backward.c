@@ -96,49 +96,64 @@ static void apply_deltas(struct mlp *net, size_t batch, const real *X,
     }
 }
 
-/* The plain SGD update may go straight into the parameters only if it is
- * sure to stay finite. Every entry of dW^(l) or db^(l) is a sum of B
- * products dz * a, so |lr g| <= lr B max|dZ^(l)| max(max|A^(l-1)|, 1).
- * Below 2^996 (~1e300; 2^100 ~ 1e30 in float) that cannot overflow a
- * parameter unless the parameter is already within that of the largest
- * value (DBL_MAX 1.8e308, FLT_MAX 3.4e38); otherwise the step takes the
- * checked path through mlp_step. */
-static bool sgd_update_is_bounded(const struct mlp *net, size_t batch)
+/* Every entry of dW^(l) or db^(l) is a sum of B products dz * a with
+ * |dz| <= dz_bound[l] and |a| <= max(a_bound[l-1], 1) (mlp_internal.h),
+ * so its exact value is at most B max|dZ^(l)| max(max|A^(l-1)|, 1) in
+ * magnitude. Returns the largest such bound over the layers (INFINITY if
+ * one is not a number). Each use below adds its own margin for the
+ * GEMM's rounding. */
+static double gradient_sum_bound(const struct mlp *net, size_t batch)
 {
     const struct mlp_workspace *ws = &net->ws;
+    double bound = 0.0;
+    for (size_t l = 1; l <= net->n_layers; l++) {
+        double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
+        double b = (double)batch * ws->dz_bound[l] * a;
+        if (!(b <= bound))
+            bound = isnan(b) ? INFINITY : b;
+    }
+    return bound;
+}
+
+/* Below REAL_HALF_MAX (2^1022, 2^126 in float: half the largest value,
+ * which absorbs the GEMM's rounding) no gradient can overflow. Checked
+ * before phase 2, so that a refused backprop leaves the old gradients in
+ * place, as its contract says; finite deltas and activations near 1e300
+ * do multiply to Inf (found by fuzz_train). */
+static bool gradients_are_bounded(double sum_bound)
+{
+    return sum_bound <= REAL_HALF_MAX;
+}
+
+/* The plain SGD update may go straight into the parameters only if it is
+ * sure to stay finite: |lr g| <= lr sum_bound. Below 2^996 (~1e300; 2^100
+ * ~ 1e30 in float) that cannot overflow a parameter unless the parameter
+ * is already within that of the largest value (DBL_MAX 1.8e308, FLT_MAX
+ * 3.4e38); otherwise the step takes the checked path through mlp_step. */
+static bool sgd_update_is_bounded(const struct mlp *net, double sum_bound)
+{
     /* The GEMM's alpha is -lr in the element type: a learning rate valid
      * in double may be Inf in float, and Inf * 0 is NaN. */
     double lr = (real)net->opt.learning_rate;
     /* Weight decay scales W by 1 - lr*lambda in the GEMM (lr unrounded):
      * with lr*lambda <= 1 that factor is in [0, 1] and cannot grow W. */
-    if (!isfinite(lr) ||
-        !(net->opt.learning_rate * net->weight_decay <= 1.0))
-        return false;
-    for (size_t l = 1; l <= net->n_layers; l++) {
-        double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
-        double bound = lr * (double)batch * ws->dz_bound[l] * a;
-        if (!(bound <= ldexp(REAL_HALF_MAX, -26)))
-            return false;
-    }
-    return true;
+    return isfinite(lr) &&
+           net->opt.learning_rate * net->weight_decay <= 1.0 &&
+           lr * sum_bound <= ldexp(REAL_HALF_MAX, -26);
 }
 
-/* Every entry of dW^(l) or db^(l) is a sum of B products dz * a, so it is
- * at most B max|dZ^(l)| max(max|A^(l-1)|, 1) in magnitude. Below
- * REAL_HALF_MAX (2^1022, 2^126 in float: half the largest value, which
- * absorbs the GEMM's rounding) no gradient can
- * overflow. Checked before phase 2, so that a refused backprop leaves the
- * old gradients in place, as its contract says; finite deltas and
- * activations near 1e300 do multiply to Inf (found by fuzz_train). */
-static bool gradients_are_bounded(const struct mlp *net, size_t batch)
+/* A bound on every gradient as the GEMMs compute it, for mlp_step's
+ * proof. Whatever the order of the BLAS's sums, with or without FMA, a
+ * computed sum is at most (1 + gamma_B) times the sum of the magnitudes,
+ * gamma_B = B u / (1 - B u) with u the unit roundoff (Higham, Accuracy
+ * and Stability of Numerical Algorithms, 2nd ed., sections 3.1 and 4.2);
+ * for B u <= 1/2 that is at most twice sum_bound. Larger batches get
+ * INFINITY: not known. */
+static double computed_gradient_bound(double sum_bound, size_t batch)
 {
-    const struct mlp_workspace *ws = &net->ws;
-    for (size_t l = 1; l <= net->n_layers; l++) {
-        double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
-        if (!((double)batch * ws->dz_bound[l] * a <= REAL_HALF_MAX))
-            return false;
-    }
-    return true;
+    if ((double)batch > ldexp(1.0, REAL_MANT_DIG - 1)) /* B u > 1/2 */
+        return INFINITY;
+    return 2.0 * sum_bound;
 }
 
 /* Phase 1 with its argument checks, shared by backprop and train_batch.
@@ -163,7 +178,7 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const real *X,
     mlp_status status = checked_deltas(net, batch, &X, T, &c);
     if (status != MLP_OK)
         return status;
-    if (!gradients_are_bounded(net, batch))
+    if (!gradients_are_bounded(gradient_sum_bound(net, batch)))
         return MLP_ERR_NONFINITE;
     apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
     if (cost)
@@ -180,11 +195,13 @@ static mlp_status train_batch(mlp_t *net, size_t batch, const real *X,
         return status;
 
     const struct mlp_optimizer *opt = &net->opt;
+    double sum_bound = gradient_sum_bound(net, batch);
     /* The GEMM forms dZ^T A before it scales by -lr, so the gradient
      * itself must be bounded too, however small lr is (fuzz_train found a
      * subnormal lr that let an infinite dZ^T A through). */
     if (opt->kind == MLP_OPT_SGD && opt->momentum == 0.0 &&
-        sgd_update_is_bounded(net, batch) && gradients_are_bounded(net, batch)) {
+        sgd_update_is_bounded(net, sum_bound) &&
+        gradients_are_bounded(sum_bound)) {
         /* θ <- θ - lr (g + lambda θ_W) with g never stored: the update
          * rides in the gradient GEMMs (alpha = -lr, beta = 1 - lr lambda on
          * the weights, 1 on the biases). Phase 1 used the old W. */
@@ -196,7 +213,8 @@ static mlp_status train_batch(mlp_t *net, size_t batch, const real *X,
          * gradients, then mlp_step, which checks every new value before it
          * writes any. */
         apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
-        status = mlp__step_after_backprop(net, batch);
+        status = mlp__step_with_grad_bound(
+            net, computed_gradient_bound(sum_bound, batch));
         if (status != MLP_OK)
             return status;
     }

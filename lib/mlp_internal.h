@@ -204,10 +204,10 @@ mlp_status mlp__orthonormalize(size_t m, size_t k, double *A);
  * changing its kind or hyper-parameters. (optimizers.c) */
 void mlp__reset_optimizer(struct mlp *net);
 
-/* mlp_step for mlp_train_batch, called right after the gradients were
- * formed from the batch's deltas in net->ws: its finiteness proof takes
- * the gradients' bound from ws's bounds instead of reading them.
- * (optimizers.c) */
-mlp_status mlp__step_after_backprop(struct mlp *net, size_t batch);
+/* mlp_step when the caller knows that every |g_i| <= grad_bound
+ * (mlp_train_batch: from the deltas it has just formed the gradients
+ * from, backward.c): the finiteness proof then reads only θ. INFINITY or
+ * NaN for no bound. (optimizers.c) */
+mlp_status mlp__step_with_grad_bound(struct mlp *net, double grad_bound);
 
 #endif

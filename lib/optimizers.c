@@ -362,33 +362,8 @@ static bool step_is_bounded(struct mlp *net, const struct step *c,
                       (real)p_limit);
 }
 
-/* A bound on every gradient mlp_train_batch has just formed from the
- * deltas of net->ws (backward.c): each entry of dW^(l) or db^(l) is a sum
- * of B products dz * a (one, for B = 1), with |dz| <= dz_bound[l] and
- * |a| <= max(a_bound[l-1], 1) (a_bound: mlp_internal.h). Whatever the
- * order of the BLAS's sums, with or without FMA, the computed sum is at
- * most (1 + gamma_B) times the sum of the magnitudes, gamma_B =
- * B u / (1 - B u) with u the unit roundoff (Higham, Accuracy and
- * Stability of Numerical Algorithms, 2nd ed., sections 3.1 and 4.2);
- * for B u <= 1/2 that is at most 2 B dz_bound a. Larger batches get
- * INFINITY: not known. So is any Inf bound. */
-static double grad_bound(const struct mlp *net, size_t batch)
-{
-    const struct mlp_workspace *ws = &net->ws;
-    if ((double)batch > ldexp(1.0, REAL_MANT_DIG - 1)) /* B u > 1/2 */
-        return INFINITY;
-    double bound = 0.0;
-    for (size_t l = 1; l <= net->n_layers; l++) {
-        double a = ws->a_bound[l - 1] > 1.0 ? ws->a_bound[l - 1] : 1.0;
-        double b = 2.0 * (double)batch * ws->dz_bound[l] * a;
-        if (!(b <= bound))
-            bound = b;
-    }
-    return bound;
-}
-
 /* mlp_step with a bound on |g| (INFINITY or NaN when none is known). */
-static mlp_status step(struct mlp *net, double grad_bound)
+mlp_status mlp__step_with_grad_bound(struct mlp *net, double grad_bound)
 {
     const struct mlp_optimizer *opt = &net->opt;
     struct step c = { .kind = opt->kind, .lr = opt->learning_rate,
@@ -417,10 +392,5 @@ static mlp_status step(struct mlp *net, double grad_bound)
 
 mlp_status mlp_step(mlp_t *net)
 {
-    return net ? step(net, INFINITY) : MLP_ERR_ARG;
-}
-
-mlp_status mlp__step_after_backprop(struct mlp *net, size_t batch)
-{
-    return step(net, grad_bound(net, batch));
+    return net ? mlp__step_with_grad_bound(net, INFINITY) : MLP_ERR_ARG;
 }

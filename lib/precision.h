@@ -112,7 +112,7 @@ typedef uint32_t real_ubits;
 #define mlp__max_abs mlpf__max_abs
 #define mlp__init_params mlpf__init_params
 #define mlp__reset_optimizer mlpf__reset_optimizer
-#define mlp__step_after_backprop mlpf__step_after_backprop
+#define mlp__step_with_grad_bound mlpf__step_with_grad_bound
 #define mlp__activate mlpf__activate
 #define mlp__activation_backward mlpf__activation_backward
 #define mlp__output_delta mlpf__output_delta
