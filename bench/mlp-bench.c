@@ -78,6 +78,7 @@
 #include "mlp.h"
 #include "naive.h"
 #include "precision.h" /* real, and under MLP_SINGLE the mlpf_ names */
+#include "simd.h"      /* MLP_CLONES: the library's vectorised clones */
 
 /* The BLAS routine of the element type: cblas_dgemm or cblas_sgemm. */
 #ifdef MLP_SINGLE
@@ -275,12 +276,6 @@ static void step_roof(struct ctx *c)
  * count is a multiple of the vector length, so each pass runs in blocks of
  * FLOOR_BLOCK (a multiple of every width) and a short scalar tail; the rest
  * of this program keeps -O2's code. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__ELF__) && !defined(__SANITIZE_ADDRESS__)
-#define FLOOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define FLOOR_CLONES
-#endif
 #define FLOOR_BLOCK 64
 
 /* The sigmoid's one division per output: q = 1 / (1 + e), e in (0, 1]. */
@@ -291,7 +286,7 @@ static inline void sigmoid_divisions(size_t n, const real *restrict e,
         q[i] = (real)1 / ((real)1 + e[i]);
 }
 
-FLOOR_CLONES
+MLP_CLONES
 static void sigmoid_floor(size_t n, const real *restrict e, real *restrict q)
 {
     size_t i = 0;
@@ -310,7 +305,7 @@ static inline void adam_divisions(size_t n, const real *restrict m,
         t[i] = m[i] / (real_sqrt(v[i]) * inv + (real)ADAM_EPS);
 }
 
-FLOOR_CLONES
+MLP_CLONES
 static void adam_floor(size_t n, const real *restrict m,
                        const real *restrict v, real inv, real *restrict t)
 {
