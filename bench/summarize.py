@@ -120,6 +120,26 @@ def r(a, b):
     return a / b if a == a and b == b and b != 0 else NAN
 
 
+def rate_table(configs, cases, rows, peak):
+    """libmlp's GFLOP/s per configuration (columns) and case (rows), with
+    libmlp/roofline and the fraction of the FMA peak in brackets."""
+    table = ["| shape | B | " + " | ".join("%s %st" % c for c in configs) + " |",
+             "|---|---|" + "---|" * len(configs)]
+    for shape, batch in cases:
+        cells = []
+        for backend, threads in configs:
+            t = rows.get((backend, threads, shape, batch))
+            if not t:
+                cells.append("-")
+                continue
+            rate = t["flops"] / (t["libmlp_ms"] * 1e6)
+            cells.append("%s (%s; %s)" % (
+                f(rate), f(r(t["libmlp_ms"], t["roofline_ms"])),
+                f(r(rate, peak))))
+        table.append("| %s | %s | %s |" % (shape, batch, " | ".join(cells)))
+    return table
+
+
 def target_line(name, value, limit, higher_is_better=False):
     """One target: what it asks and what was measured, no verdict words."""
     if value != value:
@@ -206,19 +226,7 @@ for shape, batch in cases:
 lines += ["", "## libmlp GFLOP/s per backend and thread count "
           "(libmlp/roofline, and fraction of the FMA peak %s GFLOP/s, in "
           "brackets)" % f(PEAK), ""]
-lines.append("| shape | B | " + " | ".join("%s %st" % c for c in configs) + " |")
-lines.append("|---|---|" + "---|" * len(configs))
-for shape, batch in cases:
-    cells = []
-    for backend, threads in configs:
-        t = targets.get((backend, threads, shape, batch))
-        if not t:
-            cells.append("-")
-            continue
-        rate = t["flops"] / (t["libmlp_ms"] * 1e6)
-        cells.append("%s (%s; %s)" % (f(rate), f(r(t["libmlp_ms"], t["roofline_ms"])),
-                                      f(r(rate, PEAK))))
-    lines.append("| %s | %s | %s |" % (shape, batch, " | ".join(cells)))
+lines += rate_table(configs, cases, targets, PEAK)
 
 mem = os.path.join(out, "memory.txt")
 if os.path.exists(mem):
@@ -397,21 +405,8 @@ def float_sections():
             configs_f.append((key[0], key[1]))
     sec += ["", "## float32: libmlp GFLOP/s per configuration and thread count "
             "(libmlp/sgemm roofline, and fraction of the float32 FMA peak %s "
-            "GFLOP/s, in brackets)" % f(PEAK_F32), "",
-            "| shape | B | " + " | ".join("%s %st" % c for c in configs_f) + " |",
-            "|---|---|" + "---|" * len(configs_f)]
-    for shape, batch in cases_f:
-        cells = []
-        for backend, threads in configs_f:
-            t = targets_f.get((backend, threads, shape, batch))
-            if not t:
-                cells.append("-")
-                continue
-            rate = t["flops"] / (t["libmlp_ms"] * 1e6)
-            cells.append("%s (%s; %s)" % (
-                f(rate), f(r(t["libmlp_ms"], t["roofline_ms"])),
-                f(r(rate, PEAK_F32))))
-        sec.append("| %s | %s | %s |" % (shape, batch, " | ".join(cells)))
+            "GFLOP/s, in brackets)" % f(PEAK_F32), ""]
+    sec += rate_table(configs_f, cases_f, targets_f, PEAK_F32)
     if sgemm:
         sec += ["", "| configuration | square sgemm n | GFLOP/s, 1 thread "
                 "| fraction of the float32 FMA peak | libmlp f32 "
