@@ -147,16 +147,24 @@ void make_dataset(const csv_table *t, const unsigned char *is_target,
     }
 }
 
+void check_input_columns(const csv_table *t, size_t n_targets, size_t n_in,
+                         const char *path)
+{
+    if (t->cols == n_in && n_targets > 0)
+        die(EXIT_DATA, "%s: %zu columns, the model's inputs alone: no target "
+            "column to evaluate against (see --target)", path, t->cols);
+    if (t->cols - n_targets != n_in)
+        die(EXIT_DATA, "%s: %zu input columns, but the model takes %zu", path,
+            t->cols - n_targets, n_in);
+}
+
 void load_dataset(const struct config *c, const char *path, const struct task *task,
-                  size_t expect_cols, struct dataset *d)
+                  size_t n_in, struct dataset *d)
 {
     csv_table t;
     read_table(c, path, &t);
-    if (expect_cols && t.cols != expect_cols)
-        die(EXIT_DATA, "%s: %zu columns, but the training data has %zu",
-            path, t.cols, expect_cols);
     unsigned char *is_target = xcalloc(t.cols, 1);
-    count_targets(c, &t, path, is_target);
+    check_input_columns(&t, count_targets(c, &t, path, is_target), n_in, path);
     make_dataset(&t, is_target, task, path, d);
     free(is_target);
     csv_free(&t);

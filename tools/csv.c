@@ -187,7 +187,9 @@ static int take_line(struct reader *r, char *buf, size_t len)
     if (strlen(buf) != len)
         return fail(r, "%s line %zu: contains a NUL byte (binary file?)",
                     r->name, r->lineno);
-    char *s = trim(buf);
+    /* A UTF-8 byte order mark (spreadsheets write one) is not data. */
+    int bom = r->lineno == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0;
+    char *s = trim(buf + (bom ? 3 : 0));
     if (*s == '\0')
         return 0;
     size_t n = split(r, s);
