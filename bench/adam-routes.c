@@ -73,6 +73,18 @@ static inline uint64_t to_bits(double x)
     return b;
 }
 
+/* The Newton steps, written out at the call so that the loop vectorises
+ * at -O2 too (which does not unroll a loop inside it). */
+static inline double rsqrt_step(double half_v, double y)
+{
+    return y * (1.5 - (half_v * y) * y);
+}
+
+static inline double recip_step(double den, double r)
+{
+    return r * (2.0 - den * r);
+}
+
 /* 1/sqrt(v) from the bit-pattern guess (relative error <= 3.5e-2) by four
  * Newton steps y <- y (3/2 - (v/2) y^2), each squaring the error; 1/den
  * from its guess (<= 1.3e-1) by five steps r <- r (2 - den r). v/2 is
@@ -87,12 +99,12 @@ AVX512 static void plain_newton_pass(const struct hyper *h, struct state *s)
         double vi = h->b2 * v[i] + h->a2 * d * d;
         double y = from_bits(0x5fe6eb50c7b537a9u - (to_bits(vi) >> 1));
         double half = 0.5 * vi;
-        for (int k = 0; k < 4; k++)
-            y = y * (1.5 - (half * y) * y);
+        y = rsqrt_step(half, rsqrt_step(half, rsqrt_step(half, y)));
+        y = rsqrt_step(half, y);
         double den = (vi * y) * h->inv + h->eps;
         double r = from_bits(0x7fde623822fc16e6u - to_bits(den));
-        for (int k = 0; k < 5; k++)
-            r = r * (2.0 - den * r);
+        r = recip_step(den, recip_step(den, recip_step(den, r)));
+        r = recip_step(den, recip_step(den, r));
         t[i] = t[i] - (h->step_size * mi) * r;
         m[i] = mi;
         v[i] = vi;
