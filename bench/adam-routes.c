@@ -45,18 +45,38 @@ static const struct hyper hyper = {
 };
 
 #if HAVE_ROUTES
-AVX512 static void divider_pass(const struct hyper *h, struct state *s)
+/* The moments' updates, the same in every route. */
+static inline void moments(const struct hyper *h, double g, double theta,
+                           double *m, double *v)
+{
+    double d = g + h->lambda * theta;
+    *m = h->b1 * *m + h->a1 * d;
+    *v = h->b2 * *v + h->a2 * d * d;
+}
+
+/* One scalar pass (the compiler vectorises it), the update's quotient
+ * step_size m / (sqrt(v) inv + eps) computed by `quotient`: inlined into
+ * each route, so that each route's loop is its own. */
+typedef double quotient_fn(const struct hyper *h, double m, double v);
+
+static inline __attribute__((always_inline)) void
+scalar_pass(const struct hyper *h, struct state *s, quotient_fn *quotient)
 {
     const double *restrict g = s->g;
     double *restrict t = s->theta, *restrict m = s->m, *restrict v = s->v;
     for (size_t i = 0; i < s->n; i++) {
-        double d = g[i] + h->lambda * t[i];
-        double mi = h->b1 * m[i] + h->a1 * d;
-        double vi = h->b2 * v[i] + h->a2 * d * d;
-        t[i] = t[i] - h->step_size * mi / (sqrt(vi) * h->inv + h->eps);
+        double mi = m[i], vi = v[i];
+        moments(h, g[i], t[i], &mi, &vi);
+        t[i] = t[i] - quotient(h, mi, vi);
         m[i] = mi;
         v[i] = vi;
     }
+}
+
+static inline double divider_quotient(const struct hyper *h, double m,
+                                      double v)
+{
+    return h->step_size * m / (sqrt(v) * h->inv + h->eps);
 }
 
 static inline double from_bits(uint64_t b)
@@ -89,26 +109,28 @@ static inline double recip_step(double den, double r)
  * Newton steps y <- y (3/2 - (v/2) y^2), each squaring the error; 1/den
  * from its guess (<= 1.3e-1) by five steps r <- r (2 - den r). v/2 is
  * multiplied by y before y again so that v = 0 gives 0, not 0 * Inf. */
+static inline double plain_newton_quotient(const struct hyper *h, double m,
+                                           double v)
+{
+    double y = from_bits(0x5fe6eb50c7b537a9u - (to_bits(v) >> 1));
+    double half = 0.5 * v;
+    y = rsqrt_step(half, rsqrt_step(half, rsqrt_step(half, y)));
+    y = rsqrt_step(half, y);
+    double den = (v * y) * h->inv + h->eps;
+    double r = from_bits(0x7fde623822fc16e6u - to_bits(den));
+    r = recip_step(den, recip_step(den, recip_step(den, r)));
+    r = recip_step(den, recip_step(den, r));
+    return (h->step_size * m) * r;
+}
+
+AVX512 static void divider_pass(const struct hyper *h, struct state *s)
+{
+    scalar_pass(h, s, divider_quotient);
+}
+
 AVX512 static void plain_newton_pass(const struct hyper *h, struct state *s)
 {
-    const double *restrict g = s->g;
-    double *restrict t = s->theta, *restrict m = s->m, *restrict v = s->v;
-    for (size_t i = 0; i < s->n; i++) {
-        double d = g[i] + h->lambda * t[i];
-        double mi = h->b1 * m[i] + h->a1 * d;
-        double vi = h->b2 * v[i] + h->a2 * d * d;
-        double y = from_bits(0x5fe6eb50c7b537a9u - (to_bits(vi) >> 1));
-        double half = 0.5 * vi;
-        y = rsqrt_step(half, rsqrt_step(half, rsqrt_step(half, y)));
-        y = rsqrt_step(half, y);
-        double den = (vi * y) * h->inv + h->eps;
-        double r = from_bits(0x7fde623822fc16e6u - to_bits(den));
-        r = recip_step(den, recip_step(den, recip_step(den, r)));
-        r = recip_step(den, recip_step(den, r));
-        t[i] = t[i] - (h->step_size * mi) * r;
-        m[i] = mi;
-        v[i] = vi;
-    }
+    scalar_pass(h, s, plain_newton_quotient);
 }
 
 /* s ~ sqrt(v) and q ~ step_size m / den on the FMA units: 14-bit starting
