@@ -131,6 +131,9 @@ void make_dataset(const csv_table *t, const unsigned char *is_target,
     d->n_in = t->cols - n_targets;
     d->n_out = n_targets ? task->n_out : 0;
     d->X = xcalloc(d->n * d->n_in, sizeof *d->X);
+    if (d->n_out && d->n > (size_t)-1 / sizeof *d->T / d->n_out)
+        die(EXIT_DATA, "%s: %zu samples of %zu outputs do not fit in memory",
+            path, d->n, d->n_out);
     d->T = xcalloc(d->n * d->n_out, sizeof *d->T);
     d->label = task->classes && n_targets ? xcalloc(d->n, sizeof *d->label) : NULL;
     for (size_t r = 0; r < t->rows; r++) {

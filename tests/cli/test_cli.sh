@@ -318,6 +318,15 @@ else
     cat "$tmp/trained" "$tmp/eval" "$tmp/err"
 fi
 
+echo "== a directory, or a .gz file without gzip, is named as such"
+mkdir "$tmp/dir.csv" "$tmp/dir.csv.gz"
+expect 1 "dir.csv: cannot open: Is a directory$" -- "${train[@]}" --data "$tmp/dir.csv"
+expect 1 "dir.csv.gz: cannot open: Is a directory$" -- "${train[@]}" --data "$tmp/dir.csv.gz"
+gzip -c "$tmp/good.csv" >"$tmp/good.csv.gz"
+mkdir -p "$tmp/nogzip"
+run_env="PATH=$tmp/nogzip" expect 1 "good.csv.gz: cannot run gzip -dc to decompress it: No such file or directory$" -- \
+    "${train[@]}" --data "$tmp/good.csv.gz"
+
 echo "== input read once: standard input, pipes, FIFOs, gzip without a shell"
 "$mlp" predict --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet >"$tmp/from_file"
 cat "$tmp/inputs.csv" | "$mlp" predict --model "$tmp/model.mlp" --data - --quiet >"$tmp/from_dash"
@@ -455,6 +464,10 @@ expect 2 "--layers: \"\" is not a list of at most 64 sizes" -- \
     "${train[@]}" --data "$tmp/good.csv" --layers ""
 expect 2 "--layers: \"8,\" is not a list of at most 64 sizes" -- \
     "${train[@]}" --data "$tmp/good.csv" --layers 8,
+# 90 rows of that many one-hot outputs would wrap the size of the targets'
+# array around 2^64: refused, not written out of bounds.
+expect 1 "good.csv: 90 samples of 204963823041217243 outputs do not fit in memory$" -- \
+    train --data "$tmp/good.csv" --classes 204963823041217243 --epochs 1 --quiet
 # Any number of epochs, early stopping ends it: nothing is sized by it.
 expect 0 "^epoch [0-9]+/100000000000000: train cost" -- train --data "$tmp/good.csv" \
     --classes 3 --epochs 100000000000000 --validation 0.5 --patience 1
