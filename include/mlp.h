@@ -75,8 +75,9 @@ typedef enum mlp_status {
                           size, unknown enum value, layer index out of range,
                           bad hyper-parameter */
     MLP_ERR_NOMEM,     /* an allocation failed; the network is as it was */
-    MLP_ERR_NONFINITE, /* NaN or Inf in inputs, targets, cost or gradients;
-                          the parameters are as they were before the call */
+    MLP_ERR_NONFINITE, /* NaN or Inf in inputs, targets, parameters, cost
+                          or gradients; the parameters are as they were
+                          before the call */
     MLP_ERR_IO,        /* a file could not be opened, read or written */
     MLP_ERR_FORMAT     /* not a libmlp model file, or corrupt, truncated,
                           or of an unknown version */
@@ -543,8 +544,10 @@ MLP_API size_t mlp_saved_size(const mlp_t *net);
 
 /* Writes net's model file, mlp_saved_size(net) bytes, the same bytes
  * mlp_save writes to a file, into data[0 .. capacity-1]. Returns MLP_OK,
- * or MLP_ERR_ARG (net or data NULL, or capacity < mlp_saved_size(net))
- * with data untouched. Allocates nothing. */
+ * or with data untouched MLP_ERR_ARG (net or data NULL, or capacity <
+ * mlp_saved_size(net)) or MLP_ERR_NONFINITE (a parameter is NaN or Inf,
+ * as only writing through mlp_params or mlp_weights can make one:
+ * mlp_load_buffer would refuse the file). Allocates nothing. */
 MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
                                    size_t capacity);
 
@@ -573,13 +576,18 @@ MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
  * permission bits are kept; a new file gets 0644. net is only read.
  * Returns
  *   MLP_OK;
- *   MLP_ERR_ARG    net or path NULL, or path empty;
- *   MLP_ERR_NOMEM  an allocation failed;
- *   MLP_ERR_IO     the link could not be followed, or the temporary file
- *                  could not be created, written, flushed, named or
- *                  renamed (the old file is untouched), or the directory
- *                  could not be flushed after the rename (the new file is
- *                  in place but may not survive a power cut). */
+ *   MLP_ERR_ARG       net or path NULL, or path empty;
+ *   MLP_ERR_NONFINITE a parameter is NaN or Inf (as for mlp_save_buffer:
+ *                     the file could not be loaded); no file is touched;
+ *   MLP_ERR_NOMEM     an allocation failed;
+ *   MLP_ERR_IO        `path` (or the file a link names) exists and is not
+ *                     a regular file (a directory, FIFO, device or socket
+ *                     is never replaced), the link could not be followed,
+ *                     or the temporary file could not be created, written,
+ *                     flushed, named or renamed (the old file is
+ *                     untouched), or the directory could not be flushed
+ *                     after the rename (the new file is in place but may
+ *                     not survive a power cut). */
 MLP_API mlp_status mlp_save(const mlp_t *net, const char *path);
 
 /* Reads a network saved by mlp_save from `path` into a new network, which

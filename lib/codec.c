@@ -185,6 +185,10 @@ mlp_status mlp_save_buffer(const mlp_t *net, void *data, size_t capacity)
     size_t size = mlp_saved_size(net);
     if (size == SIZE_MAX || capacity < size)
         return MLP_ERR_ARG;
+    /* Only a caller writing through mlp_params can make a parameter NaN
+     * or Inf; mlp_load_buffer would refuse the file. */
+    if (isinf(mlp__max_abs(net->params, net->n_params)))
+        return MLP_ERR_NONFINITE;
     struct buffer_sink b = { { emit_to_buffer }, data };
     mlp__encode(net, &b.sink);
     return MLP_OK;
@@ -280,15 +284,22 @@ struct header {
  * that every network has exactly one encoding. A step count of 2^64 - 1
  * could never be incremented (the next step would divide by zero in the
  * bias correction), so it is refused. */
+/* An unused field is +0.0 exactly: -0.0 compares equal to 0.0 but is a
+ * second encoding, which saving again would not reproduce. */
+static bool unused(double x)
+{
+    return x == 0.0 && !signbit(x);
+}
+
 static bool valid_sgd(const struct mlp_optimizer *o)
 {
-    return o->momentum >= 0.0 && o->momentum < 1.0 && o->beta1 == 0.0 &&
-           o->beta2 == 0.0 && o->epsilon == 0.0 && o->t == 0;
+    return o->momentum >= 0.0 && o->momentum < 1.0 && unused(o->beta1) &&
+           unused(o->beta2) && unused(o->epsilon) && o->t == 0;
 }
 
 static bool valid_adam(const struct mlp_optimizer *o)
 {
-    return o->momentum == 0.0 && o->beta1 >= 0.0 && o->beta1 < 1.0 &&
+    return unused(o->momentum) && o->beta1 >= 0.0 && o->beta1 < 1.0 &&
            o->beta2 >= 0.0 && o->beta2 < 1.0 && isfinite(o->epsilon) &&
            o->epsilon > 0.0 && o->t != UINT64_MAX;
 }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -280,12 +281,17 @@ static mlp_status replace(const mlp_t *net, const char *target,
                           const char *dir, struct temp *t,
                           struct file_sink *f)
 {
+    /* Only a regular file is replaced: renaming over a FIFO or a device
+     * (/dev/null, for root) would put a regular file in its place. */
+    struct stat old;
+    bool exists = stat(target, &old) == 0;
+    if (exists && !S_ISREG(old.st_mode))
+        return MLP_ERR_IO;
     if (!open_temp(dir, t))
         return MLP_ERR_IO;
     /* Keep the mode of the file being replaced, so a private model stays
      * private; a new one gets 0644. */
-    struct stat old;
-    mode_t mode = stat(target, &old) == 0 ? (old.st_mode & 07777) : 0644;
+    mode_t mode = exists ? (old.st_mode & 07777) : 0644;
     bool ok = write_temp(net, t, mode, f);
     /* From naming the file to renaming it, a signal that ends the process
      * (SIGINT, SIGTERM, ...) would leave the named temporary behind: it
@@ -306,6 +312,10 @@ mlp_status mlp_save(const mlp_t *net, const char *path)
 {
     if (!net || !path || !path[0])
         return MLP_ERR_ARG;
+    /* A NaN or Inf parameter (written through mlp_params) would make a
+     * file mlp_load refuses: the old file stays. */
+    if (isinf(mlp__max_abs(net->params, net->n_params)))
+        return MLP_ERR_NONFINITE;
     char *target;
     mlp_status status = resolve_target(path, &target);
     if (status != MLP_OK)

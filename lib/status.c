@@ -15,7 +15,7 @@ const char *mlp_version(void)
     X(MLP_OK, "success")                                                      \
     X(MLP_ERR_ARG, "invalid argument")                                        \
     X(MLP_ERR_NOMEM, "out of memory")                                         \
-    X(MLP_ERR_NONFINITE, "NaN or infinity in inputs, targets, cost or gradients") \
+    X(MLP_ERR_NONFINITE, "NaN or infinity in inputs, targets, parameters, cost or gradients") \
     X(MLP_ERR_IO, "file could not be opened, read or written")                \
     X(MLP_ERR_FORMAT, "not a libmlp model file, or corrupt, truncated or of an unknown version")
 

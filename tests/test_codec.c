@@ -640,6 +640,79 @@ START_TEST(clone_is_bitwise)
 }
 END_TEST
 
+/* A parameter made NaN or Inf through mlp_params (no library call makes
+ * one) would give a file that mlp_load_buffer refuses: mlp_save_buffer
+ * refuses to write it, with MLP_ERR_NONFINITE and the buffer untouched,
+ * and once the parameter is finite again the network saves as before. */
+START_TEST(save_buffer_refuses_nonfinite)
+{
+    const real bad[] = { NAN, INFINITY, -INFINITY };
+    mlp_t *net = make_net(&configs[8], 6); /* Adam: state saved too */
+    train(net, &configs[8], 2);
+    size_t size = mlp_saved_size(net), n = mlp_n_params(net);
+    unsigned char *before = malloc(size), *buf = malloc(size);
+    ck_assert_int_eq(mlp_save_buffer(net, before, size), MLP_OK);
+    real *p = mlp_params(net);
+    /* the first weight, and the last bias of the last layer */
+    const size_t at[] = { 0, n - 1 };
+    for (size_t k = 0; k < 2; k++)
+        for (size_t j = 0; j < 3; j++) {
+            real keep = p[at[k]];
+            p[at[k]] = bad[j];
+            memset(buf, 0xa5, size);
+            ck_assert_int_eq(mlp_save_buffer(net, buf, size),
+                             MLP_ERR_NONFINITE);
+            for (size_t i = 0; i < size; i++)
+                ck_assert_uint_eq(buf[i], 0xa5);
+            p[at[k]] = keep;
+        }
+    ck_assert_int_eq(mlp_save_buffer(net, buf, size), MLP_OK);
+    ck_assert_mem_eq(buf, before, size);
+    free(before);
+    free(buf);
+    mlp_free(net);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
+/* A field the optimizer does not use has exactly one valid value, +0.0
+ * (docs/format.md: every network has one encoding, so load -> save gives
+ * the same bytes). -0.0 equals 0.0 as a number but is another encoding,
+ * which re-saving would turn into +0.0: refused. SGD leaves beta1, beta2
+ * and epsilon unused, Adam the momentum. */
+START_TEST(unused_fields_only_positive_zero)
+{
+    const double negative_zero = -0.0;
+    struct { int config; size_t offset; } unused[] = {
+        { 0, 88 }, { 0, 96 }, { 0, 104 }, /* SGD: beta1, beta2, epsilon */
+        { 8, 80 },                        /* Adam: momentum */
+    };
+    for (size_t i = 0; i < sizeof unused / sizeof unused[0]; i++) {
+        const struct config *c = &configs[unused[i].config];
+        mlp_t *net = make_net(c, 7), *back;
+        train(net, c, 1);
+        size_t size = mlp_saved_size(net);
+        unsigned char *data = malloc(size), *again = malloc(size);
+        ck_assert_int_eq(mlp_save_buffer(net, data, size), MLP_OK);
+        /* +0.0 as written: loads and saves to the same bytes */
+        ck_assert_int_eq(mlp_load_buffer(&back, data, size), MLP_OK);
+        ck_assert_int_eq(mlp_save_buffer(back, again, size), MLP_OK);
+        ck_assert_mem_eq(again, data, size);
+        mlp_free(back);
+        memcpy(data + unused[i].offset, &negative_zero, 8); /* little-endian */
+        fix_crc(data, size);
+        back = (mlp_t *)1;
+        ck_assert_msg(mlp_load_buffer(&back, data, size) == MLP_ERR_FORMAT,
+                      "-0.0 at offset %zu accepted", unused[i].offset);
+        ck_assert_ptr_null(back);
+        free(data);
+        free(again);
+        mlp_free(net);
+    }
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
 /* Adam's step count: 2^64 - 1 could never be incremented (the bias
  * correction would divide by zero), so such a file is refused; 2^64 - 2
  * loads and trains one more step to finite parameters. */
@@ -680,6 +753,7 @@ static Suite *codec_suite(void)
     tcase_add_loop_test(tc, save_buffer_same_bytes, 0, N_CONFIGS);
     tcase_add_loop_test(tc, clone_is_bitwise, 0, N_CONFIGS);
     tcase_add_test(tc, adam_step_count_limit);
+    tcase_add_test(tc, save_buffer_refuses_nonfinite);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("damaged files");
@@ -688,6 +762,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, every_bit_flip);
     tcase_add_test(tc, newer_version_refused);
     tcase_add_test(tc, forged_fields);
+    tcase_add_test(tc, unused_fields_only_positive_zero);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
 

@@ -169,6 +169,70 @@ START_TEST(read_only_directory)
 }
 END_TEST
 
+/* A network with a NaN or Inf parameter (written through mlp_params) is
+ * not saved: mlp_load would refuse the file, and the old model at the
+ * path, the last one that loads, must not be replaced by it. */
+START_TEST(nonfinite_network_keeps_old_file)
+{
+    char *dir = make_dir();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/model.mlp", dir);
+    mlp_t *old_net = make_net(&configs[0], 1), *net = make_net(&configs[1], 2);
+    ck_assert_int_eq(mlp_save(old_net, path), MLP_OK);
+    size_t old_size;
+    unsigned char *old = read_all(path, &old_size);
+    const real bad[] = { NAN, INFINITY, -INFINITY };
+    for (int j = 0; j < 3; j++) {
+        mlp_weights(net, 2)[3] = bad[j];
+        ck_assert_int_eq(mlp_save(net, path), MLP_ERR_NONFINITE);
+        size_t size;
+        unsigned char *now = read_all(path, &size);
+        ck_assert_uint_eq(size, old_size);
+        ck_assert_mem_eq(now, old, size);
+        free(now);
+        ck_assert_int_eq(count_entries(dir), 1);
+    }
+    free(old);
+    mlp_free(old_net);
+    mlp_free(net);
+    remove_dir(dir);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
+/* Only a regular file is replaced. Renaming over a FIFO (or a device:
+ * for root, /dev/null or /dev/full) would put a regular file in its
+ * place; a directory cannot be renamed over. Each gives MLP_ERR_IO,
+ * leaves what was there as it was and no temporary file behind. */
+START_TEST(non_regular_target_kept)
+{
+    char *dir = make_dir();
+    char fifo[1024], sub[1024];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    mlp_t *net = make_net(&configs[0], 1);
+    for (int named = 0; named < 2; named++) {
+        mlp__io_force_named_temp(named);
+        ck_assert_int_eq(mlp_save(net, fifo), MLP_ERR_IO);
+        ck_assert_int_eq(mlp_save(net, sub), MLP_ERR_IO);
+        mlp__io_force_named_temp(0);
+        struct stat st;
+        ck_assert_int_eq(lstat(fifo, &st), 0);
+        ck_assert(S_ISFIFO(st.st_mode));
+        ck_assert_int_eq(lstat(sub, &st), 0);
+        ck_assert(S_ISDIR(st.st_mode));
+        ck_assert_int_eq(count_entries(dir), 2);
+        ck_assert_int_eq(count_entries(sub), 0);
+    }
+    mlp_free(net);
+    rmdir(sub);
+    remove_dir(dir);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Saving through links, long names, the named-temporary fallback            */
 
@@ -360,6 +424,8 @@ static Suite *modelfile_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, failed_save_keeps_old_file);
     tcase_add_test(tc, read_only_directory);
+    tcase_add_test(tc, nonfinite_network_keeps_old_file);
+    tcase_add_test(tc, non_regular_target_kept);
     suite_add_tcase(s, tc);
     return s;
 }
