@@ -125,6 +125,8 @@ expect 2 "--scale: only with --no-standardize \(standardising already scales eve
     train --data "$tmp/good.csv" --scale 0.5
 expect 2 "--scale: 0 is out of range \(must be greater than 0\)" -- \
     train --data "$tmp/good.csv" --no-standardize --scale 0
+expect 2 "--scale: 1e-320 is too small \(the model records 1/X as the inputs' standard deviation, and 1/1e-320 is not finite\)" -- \
+    train --data "$tmp/missing.csv" --no-standardize --scale 1e-320
 expect 2 "--scale: not an option of mlp eval" -- eval --model x --data "$tmp/good.csv" --scale 2
 expect 2 "--act: unknown value \"sine\"; one of: sigmoid tanh relu identity$" -- \
     "${train[@]}" --data "$tmp/good.csv" --act sine
