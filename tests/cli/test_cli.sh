@@ -463,6 +463,13 @@ expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
     train --data "$tmp/good.csv" --classes 3 --epochs 1 --quiet --test "$tmp/wide.csv"
 expect 1 "inputs.csv: 3 columns, the model's inputs alone: no target column to evaluate" -- \
     eval --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet
+# Two regression targets: without --target, the count of targets is what
+# is wrong, and is named first.
+awk -F, '{ print $0 "," $1 }' "$tmp/linear.csv" >"$tmp/two_targets.csv"
+"$mlp" train --data "$tmp/two_targets.csv" --target y,a --layers 0 --epochs 1 \
+    --save "$tmp/two_targets.mlp" --quiet >/dev/null
+expect 1 "two_targets.csv: 1 target columns, but the model has 2 outputs \(see --target\)$" -- \
+    eval --model "$tmp/two_targets.mlp" --data "$tmp/two_targets.csv" --quiet
 
 echo "== options: no silent defaults, no needless limits"
 expect 2 "--layers: \"\" is not a list of at most 64 sizes" -- \
