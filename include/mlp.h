@@ -591,8 +591,10 @@ MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
 MLP_API mlp_status mlp_save(const mlp_t *net, const char *path);
 
 /* Reads a network saved by mlp_save from `path` into a new network, which
- * the caller releases with mlp_free. The file is read whole, then judged as
- * by mlp_load_buffer. Returns MLP_OK and sets *net, or sets *net to NULL
+ * the caller releases with mlp_free. A file that does not begin with the
+ * format's magic bytes is refused from them (MLP_ERR_FORMAT, however
+ * large it is); any other is read whole, then judged as by
+ * mlp_load_buffer. Returns MLP_OK and sets *net, or sets *net to NULL
  * (when net is not NULL) and returns
  *   MLP_ERR_ARG    net or path NULL;
  *   MLP_ERR_IO     the file could not be opened or read, or is not a
