@@ -175,10 +175,17 @@ mlp_status mlp_mpi_train_batch(mlp_t *net, size_t batch, const real *X,
     if (reduce_gradient(net, batch, t.rows, comm) != MPI_SUCCESS)
         return MLP_ERR_IO;
 
-    /* Every rank holds the same bits in g now, so every rank's mlp_step
-     * makes the same update or finds the same non-finite value. */
+    /* Every rank holds the same bits in g now, so ranks with the same
+     * parameters and optimizer make the same update or find the same
+     * non-finite value. Ranks that differ there (which no check sees) may
+     * not: one more round of statuses keeps a rank whose update alone was
+     * refused from returning another status than the others, and then
+     * leaving them waiting (in mlp_mpi_fit's next step, say). */
+    struct mlp__tally after;
     status = mlp_step(net);
-    if (status == MLP_OK && cost)
+    if (mlp__mpi_share(comm, status, 0.0, 0.0, 0, &after) != MPI_SUCCESS)
+        return MLP_ERR_IO;
+    if (after.status == MLP_OK && cost)
         *cost = (real)(t.value / t.rows);
-    return status;
+    return after.status;
 }

@@ -58,7 +58,10 @@
  *   time limit around the job (`timeout`, the batch system's).
  * - Networks of the same shape with different parameters or optimizer
  *   settings on different ranks (call mlp_mpi_bcast_params, and set the
- *   same optimizer everywhere), or a different comm on some rank.
+ *   same optimizer everywhere), or a different comm on some rank. Their
+ *   parameters drift apart; a step whose update fails on some ranks only
+ *   (it overflows there) still returns the same status on every rank, so
+ *   no rank goes on alone, but the ranks where it succeeded keep it.
  * - Two shapes whose 64-bit hashes collide (chance about 2^-64).
  */
 #ifndef MLP_MPI_H
@@ -120,8 +123,9 @@ MLP_MPI_API mlp_status mlp_mpi_bcast_params(mlp_t *net, int root,
  * whole batch's cost, its parameters have been updated by mlp_step, and
  * *cost (unless cost is NULL) is the whole batch's cost before the update.
  *
- * Cost: two MPI_Allreduce calls, one of a few doubles (sizes, costs and
- * statuses) and one of mlp_n_params doubles, in place. It allocates
+ * Cost: three MPI_Allreduce calls, two of a few doubles (sizes, costs and
+ * statuses before the reduction, and the statuses of mlp_step after it)
+ * and one of mlp_n_params doubles, in place. It allocates
  * nothing itself; mlp_backprop grows the workspace when a shard is larger
  * than any before on that rank, as it always does.
  *

@@ -49,6 +49,8 @@ struct walk {
     enum phase phase;
     bool bias_open;               /* the last layer may still get an Add bias */
     bool act_set;                 /* the last layer has its activation */
+    size_t budget;                /* bytes the decoded constants may still take */
+    size_t hops_left;             /* Identity/Transpose steps left to constants */
     /* Scalings as found (1 or `width` values), expanded at the end, when
      * the layers have fixed n_0 and n_L from data actually present. */
     struct mlp__onnx_mat in_mean, in_std, out_mean, out_std;
@@ -314,6 +316,26 @@ static mlp_status constant_step(struct walk *w, size_t index, const char **name,
     return s;
 }
 
+/* Decodes the initializer t, counting its doubles against the budget: a
+ * weight shared by many layers is decoded once for each. */
+static mlp_status decode(struct walk *w, const Onnx__TensorProto *t,
+                         bool transpose, struct mlp__onnx_mat *m)
+{
+    mlp_status s = mlp__onnx_tensor(t, transpose, m, w->why);
+    if (s != MLP_OK)
+        return s;
+    size_t bytes = m->rows * m->cols * sizeof *m->v;
+    if (bytes > w->budget) {
+        free(m->v);
+        m->v = NULL;
+        return refuse(w, "the weights take more memory as doubles than %d "
+                      "times the model's size (a weight shared by many layers)",
+                      MLP__ONNX_BUDGET_FACTOR);
+    }
+    w->budget -= bytes;
+    return MLP_OK;
+}
+
 /* The constant called name (transposed when `transpose`): an initializer,
  * through any number of Transpose and Identity nodes. */
 static mlp_status constant(struct walk *w, const char *name, bool transpose,
@@ -334,8 +356,12 @@ static mlp_status constant(struct walk *w, const char *name, bool transpose,
             if (rank >= 0 && (size_t)rank != t->n_dims)
                 return refuse(w, "a Transpose perm does not match the rank of '%s'",
                               mlp__onnx_name(shown, name));
-            return mlp__onnx_tensor(t, transpose, m, w->why);
+            return decode(w, t, transpose, m);
         }
+        if (w->hops_left-- == 0)
+            return refuse(w, "the weights are reached through more Identity and "
+                          "Transpose steps in all than twice the node count (a "
+                          "chain of them shared by many layers)");
         mlp_status s = constant_step(w, def->index, &name, &transpose, &rank);
         if (s != MLP_OK)
             return s;
@@ -819,10 +845,12 @@ static mlp_status finish(struct walk *w)
     return MLP_OK;
 }
 
-mlp_status mlp__onnx_graph(const Onnx__GraphProto *g, long opset,
+mlp_status mlp__onnx_graph(const Onnx__GraphProto *g, long opset, size_t budget,
                            struct mlp__onnx_net *d, struct mlp__onnx_why *why)
 {
-    struct walk w = {.g = g, .opset = opset, .why = why, .d = d, .phase = PRE};
+    size_t hops = g->n_node <= (SIZE_MAX - 2) / 2 ? 2 * g->n_node + 2 : SIZE_MAX;
+    struct walk w = {.g = g, .opset = opset, .why = why, .d = d, .phase = PRE,
+                     .budget = budget, .hops_left = hops};
     const Onnx__ValueInfoProto *in = NULL;
     mlp_status s = index_graph(&w);
     if (s == MLP_OK)

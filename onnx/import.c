@@ -14,8 +14,6 @@
 #include "graph.h"
 #include "mlp_onnx.h"
 
-enum { BUDGET_FACTOR = 16, BUDGET_EXTRA = 1 << 20 };
-
 struct budget {
     size_t left;
     bool exceeded;     /* a request went over the budget */
@@ -80,9 +78,9 @@ static mlp_status check_model(const Onnx__ModelProto *m, long *opset,
 mlp_status mlp__onnx_parse(const void *data, size_t size,
                            struct mlp__onnx_net *d, struct mlp__onnx_why *why)
 {
-    size_t limit = size > (SIZE_MAX - BUDGET_EXTRA) / BUDGET_FACTOR
-                       ? SIZE_MAX
-                       : size * BUDGET_FACTOR + BUDGET_EXTRA;
+    enum { FACTOR = MLP__ONNX_BUDGET_FACTOR, EXTRA = MLP__ONNX_BUDGET_EXTRA };
+    size_t limit = size > (SIZE_MAX - EXTRA) / FACTOR ? SIZE_MAX
+                                                      : size * FACTOR + EXTRA;
     struct budget b = {.left = limit};
     ProtobufCAllocator allocator = {budget_alloc, budget_free, &b};
     Onnx__ModelProto *m = onnx__model_proto__unpack(&allocator, size, data);
@@ -91,7 +89,7 @@ mlp_status mlp__onnx_parse(const void *data, size_t size,
             return MLP_ERR_NOMEM;
         if (b.exceeded)
             mlp__onnx_why(why, "the model needs more memory to parse than %d "
-                          "times its size: not a real model", BUDGET_FACTOR);
+                          "times its size: not a real model", FACTOR);
         else
             mlp__onnx_why(why, "not an ONNX model: the protobuf encoding is "
                           "invalid or truncated");
@@ -100,7 +98,7 @@ mlp_status mlp__onnx_parse(const void *data, size_t size,
     long opset;
     mlp_status s = check_model(m, &opset, why);
     if (s == MLP_OK)
-        s = mlp__onnx_graph(m->graph, opset, d, why);
+        s = mlp__onnx_graph(m->graph, opset, limit, d, why);
     onnx__model_proto__free_unpacked(m, &allocator);
     return s;
 }

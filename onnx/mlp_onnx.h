@@ -76,12 +76,18 @@ MLP_ONNX_API mlp_status mlp_onnx_import(mlp_t **net, const char *path,
  *                   patterns above (another operator or domain, a branch,
  *                   two inputs or outputs, shapes that do not chain, a
  *                   non-finite weight, external data, a tensor whose data
- *                   does not match its dims), or a model that needs more
- *                   than 16 times its size plus 1 MiB of memory to parse;
+ *                   does not match its dims), a model that needs more
+ *                   than 16 times its size plus 1 MiB of memory to parse,
+ *                   or as much again for its weights, biases and scalings
+ *                   as doubles (each decoded once for every node that uses
+ *                   it: a weight shared by very many layers), or whose
+ *                   weights are reached through more Identity and
+ *                   Transpose steps in all than twice its node count;
  *   MLP_ERR_NOMEM   an allocation failed.
  * The input is untrusted: every size is checked against it before memory
  * is allocated, so a hostile model cannot make the call allocate more
- * than a small multiple of its size. */
+ * than a small multiple of its size, nor take more than O(n log n) time
+ * for n nodes. */
 MLP_ONNX_API mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data,
                                                size_t size, mlp_loss loss,
                                                char *why, size_t why_size);

@@ -72,8 +72,14 @@ size_t count_targets(const struct config *c, const csv_table *t,
 void make_dataset(const csv_table *t, const unsigned char *is_target,
                   const struct task *task, const char *path,
                   struct dataset *d);
+/* Ends the command unless t has n_in input columns beside its n_targets
+ * target columns (checked before any label is, so that a file of the
+ * wrong width is named as such). */
+void check_input_columns(const csv_table *t, size_t n_targets, size_t n_in,
+                         const char *path);
+/* A data set for a network of n_in inputs. */
 void load_dataset(const struct config *c, const char *path,
-                  const struct task *task, size_t expect_cols,
+                  const struct task *task, size_t n_in,
                   struct dataset *d);
 void free_dataset(struct dataset *d);
 
@@ -85,8 +91,8 @@ struct task model_task(const mlp_t *net, size_t classes_given);
 
 struct progress {
     int tty, quiet;
-    double *train, *val;     /* per epoch */
-    size_t epochs_seen;
+    double *train, *val;     /* per epoch, grown as epochs end */
+    size_t epochs_seen, cap;
     double last_draw;
 };
 int on_progress(const mlp_fit_progress *p, void *user);

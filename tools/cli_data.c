@@ -131,6 +131,9 @@ void make_dataset(const csv_table *t, const unsigned char *is_target,
     d->n_in = t->cols - n_targets;
     d->n_out = n_targets ? task->n_out : 0;
     d->X = xcalloc(d->n * d->n_in, sizeof *d->X);
+    if (d->n_out && d->n > (size_t)-1 / sizeof *d->T / d->n_out)
+        die(EXIT_DATA, "%s: %zu samples of %zu outputs do not fit in memory",
+            path, d->n, d->n_out);
     d->T = xcalloc(d->n * d->n_out, sizeof *d->T);
     d->label = task->classes && n_targets ? xcalloc(d->n, sizeof *d->label) : NULL;
     for (size_t r = 0; r < t->rows; r++) {
@@ -147,16 +150,24 @@ void make_dataset(const csv_table *t, const unsigned char *is_target,
     }
 }
 
+void check_input_columns(const csv_table *t, size_t n_targets, size_t n_in,
+                         const char *path)
+{
+    if (t->cols == n_in && n_targets > 0)
+        die(EXIT_DATA, "%s: %zu columns, the model's inputs alone: no target "
+            "column to evaluate against (see --target)", path, t->cols);
+    if (t->cols - n_targets != n_in)
+        die(EXIT_DATA, "%s: %zu input columns, but the model takes %zu", path,
+            t->cols - n_targets, n_in);
+}
+
 void load_dataset(const struct config *c, const char *path, const struct task *task,
-                  size_t expect_cols, struct dataset *d)
+                  size_t n_in, struct dataset *d)
 {
     csv_table t;
     read_table(c, path, &t);
-    if (expect_cols && t.cols != expect_cols)
-        die(EXIT_DATA, "%s: %zu columns, but the training data has %zu",
-            path, t.cols, expect_cols);
     unsigned char *is_target = xcalloc(t.cols, 1);
-    count_targets(c, &t, path, is_target);
+    check_input_columns(&t, count_targets(c, &t, path, is_target), n_in, path);
     make_dataset(&t, is_target, task, path, d);
     free(is_target);
     csv_free(&t);

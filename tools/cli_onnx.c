@@ -124,6 +124,7 @@ static void two_files(const struct config *c, const char *synopsis)
 int cmd_import(const struct config *c)
 {
     two_files(c, "mlp import MODEL.onnx MODEL.mlp");
+    check_writable(NULL, c->files[1]);
 #ifdef MLP_CLI_ONNX
     mlp_t *net = import_onnx(c->files[0], c->loss);
     if (!c->quiet)
@@ -146,6 +147,7 @@ int cmd_import(const struct config *c)
 int cmd_export(const struct config *c)
 {
     two_files(c, "mlp export MODEL.mlp MODEL.onnx");
+    check_writable(NULL, c->files[1]);
 #ifdef MLP_CLI_ONNX
     mlp_t *net = cli_load_model(c->files[0], NULL);
     if (!c->quiet)

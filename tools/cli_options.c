@@ -240,13 +240,19 @@ int lookup(const char *opt, const char *name, const char *const *names, size_t n
 
 /* Fails now, with the system's reason, when path cannot be written later:
  * an existing file is opened for writing (not truncated); otherwise the
- * file is created and removed again. */
+ * file is created and removed again. Models and plots are regular files:
+ * anything else (a directory, a FIFO, a device, or a link to one) is
+ * refused, as saving would replace or remove it. option may be NULL. */
 void check_writable(const char *option, const char *path)
 {
     struct stat st;
     int fd;
+    const char *sep = option ? " " : "";
+    option = option ? option : "";
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        die(EXIT_DATA, "%s %s: %s", option, path, strerror(EISDIR));
+        die(EXIT_DATA, "%s%s%s: %s", option, sep, path, strerror(EISDIR));
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        die(EXIT_DATA, "%s%s%s: not a regular file", option, sep, path);
     if (stat(path, &st) == 0) {
         fd = open(path, O_WRONLY | O_CLOEXEC);
     } else {
@@ -255,6 +261,7 @@ void check_writable(const char *option, const char *path)
             unlink(path);
     }
     if (fd < 0)
-        die(EXIT_DATA, "%s %s: cannot write there: %s", option, path, strerror(errno));
+        die(EXIT_DATA, "%s%s%s: cannot write there: %s", option, sep, path,
+            strerror(errno));
     close(fd);
 }

@@ -18,21 +18,12 @@ static mlp_t *load_model(const struct config *c, struct task *task)
     return net;
 }
 
-static void check_inputs(const mlp_t *net, const struct dataset *d, const char *path)
-{
-    size_t n_in = mlp_layer_size(net, 0);
-    if (d->n_in != n_in)
-        die(EXIT_DATA, "%s: %zu input columns, but the model takes %zu", path,
-            d->n_in, n_in);
-}
-
 int cmd_eval(const struct config *c)
 {
     struct task task;
     struct dataset d = { 0 };
     mlp_t *net = load_model(c, &task);
-    load_dataset(c, c->data, &task, 0, &d);
-    check_inputs(net, &d, c->data);
+    load_dataset(c, c->data, &task, mlp_layer_size(net, 0), &d);
     evaluate(net, &d, c->data);
     free_dataset(&d);
     mlp_free(net);
@@ -64,12 +55,13 @@ int cmd_predict(const struct config *c)
         die(EXIT_USAGE, "--proba: the model predicts values, not classes");
     read_table(c, c->data, &t);
     unsigned char *is_target = xcalloc(t.cols, 1);
-    if (t.cols != mlp_layer_size(net, 0))
-        count_targets(c, &t, c->data, is_target);
+    size_t n_in = mlp_layer_size(net, 0);
+    if (t.cols != n_in)
+        check_input_columns(&t, count_targets(c, &t, c->data, is_target), n_in,
+                            c->data);
     make_dataset(&t, is_target, &task, c->data, &d);
     free(is_target);
     csv_free(&t);
-    check_inputs(net, &d, c->data);
     double *Y = predict_all(net, &d);
     for (size_t r = 0; r < d.n; r++)
         print_row(Y + r * task.n_out, &task, c->proba);

@@ -175,10 +175,28 @@ static void draw_bar(const mlp_fit_progress *p, struct progress *pr)
     fflush(stderr);
 }
 
+/* Room for the costs of epoch n: --epochs may be far more than will run. */
+static void grow_curve(struct progress *pr, size_t n)
+{
+    if (n <= pr->cap)
+        return;
+    size_t cap = n > 2 * pr->cap ? n + 64 : 2 * pr->cap;
+    double *train = realloc(pr->train, cap * sizeof *train);
+    if (train)
+        pr->train = train;
+    double *val = realloc(pr->val, cap * sizeof *val);
+    if (val)
+        pr->val = val;
+    if (!train || !val)
+        die(EXIT_DATA, "out of memory");
+    pr->cap = cap;
+}
+
 int on_progress(const mlp_fit_progress *p, void *user)
 {
     struct progress *pr = user;
     if (p->epoch_done) {
+        grow_curve(pr, p->epoch);
         pr->train[p->epoch - 1] = p->train_cost;
         pr->val[p->epoch - 1] = p->val_cost;
         pr->epochs_seen = p->epoch;

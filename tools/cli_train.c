@@ -30,8 +30,9 @@ static size_t parse_layers(const char *spec, size_t *hidden, size_t max)
     if (strcmp(spec, "0") == 0)
         return 0;
     size_t n = 0;
-    for (const char *s = spec; *s;) {
-        char *end;
+    char *end;
+    /* A size before every comma and after it: "" and "8," are not lists. */
+    for (const char *s = spec;; s = end + 1) {
         errno = 0;
         unsigned long v = strtoul(s, &end, 10);
         if (!isdigit((unsigned char)*s) || v == 0 || errno || (*end && *end != ',') ||
@@ -39,9 +40,9 @@ static size_t parse_layers(const char *spec, size_t *hidden, size_t max)
             die(EXIT_USAGE, "--layers: \"%s\" is not a list of at most %zu sizes "
                 "like 64,32", spec, max);
         hidden[n++] = v;
-        s = *end ? end + 1 : end;
+        if (!*end)
+            return n;
     }
-    return n;
 }
 
 static void plan_network(const struct config *c, struct plan *p)
@@ -245,13 +246,11 @@ int cmd_train(const struct config *c)
     load_training_data(c, &p, &d);
     mlp_t *net = create_network(c, &p, &d);
     struct progress pr = { .tty = isatty(STDERR_FILENO), .quiet = c->quiet };
-    pr.train = xcalloc(c->epochs, sizeof *pr.train);
-    pr.val = xcalloc(c->epochs, sizeof *pr.val);
     fit(c, &net, &d, &pr);
     if (c->test) {
         struct dataset td = { 0 };
         struct task task = { c->classes, d.n_out };
-        load_dataset(c, c->test, &task, d.n_in + (c->classes ? 1 : d.n_out), &td);
+        load_dataset(c, c->test, &task, d.n_in, &td);
         evaluate(net, &td, "test");
         free_dataset(&td);
     }

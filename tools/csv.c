@@ -187,7 +187,9 @@ static int take_line(struct reader *r, char *buf, size_t len)
     if (strlen(buf) != len)
         return fail(r, "%s line %zu: contains a NUL byte (binary file?)",
                     r->name, r->lineno);
-    char *s = trim(buf);
+    /* A UTF-8 byte order mark (spreadsheets write one) is not data. */
+    int bom = r->lineno == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0;
+    char *s = trim(buf + (bom ? 3 : 0));
     if (*s == '\0')
         return 0;
     size_t n = split(r, s);
@@ -233,7 +235,11 @@ int csv_parse(FILE *f, const char *name, const csv_options *o, csv_table *t,
     return rc;
 }
 
-/* Opens path for reading: "-" is stdin, ".gz" goes through gzip. */
+/* Opens path for reading: "-" is stdin, ".gz" goes through gzip. *gzip
+ * is gzip's pid, -1 without gzip, or GZIP_NOT_STARTED when it could not
+ * be run (not installed). */
+enum { GZIP_NOT_STARTED = -2 };
+
 static FILE *open_input(const char *path, pid_t *gzip)
 {
     size_t n = strlen(path);
@@ -241,6 +247,12 @@ static FILE *open_input(const char *path, pid_t *gzip)
     if (strcmp(path, "-") == 0)
         return stdin;
     FILE *f = fopen(path, "r");
+    struct stat st;
+    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        errno = EISDIR;
+        return NULL;
+    }
     if (!f || n <= 3 || strcmp(path + n - 3, ".gz") != 0)
         return f;
     char *argv[] = { "gzip", "-dc", NULL };
@@ -249,6 +261,8 @@ static FILE *open_input(const char *path, pid_t *gzip)
     int saved = errno;
     fclose(f);
     errno = saved;
+    if (*gzip < 0)
+        *gzip = GZIP_NOT_STARTED;
     return *gzip < 0 ? NULL : out;
 }
 
@@ -259,7 +273,9 @@ int csv_load(const char *path, const csv_options *o, csv_table *t,
     FILE *f = open_input(path, &gzip);
     if (!f) {
         memset(t, 0, sizeof *t);
-        snprintf(err, size, "%s: cannot open: %s", path, strerror(errno));
+        snprintf(err, size, "%s: %s: %s", path, gzip == GZIP_NOT_STARTED
+                 ? "cannot run gzip -dc to decompress it" : "cannot open",
+                 strerror(errno));
         return -1;
     }
     int rc = csv_parse(f, f == stdin ? "standard input" : path, o, t, err, size);

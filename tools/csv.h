@@ -22,7 +22,8 @@ typedef struct csv_options {
 /* Reads `path`: "-" is standard input; a name ending in ".gz" is
  * decompressed through `gzip -dc` (run directly, no shell). Pipes and FIFOs
  * work: the input is read once, from start to end. Fields are separated by
- * commas; spaces around a field are ignored, and so are blank lines. When
+ * commas; spaces around a field are ignored, and so are blank lines and a
+ * UTF-8 byte order mark at the start. When
  * the first line holds a field that is not a number it is taken as the
  * header of column names. Every other field must be a finite number, and
  * every row must have as many fields as the first. options may be NULL.

@@ -4,6 +4,7 @@
  * Not part of libmlp: it prints, exits, and may allocate as it likes. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +94,18 @@ static void print_usage(FILE *f)
     fputs(options_help, f);
 }
 
+/* Output that never reached its file (a full disk, a closed pipe) makes
+ * the command fail: rc, or EXIT_DATA when rc was 0. */
+static int finish_output(int rc)
+{
+    int flushed = fflush(stdout) == 0;
+    if (flushed && !ferror(stdout))
+        return rc;
+    fprintf(stderr, "%s: cannot write standard output%s%s\n", cli_prog,
+            flushed ? "" : ": ", flushed ? "" : strerror(errno));
+    return rc ? rc : EXIT_DATA;
+}
+
 static const struct command *find_command(const char *name)
 {
     for (size_t i = 0; i < COUNT(commands); i++)
@@ -107,11 +120,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         print_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
+        return finish_output(argc < 2 ? EXIT_USAGE : 0);
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("mlp (libmlp %s)\n", mlp_version());
-        return 0;
+        return finish_output(0);
     }
     const struct command *cmd = find_command(argv[1]);
     if (!cmd) {
@@ -125,12 +138,12 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             print_usage(stdout);
-            return 0;
+            return finish_output(0);
         }
     static char prog[64];
     snprintf(prog, sizeof prog, "mlp %s", cmd->name);
     cli_prog = prog;
     struct config c;
     parse_args(argc, argv, cmd, &c);
-    return cmd->run(&c);
+    return finish_output(cmd->run(&c));
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int plot_have_gnuplot(void)
@@ -83,6 +84,13 @@ int plot_learning_curve(const char *png, const char *title,
                  "(on Debian: apt-get install gnuplot-nox)", png);
         return -1;
     }
+    struct stat st;
+    if (stat(png, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A FIFO would block, and a device or a link to one would be
+         * removed when the check of the PNG fails. */
+        snprintf(err, size, "cannot write %s: not a regular file", png);
+        return -1;
+    }
     int fd = open(png, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
@@ -102,8 +110,12 @@ int plot_learning_curve(const char *png, const char *title,
     int closed = fclose(g), status = child_wait(pid), ok = is_png(fd);
     close(fd);
     if (closed != 0 || status != 0 || !ok) {
-        snprintf(err, size, "cannot write %s: gnuplot failed (exit status %d)",
-                 png, status);
+        if (closed == 0 && status == 0)
+            snprintf(err, size, "cannot write %s: gnuplot wrote no PNG there "
+                     "(is the disk full?)", png);
+        else
+            snprintf(err, size, "cannot write %s: gnuplot failed (exit status "
+                     "%d)", png, status);
         remove(png);
         return -1;
     }

@@ -10,7 +10,9 @@ int plot_have_gnuplot(void);
 
 /* Writes a PNG of the training cost (and the validation cost unless val is
  * NULL) over epochs 1..n to png_path with gnuplot. NaN entries are
- * skipped. Returns 0, or -1 with a message in err. */
+ * skipped. png_path must be a regular file or not exist (a FIFO, a device
+ * or a link to one is refused); when the plot fails it is removed.
+ * Returns 0, or -1 with a message in err. */
 int plot_learning_curve(const char *png_path, const char *title,
                         const double *train, const double *val, size_t n,
                         char *err, size_t err_size);

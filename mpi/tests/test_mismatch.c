@@ -172,6 +172,47 @@ static void fit_option_mismatches(void)
     mlp_free(net);
 }
 
+/* The same network everywhere, but on the last rank an optimizer whose
+ * update overflows there alone (a learning rate and a weight decay of
+ * 1e308, 1e30 in float: lr * lambda * w is beyond the range). No check
+ * compares optimizer settings, but every rank must still return the same
+ * status, from a single step and from mlp_mpi_fit, where a rank that
+ * stopped alone would leave the others waiting in the next step. */
+static void optimizer_mismatch(void)
+{
+    const real *Xs, *Ts;
+    size_t count = shard(&Xs, &Ts);
+    double huge = TEST_BY_PRECISION(1e308, 1e30);
+    for (int fit = 0; fit < 2; fit++) {
+        mlp_t *net = make_sized(3, MLP_IDENTITY);
+        if (last())
+            CHECK(mlp_set_sgd(net, huge, 0.0) == MLP_OK &&
+                      mlp_set_weight_decay(net, huge) == MLP_OK,
+                  "setting the last rank's optimizer");
+        size_t n = mlp_n_params(net);
+        real *before = malloc(n * sizeof *before);
+        memcpy(before, mlp_params(net), n * sizeof *before);
+        mlp_status st;
+        mlp_fit_result r = { .stop = MLP_FIT_FAILED };
+        if (fit) {
+            mlp_fit_options o;
+            mlp_fit_defaults(&o);
+            o.epochs = 3;
+            st = mlp_mpi_fit(net, count, Xs, Ts, &o, &r, MPI_COMM_WORLD);
+        } else {
+            st = mlp_mpi_train_batch(net, count, Xs, Ts, NULL,
+                                     MPI_COMM_WORLD);
+        }
+        CHECK(st == MLP_ERR_NONFINITE && r.stop == MLP_FIT_FAILED,
+              "an update overflowing on the last rank only gave %s (%s)",
+              mlp_strerror(st), fit ? "fit" : "train_batch");
+        CHECK(!last() || memcmp(before, mlp_params(net), n * sizeof *before) == 0,
+              "the refused update changed the last rank's parameters");
+        free(before);
+        mlp_free(net);
+    }
+}
+
 static void fit_bad_inputs(void)
 {
     mlp_t *net = make_sized(3, MLP_IDENTITY);
@@ -292,6 +333,7 @@ int main(int argc, char **argv)
 #endif
     }
     bcast_scaling();
+    optimizer_mismatch();
     fit_bad_inputs();
     return test_finish("test_mismatch");
 }

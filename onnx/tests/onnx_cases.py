@@ -352,6 +352,25 @@ def refused_cases(d, lines):
             [tensor("W", W), tensor("s", np.ones(3)), tensor("V", np.ones((2, 3)))],
             4, 2), "mse", "FORMAT", "a layer after the output scaling"),
     ]
+    # Bombs: small files whose import would cost far more than their size.
+    # One 64 x 64 weight (32 KiB) shared by 200 layers would be decoded 200
+    # times (6.4 MiB, over 16 times the file's 37 KiB plus 1 MiB); one
+    # weight behind a chain of 100 Identity nodes shared by 100 layers
+    # would take 10,000 steps to reach (the bound: twice the 200 nodes).
+    S = rng.normal(size=(64, 64)) / 64
+    shared = [G("Gemm", ["input" if i == 0 else "h%d" % i, "S"],
+                ["output" if i == 199 else "h%d" % (i + 1)], transB=1)
+              for i in range(200)]
+    chain = [G("Identity", ["c%d" % i], ["c%d" % (i + 1)]) for i in range(100)]
+    chained = [G("Gemm", ["input" if i == 0 else "h%d" % i, "c100"],
+                 ["output" if i == 99 else "h%d" % (i + 1)]) for i in range(100)]
+    handmade += [
+        ("shared_weight_bomb", helper_graph(shared, [tensor("S", S)], 64, 64),
+         "mse", "FORMAT", "the weights take more memory as doubles than 16 times"),
+        ("identity_chain_bomb", helper_graph(
+            chain + chained, [tensor("c0", np.full((1, 1), 0.5))], 1, 1), "mse",
+         "FORMAT", "more Identity and Transpose steps in all than twice the node"),
+    ]
     for name, model, loss, status, text in handmade:
         data = b"\x0a\xff\xff\xff" if model is None else model.SerializeToString()
         with open(os.path.join(d, name + ".onnx"), "wb") as out:

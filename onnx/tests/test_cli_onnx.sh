@@ -77,6 +77,7 @@ expect 2 "unknown value" "$mlp" import "$tmp/a.onnx" "$tmp/x.mlp" --loss nope
 expect 2 "expects two files" "$mlp" import "$tmp/a.onnx"
 expect 2 "expects two files" "$mlp" export "$tmp/a.mlp"
 expect 2 "unknown option" "$mlp" eval "$tmp/a.onnx"
-expect 1 "could not be opened" "$mlp" export "$tmp/a.mlp" "$tmp/no/such/dir.onnx"
+expect 1 "dir.onnx: cannot write there: No such file or directory" \
+    "$mlp" export "$tmp/a.mlp" "$tmp/no/such/dir.onnx"
 [ ! -e "$tmp/x.mlp" ] || fail "a refused import wrote a file"
 echo "PASS"

@@ -13,6 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 run_env=    # e.g. PATH=... for one expect call
+run_out=$tmp/out   # where expect sends mlp's standard output
 
 fail() {
     echo "FAIL: $*"
@@ -21,12 +22,13 @@ fail() {
 
 # expect STATUS PATTERN -- ARGS...: runs mlp ARGS, checks the exit status
 # and that stderr matches the extended regex PATTERN. stdout is left in
-# $tmp/out, stderr in $tmp/err.
+# $run_out ($tmp/out), stderr in $tmp/err. A run that takes more than a
+# minute (a hang) is killed, and its status 124 fails the check.
 expect() {
     local want=$1 pattern=$2
     shift 3
     local got=0
-    env ${run_env:+"$run_env"} "$mlp" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || got=$?
+    timeout 60 env ${run_env:+"$run_env"} "$mlp" "$@" >"$run_out" 2>"$tmp/err" </dev/null || got=$?
     if [[ $got -ne $want ]] || ! grep -Eq -- "$pattern" "$tmp/err"; then
         fail "mlp $*"
         echo "  wanted exit $want and stderr matching: $pattern"
@@ -316,6 +318,15 @@ else
     cat "$tmp/trained" "$tmp/eval" "$tmp/err"
 fi
 
+echo "== a directory, or a .gz file without gzip, is named as such"
+mkdir "$tmp/dir.csv" "$tmp/dir.csv.gz"
+expect 1 "dir.csv: cannot open: Is a directory$" -- "${train[@]}" --data "$tmp/dir.csv"
+expect 1 "dir.csv.gz: cannot open: Is a directory$" -- "${train[@]}" --data "$tmp/dir.csv.gz"
+gzip -c "$tmp/good.csv" >"$tmp/good.csv.gz"
+mkdir -p "$tmp/nogzip"
+run_env="PATH=$tmp/nogzip" expect 1 "good.csv.gz: cannot run gzip -dc to decompress it: No such file or directory$" -- \
+    "${train[@]}" --data "$tmp/good.csv.gz"
+
 echo "== input read once: standard input, pipes, FIFOs, gzip without a shell"
 "$mlp" predict --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet >"$tmp/from_file"
 cat "$tmp/inputs.csv" | "$mlp" predict --model "$tmp/model.mlp" --data - --quiet >"$tmp/from_dash"
@@ -389,6 +400,78 @@ mkdir "$tmp/nobin"
 run_env="PATH=$tmp/nobin" expect 1 "--plot .*never.png: gnuplot is not installed \(on Debian: apt-get install gnuplot-nox\)" -- \
     "${train[@]}" --data "$tmp/good.csv" --plot "$tmp/never.png"
 grep -q "^trained" "$tmp/out" && fail "--plot without gnuplot: trained before failing"
+
+echo "== output that cannot be written is an error"
+# A full disk: what mlp prints to standard output is lost, so the command
+# fails, whatever it was.
+run_out=/dev/full expect 1 "cannot write standard output: No space left on device$" -- \
+    predict --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet
+run_out=/dev/full expect 1 "cannot write standard output: No space left on device$" -- \
+    eval --model "$tmp/model.mlp" --data "$tmp/good.csv" --quiet
+run_out=/dev/full expect 1 "cannot write standard output: No space left on device$" -- \
+    train --data "$tmp/good.csv" --classes 3 --epochs 1 --quiet
+run_out=/dev/full expect 1 "cannot write standard output: No space left on device$" -- --help
+# --save and --plot write regular files: a FIFO (which would block the
+# check of the path forever), a device or a link to one is refused before
+# training, and is left as it was. As root the device is a node of our
+# own; otherwise a link to /dev/null.
+mkfifo "$tmp/save_fifo"
+expect 1 "--save $tmp/save_fifo: not a regular file$" -- \
+    train --data "$tmp/good.csv" --classes 3 --epochs 1 --save "$tmp/save_fifo"
+grep -q "^trained" "$tmp/out" && fail "--save to a FIFO: trained before failing"
+mknod "$tmp/device" c 1 3 2>/dev/null || ln -s /dev/null "$tmp/device"
+expect 1 "--save $tmp/device: not a regular file$" -- \
+    train --data "$tmp/good.csv" --classes 3 --epochs 1 --save "$tmp/device"
+[[ -c "$tmp/device" ]] || fail "--save replaced a device with a file"
+expect 1 "$tmp/device: not a regular file$" -- import "$tmp/m.onnx" "$tmp/device"
+expect 1 "$tmp/device: not a regular file$" -- export "$tmp/model.mlp" "$tmp/device"
+[[ -c "$tmp/device" ]] || fail "import or export replaced a device with a file"
+if command -v gnuplot >/dev/null; then
+    expect 1 "--plot $tmp/save_fifo: not a regular file$" -- \
+        train --data "$tmp/good.csv" --classes 3 --epochs 1 --plot "$tmp/save_fifo"
+    ln -s /dev/null "$tmp/plot_link"
+    expect 1 "--plot $tmp/plot_link: not a regular file$" -- \
+        train --data "$tmp/good.csv" --classes 3 --epochs 1 --plot "$tmp/plot_link"
+    [[ -L "$tmp/plot_link" ]] || fail "--plot removed a link to /dev/null"
+fi
+
+echo "== a UTF-8 byte order mark is not part of the first field"
+printf '\xef\xbb\xbf' | cat - "$tmp/good.csv" >"$tmp/bom.csv"
+printf '\xef\xbb\xbf' | cat - "$tmp/inputs.csv" >"$tmp/bom_inputs.csv"
+expect 0 "bom.csv: line 1 taken as a header naming the 4 columns: a, b, c, class$" -- \
+    train --data "$tmp/bom.csv" --target a --epochs 1
+"$mlp" predict --model "$tmp/model.mlp" --data "$tmp/bom_inputs.csv" >"$tmp/from_bom" 2>"$tmp/err" ||
+    fail "predict on a file with a byte order mark"
+if cmp -s "$tmp/from_file" "$tmp/from_bom" && [[ ! -s "$tmp/err" ]]; then
+    echo "ok: a headerless file with a byte order mark: the same 90 predictions, no header"
+else
+    fail "a byte order mark: $(wc -l <"$tmp/from_bom") predictions, stderr: $(cat "$tmp/err")"
+fi
+
+echo "== eval and predict: a file of the wrong width is named as such"
+awk -F, '{ print $0 "," $1 }' "$tmp/good.csv" >"$tmp/wide.csv"
+expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
+    eval --model "$tmp/model.mlp" --data "$tmp/wide.csv" --quiet
+expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
+    predict --model "$tmp/model.mlp" --data "$tmp/wide.csv" --quiet
+expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
+    train --data "$tmp/good.csv" --classes 3 --epochs 1 --quiet --test "$tmp/wide.csv"
+expect 1 "inputs.csv: 3 columns, the model's inputs alone: no target column to evaluate" -- \
+    eval --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet
+
+echo "== options: no silent defaults, no needless limits"
+expect 2 "--layers: \"\" is not a list of at most 64 sizes" -- \
+    "${train[@]}" --data "$tmp/good.csv" --layers ""
+expect 2 "--layers: \"8,\" is not a list of at most 64 sizes" -- \
+    "${train[@]}" --data "$tmp/good.csv" --layers 8,
+# 90 rows of that many one-hot outputs would wrap the size of the targets'
+# array around 2^64: refused, not written out of bounds.
+expect 1 "good.csv: 90 samples of 204963823041217243 outputs do not fit in memory$" -- \
+    train --data "$tmp/good.csv" --classes 204963823041217243 --epochs 1 --quiet
+# Any number of epochs, early stopping ends it: nothing is sized by it.
+expect 0 "^epoch [0-9]+/100000000000000: train cost" -- train --data "$tmp/good.csv" \
+    --classes 3 --epochs 100000000000000 --validation 0.5 --patience 1
+grep -q "^trained .* (early stop)" "$tmp/out" || fail "--epochs 1e14: $(cat "$tmp/out")"
 
 echo "== --help"
 "$mlp" --help >"$tmp/out"

@@ -21,4 +21,15 @@ if command -v gnuplot >/dev/null; then
     [[ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')" == 89504e470d0a1a0a ]] ||
         { echo "FAIL: the learning curve is not a PNG"; exit 1; }
 fi
+# --plot onto something that is not a regular file (here a link to
+# /dev/null) is refused and left alone: the failed plot must not remove it.
+if command -v gnuplot >/dev/null; then
+    link=$(mktemp -u)
+    ln -s /dev/null "$link"
+    out=$("$exe" "$data" --epochs 1 --naive-epochs 0 --quiet --plot "$link")
+    [[ -L "$link" ]] || { echo "FAIL: --plot removed a link to /dev/null"; exit 1; }
+    rm -f "$link"
+    echo "$out" | grep -q "^learning curve not drawn: cannot write $link: not a regular file$" ||
+        { echo "FAIL: --plot onto a link to /dev/null: $out"; exit 1; }
+fi
 echo "OK: digits test accuracy $acc%"
