@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mlp_onnx.h"
 #include "tensor.h"
@@ -312,6 +313,13 @@ mlp_status mlp__onnx_write(const struct mlp__onnx_net *d, int elem_type,
 
 static mlp_status write_file(const char *path, const unsigned char *data, size_t size)
 {
+    /* Only a regular file is written, as mlp_save does: opening a FIFO
+     * would wait for a reader, writing to one whose reader left would
+     * raise SIGPIPE, and the removal of a partial file below would delete
+     * a device node (/dev/full, for root). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return MLP_ERR_IO;
     FILE *f = fopen(path, "wb");
     if (!f)
         return MLP_ERR_IO;

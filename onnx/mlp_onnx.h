@@ -106,7 +106,9 @@ MLP_ONNX_API mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data,
  * mlp_onnx_import_buffer reads it back to bitwise the same parameters
  * and scaling.
  * Returns MLP_OK; MLP_ERR_ARG if net or path is NULL; MLP_ERR_NOMEM;
- * MLP_ERR_IO if the file cannot be written (a partial file is removed). */
+ * MLP_ERR_IO if the file cannot be written (a partial file is removed),
+ * or if path names something other than a regular file (a device, a FIFO,
+ * a directory), which is left as it was, as mlp_save does. */
 MLP_ONNX_API mlp_status mlp_onnx_export(const mlp_t *net, const char *path);
 
 /* Single precision: the twins of the three functions above for an mlpf_t

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -424,6 +425,29 @@ static void find_simple(char *kind, char *name, char *loss, char *rest)
         snprintf(simple, sizeof simple, "%s", name);
 }
 
+static mlp_status export_either(const mlp_t *net, const mlpf_t *netf,
+                                const char *path)
+{
+    return net ? mlp_onnx_export(net, path) : mlpf_onnx_export(netf, path);
+}
+
+/* Only a regular file is written, as by mlp_save: /dev/null and a FIFO
+ * are refused with MLP_ERR_IO and left as they were. (Before, the FIFO
+ * made the call wait for a reader, and a write that failed removed the
+ * "partial file" even when it was a device node such as /dev/full.) */
+static void assert_special_targets_refused(const mlp_t *net, const mlpf_t *netf)
+{
+    struct stat st;
+    ck_assert_int_eq(export_either(net, netf, "/dev/null"), MLP_ERR_IO);
+    ck_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+    char fifo[4096];
+    snprintf(fifo, sizeof fifo, "%s", path_of("export-fifo", ""));
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(export_either(net, netf, fifo), MLP_ERR_IO);
+    ck_assert(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    ck_assert_int_eq(remove(fifo), 0);
+}
+
 START_TEST(test_arguments)
 {
     each_case(find_simple);
@@ -465,6 +489,7 @@ START_TEST(test_arguments)
     ck_assert_int_eq(mlp_onnx_export(NULL, model), MLP_ERR_ARG);
     ck_assert_int_eq(mlp_onnx_export(net, NULL), MLP_ERR_ARG);
     ck_assert_int_eq(mlp_onnx_export(net, "/nonexistent-dir/model.onnx"), MLP_ERR_IO);
+    assert_special_targets_refused(net, NULL);
     mlp_free(net);
     free(data);
 }
@@ -862,6 +887,7 @@ START_TEST(test_arguments_float)
     ck_assert_int_eq(mlpf_onnx_export(NULL, model), MLP_ERR_ARG);
     ck_assert_int_eq(mlpf_onnx_export(net, NULL), MLP_ERR_ARG);
     ck_assert_int_eq(mlpf_onnx_export(net, "/nonexistent-dir/model.onnx"), MLP_ERR_IO);
+    assert_special_targets_refused(NULL, net);
     mlpf_free(net);
 }
 END_TEST
