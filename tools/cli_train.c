@@ -85,7 +85,7 @@ static void check_outputs(const struct config *c)
         die(EXIT_DATA, "--plot %s: gnuplot is not installed (on Debian: apt-get "
             "install gnuplot-nox)", c->plot);
     if (c->plot)
-        check_writable("--plot", c->plot);
+        check_replaceable("--plot", c->plot);
 }
 
 /* Labels in 0..K-1 that never occur: legal, but worth a word. */

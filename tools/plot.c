@@ -1,8 +1,10 @@
 /* plot.c - see plot.h. gnuplot writes the PNG to its standard output,
- * which is the file this process opened: the file name never reaches
- * gnuplot or a shell, so no name can run a command, and a path that cannot
- * be written fails here with the system's reason. */
-#define _POSIX_C_SOURCE 200809L
+ * which is a temporary file this process made beside the target: the file
+ * name never reaches gnuplot or a shell, so no name can run a command, a
+ * path that cannot be written fails here with the system's reason, and
+ * the target is replaced by a rename only once the new PNG is whole, so a
+ * plot that fails (a full disk) leaves the previous one as it was. */
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include "plot.h"
 #include "child.h"
@@ -75,6 +77,78 @@ static int is_png(int fd)
            memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0;
 }
 
+/* The file a plot replaces: the target of png when png is a link to an
+ * existing file (the link stays, as when writing through it), else png.
+ * Fails, with a message in err, on anything but a regular file or no
+ * file: a FIFO would block, and a device would be replaced. */
+static char *plot_target(const char *png, char *err, size_t size)
+{
+    struct stat st;
+    char *target;
+    if (stat(png, &st) != 0) {
+        target = strdup(png);
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(err, size, "cannot write %s: not a regular file", png);
+        return NULL;
+    } else {
+        target = realpath(png, NULL);
+    }
+    if (!target)
+        snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
+    return target;
+}
+
+/* A new temporary file in target's directory, named into tmp (a buffer of
+ * strlen(target) + 17 bytes or more), with the mode the target has or, for a new
+ * file, the one open(0666) would give. */
+static int open_temp(const char *target, char *tmp)
+{
+    const char *slash = strrchr(target, '/');
+    size_t dir = slash ? (size_t)(slash - target) + 1 : 0;
+    memcpy(tmp, target, dir);
+    strcpy(tmp + dir, ".mlp-plot-XXXXXX");
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    mode_t mask = umask(0);
+    umask(mask);
+    mode_t mode = stat(target, &st) == 0 ? st.st_mode & 07777 : 0666 & ~mask;
+    if (fchmod(fd, mode) != 0) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    return fd;
+}
+
+/* Runs gnuplot with its standard output on fd; 0 when it exited 0 and fd
+ * holds a PNG, else -1 with the reason in err. */
+static int run_gnuplot(int fd, const char *png, const char *title,
+                       const double *train, const double *val, size_t n,
+                       char *err, size_t size)
+{
+    char *argv[] = { "gnuplot", NULL };
+    FILE *g = NULL;
+    pid_t pid = child_start(argv, -1, fd, STDERR_FILENO, &g);
+    if (pid < 0) {
+        snprintf(err, size, "cannot write %s: could not start gnuplot: %s", png,
+                 strerror(errno));
+        return -1;
+    }
+    write_script(g, title, train, val, n);
+    int closed = fclose(g), status = child_wait(pid);
+    if (closed == 0 && status == 0 && is_png(fd))
+        return 0;
+    if (closed == 0 && status == 0)
+        snprintf(err, size, "cannot write %s: gnuplot wrote no PNG there "
+                 "(is the disk full?)", png);
+    else
+        snprintf(err, size, "cannot write %s: gnuplot failed (exit status "
+                 "%d)", png, status);
+    return -1;
+}
+
 int plot_learning_curve(const char *png, const char *title,
                         const double *train, const double *val, size_t n,
                         char *err, size_t size)
@@ -84,40 +158,29 @@ int plot_learning_curve(const char *png, const char *title,
                  "(on Debian: apt-get install gnuplot-nox)", png);
         return -1;
     }
-    struct stat st;
-    if (stat(png, &st) == 0 && !S_ISREG(st.st_mode)) {
-        /* A FIFO would block, and a device or a link to one would be
-         * removed when the check of the PNG fails. */
-        snprintf(err, size, "cannot write %s: not a regular file", png);
+    char *target = plot_target(png, err, size);
+    if (!target)
         return -1;
-    }
-    int fd = open(png, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    char *tmp = malloc(strlen(target) + 32);
+    int fd = tmp ? open_temp(target, tmp) : -1;
     if (fd < 0) {
         snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
+        free(tmp);
+        free(target);
         return -1;
     }
-    char *argv[] = { "gnuplot", NULL };
-    FILE *g = NULL;
-    pid_t pid = child_start(argv, -1, fd, STDERR_FILENO, &g);
-    if (pid < 0) {
-        snprintf(err, size, "cannot write %s: could not start gnuplot: %s", png,
-                 strerror(errno));
-        close(fd);
-        remove(png);
-        return -1;
+    int rc = run_gnuplot(fd, png, title, train, val, n, err, size);
+    if (close(fd) != 0 && rc == 0) {
+        snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
+        rc = -1;
     }
-    write_script(g, title, train, val, n);
-    int closed = fclose(g), status = child_wait(pid), ok = is_png(fd);
-    close(fd);
-    if (closed != 0 || status != 0 || !ok) {
-        if (closed == 0 && status == 0)
-            snprintf(err, size, "cannot write %s: gnuplot wrote no PNG there "
-                     "(is the disk full?)", png);
-        else
-            snprintf(err, size, "cannot write %s: gnuplot failed (exit status "
-                     "%d)", png, status);
-        remove(png);
-        return -1;
+    if (rc == 0 && rename(tmp, target) != 0) {
+        snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
+        rc = -1;
     }
-    return 0;
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    free(target);
+    return rc;
 }

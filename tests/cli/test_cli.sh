@@ -419,6 +419,30 @@ if command -v gnuplot >/dev/null; then
         fail "--plot name injection: injected file $( [[ -e $tmp/injected ]] && echo created || echo absent)"
         cat "$tmp/err"
     fi
+    # A plot that fails (here a gnuplot that exits 1, as on a full disk)
+    # leaves the previous PNG as it was and no temporary file beside it;
+    # through a link, the file it names is replaced and the link stays.
+    mkdir "$tmp/badbin"
+    printf '#!/bin/sh\ncat >/dev/null\nexit 1\n' >"$tmp/badbin/gnuplot"
+    chmod +x "$tmp/badbin/gnuplot"
+    mkdir "$tmp/plots"
+    cp "$tmp/curve.png" "$tmp/plots/old.png"
+    cp "$tmp/curve.png" "$tmp/plots/kept.png"
+    run_env="PATH=$tmp/badbin:$PATH" expect 1 "cannot write $tmp/plots/old.png: gnuplot failed \(exit status 1\)$" -- \
+        train --data "$tmp/good.csv" --classes 3 --epochs 2 --quiet --plot "$tmp/plots/old.png"
+    cmp -s "$tmp/curve.png" "$tmp/plots/old.png" || fail "a failed --plot changed the previous PNG"
+    [[ $(ls -A "$tmp/plots" | sort | tr '\n' ' ') == "kept.png old.png " ]] ||
+        fail "a failed --plot left files behind: $(ls -A "$tmp/plots")"
+    ln -s kept.png "$tmp/plots/link.png"
+    "$mlp" train --data "$tmp/good.csv" --classes 3 --epochs 3 --quiet \
+        --plot "$tmp/plots/link.png" >"$tmp/out"
+    if [[ -L "$tmp/plots/link.png" ]] && ! cmp -s "$tmp/curve.png" "$tmp/plots/kept.png" &&
+       [[ "$(head -c 8 "$tmp/plots/kept.png" | od -An -tx1 | tr -d ' \n')" == 89504e470d0a1a0a ]] &&
+       [[ $(ls -A "$tmp/plots" | sort | tr '\n' ' ') == "kept.png link.png old.png " ]]; then
+        echo "ok: a failed --plot kept the old PNG; through a link the named file is replaced"
+    else
+        fail "--plot through a link: $(ls -lA "$tmp/plots")"
+    fi
 else
     echo "note: gnuplot is not installed, the PNG checks did not run"
 fi
