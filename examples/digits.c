@@ -12,6 +12,7 @@
  * to 0..1. */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,28 +68,43 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* A count: digits only, all of them ("10x" and "-1" are not counts). */
+static int parse_count(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno || v > (size_t)-1 - 1)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
 /* Returns 0, or -1 after printing the usage. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
     *o = (struct options){ "data/digits.csv.gz", "digits-learning-curve.png",
                            100, AS_MANY_AS_LIBMLP, 0 };
-    for (int i = 1; i < argc; i++) {
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
         int has_value = i + 1 < argc;
         if (strcmp(argv[i], "--epochs") == 0 && has_value)
-            o->epochs = strtoul(argv[++i], NULL, 10);
+            bad = parse_count(argv[++i], &o->epochs) != 0;
         else if (strcmp(argv[i], "--naive-epochs") == 0 && has_value)
-            o->naive_epochs = strtoul(argv[++i], NULL, 10);
+            bad = parse_count(argv[++i], &o->naive_epochs) != 0;
         else if (strcmp(argv[i], "--plot") == 0 && has_value)
             o->png = argv[++i];
         else if (strcmp(argv[i], "--quiet") == 0)
             o->quiet = 1;
         else if (argv[i][0] != '-')
             o->data = argv[i];
-        else {
-            fprintf(stderr, "usage: digits [DATA.csv.gz] [--epochs N] "
-                    "[--naive-epochs N] [--plot FILE.png] [--quiet]\n");
-            return -1;
-        }
+        else
+            bad = 1;
+    }
+    if (bad) {
+        fprintf(stderr, "usage: digits [DATA.csv.gz] [--epochs N] "
+                "[--naive-epochs N] [--plot FILE.png] [--quiet]\n");
+        return -1;
     }
     /* At least one epoch, so that there is a curve and a time per epoch. */
     if (o->epochs == 0)

@@ -222,7 +222,8 @@ MLP_API double *mlp_grads(mlp_t *net);
  * X is batch x n_0 and Y is batch x n_L, row-major, caller-owned; they must
  * not overlap. Returns
  *   MLP_OK;
- *   MLP_ERR_ARG       net, X or Y NULL, batch == 0, or batch * n_l overflows;
+ *   MLP_ERR_ARG       net, X or Y NULL, batch == 0, batch > INT_MAX (the
+ *                     BLAS index type), or batch * n_l overflows;
  *   MLP_ERR_NONFINITE X holds a NaN or Inf (or a value that overflows when
  *                     scaled), or the outputs are not finite (Y is then
  *                     unspecified);
@@ -486,8 +487,10 @@ typedef struct mlp_fit_result {
  *   MLP_ERR_ARG       net, X or T NULL, n == 0, epochs or batch_size 0,
  *                     validation not in [0, 1), min_delta < 0 or NaN, a
  *                     split that leaves no training or no validation sample,
- *                     or an n so large that n indices or the n rows of X or
- *                     T cannot be addressed (a size that overflows size_t);
+ *                     an n so large that n indices or the n rows of X or
+ *                     T cannot be addressed (a size that overflows size_t),
+ *                     or batches of more than INT_MAX rows (batch_size and
+ *                     the training part both larger);
  *   MLP_ERR_NOMEM     nothing has been trained;
  *   MLP_ERR_NONFINITE a sample is not finite, or the cost or a gradient
  *                     became NaN or Inf: training stops there and the
@@ -591,8 +594,10 @@ MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
 MLP_API mlp_status mlp_save(const mlp_t *net, const char *path);
 
 /* Reads a network saved by mlp_save from `path` into a new network, which
- * the caller releases with mlp_free. The file is read whole, then judged as
- * by mlp_load_buffer. Returns MLP_OK and sets *net, or sets *net to NULL
+ * the caller releases with mlp_free. A file that does not begin with the
+ * format's magic bytes is refused from them (MLP_ERR_FORMAT, however
+ * large it is); any other is read whole, then judged as by
+ * mlp_load_buffer. Returns MLP_OK and sets *net, or sets *net to NULL
  * (when net is not NULL) and returns
  *   MLP_ERR_ARG    net or path NULL;
  *   MLP_ERR_IO     the file could not be opened or read, or is not a
@@ -672,7 +677,8 @@ MLP_API void mlp_workspace_free(mlp_workspace_t *ws);
  * not overlapping. Returns
  *   MLP_OK;
  *   MLP_ERR_ARG       net, ws, X or Y NULL, ws made for other layer sizes,
- *                     batch == 0, or batch * n_l overflows;
+ *                     batch == 0, batch > INT_MAX, or batch * n_l
+ *                     overflows;
  *   MLP_ERR_NONFINITE X holds a NaN or Inf, or the outputs are not finite
  *                     (Y is then unspecified);
  *   MLP_ERR_NOMEM     ws could not grow to a larger batch (ws is as it
@@ -715,9 +721,10 @@ MLP_API mlp_status mlp_predict_ws(const mlp_t *net, mlp_workspace_t *ws,
  * Returns
  *   MLP_OK;
  *   MLP_ERR_ARG       net, ws, X or an array argument NULL, ws made for
- *                     other layer sizes, batch == 0, or a size that
- *                     overflows (batch * n_l, or for mlp_jacobian
- *                     batch * n_L * n_0);
+ *                     other layer sizes, batch == 0, batch > INT_MAX (for
+ *                     mlp_jacobian batch * min(n_0, n_L) > INT_MAX), or a
+ *                     size that overflows (batch * n_l, or for
+ *                     mlp_jacobian batch * n_L * n_0);
  *   MLP_ERR_NONFINITE X, V or D holds a NaN or Inf, or an activation, a
  *                     derivative or a result is not finite (the output
  *                     array is then unspecified);

@@ -467,6 +467,11 @@ static mlp_status build(mlp_t **out, struct reader *r, const struct header *h)
     return MLP_OK;
 }
 
+bool mlp__has_magic(const void *data, size_t size)
+{
+    return size >= MAGIC_SIZE && memcmp(data, magic, MAGIC_SIZE) == 0;
+}
+
 /* Magic, a known version, and the checksum over every byte before it.
  * The version comes first: a newer file may be laid out differently from
  * there on, so nothing after it is judged by this reader's rules. The
@@ -475,7 +480,7 @@ static mlp_status build(mlp_t **out, struct reader *r, const struct header *h)
  * checksum. */
 static mlp_status check_envelope(const unsigned char *bytes, size_t size)
 {
-    if (size < MAGIC_SIZE + 4 || memcmp(bytes, magic, MAGIC_SIZE) != 0)
+    if (size < MAGIC_SIZE + 4 || !mlp__has_magic(bytes, size))
         return MLP_ERR_FORMAT;
     uint32_t version = 0, stored = 0;
     for (int i = 0; i < 4; i++)

@@ -380,6 +380,16 @@ static mlp_status open_model(const char *path, int *fd, size_t *size)
     return status;
 }
 
+/* Whether the file's first bytes are not the magic: such a file (a data
+ * file given by mistake) is refused before its size is allocated or read. */
+static bool foreign(int fd, size_t size)
+{
+    unsigned char head[8];
+    return size >= sizeof head &&
+           pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head &&
+           !mlp__has_magic(head, sizeof head);
+}
+
 mlp_status mlp_load(mlp_t **net, const char *path)
 {
     if (net)
@@ -391,6 +401,10 @@ mlp_status mlp_load(mlp_t **net, const char *path)
     mlp_status status = open_model(path, &fd, &size);
     if (status != MLP_OK)
         return status;
+    if (foreign(fd, size)) {
+        close(fd);
+        return MLP_ERR_FORMAT;
+    }
     unsigned char *data = mlp__malloc(size ? size : 1);
     status = data ? read_all(fd, data, size, &got) : MLP_ERR_NOMEM;
     close(fd);

@@ -26,6 +26,10 @@ struct mlp__sink {
  * mlp_saved_size(net) bytes. (codec.c) */
 void mlp__encode(const struct mlp *net, struct mlp__sink *sink);
 
+/* Whether data[0 .. size-1] begins with the model files' 8 magic bytes.
+ * (codec.c) */
+bool mlp__has_magic(const void *data, size_t size);
+
 #ifdef MLP_FAULT_INJECTION
 /* Test builds only. The nth file-system call (open, write, fsync, close,
  * link, rename) made by mlp_save from now fails with ENOSPC (1 = the next

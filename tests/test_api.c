@@ -6,6 +6,8 @@
  * shapes and layout, mlp_strerror, mlp_version and mlp_free(NULL).
  * No floating-point tolerance is involved: everything here is exact.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
+
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mlp.h"
 #include "test_util.h"
@@ -515,6 +518,54 @@ START_TEST(test_step_bad)
 }
 END_TEST
 
+/* A batch of more rows than the BLAS index type (int) can count is
+ * MLP_ERR_ARG even where batch * n_l fits in size_t, as mlp.h says. The
+ * arrays are real: INT_MAX + 1 rows of one input and one output, mapped
+ * without reserving memory (all zeros, so finite); the calls refuse the
+ * batch before reading them. */
+START_TEST(test_batch_past_blas_int)
+{
+    size_t rows = (size_t)INT_MAX + 1, bytes = rows * sizeof(real);
+    real *X = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+                   MAP_NORESERVE, -1, 0);
+    real *Y = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+                   MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    ck_assert(X != MAP_FAILED && Y != MAP_FAILED);
+    mlp_t *net;
+    mlp_activation id = MLP_IDENTITY;
+    ck_assert_int_eq(mlp_create(&net, 1, (size_t[]){ 1, 1 }, &id, MLP_MSE, 1),
+                     MLP_OK);
+    mlp_workspace_t *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
+    real before[2], grads[2];
+    memcpy(before, mlp_params(net), sizeof before);
+    memcpy(grads, mlp_grads(net), sizeof grads);
+    ck_assert_int_eq(mlp_predict(net, rows, X, Y), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_backprop(net, rows, X, X, NULL), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_train_batch(net, rows, X, X, NULL), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_predict_ws(net, ws, rows, X, Y), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_jacobian(net, ws, rows, X, Y), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_vjp(net, ws, rows, X, X, Y), MLP_ERR_ARG);
+    ck_assert_int_eq(mlp_jvp(net, ws, rows, X, X, Y), MLP_ERR_ARG);
+    mlp_workspace_t *big = (mlp_workspace_t *)&rows; /* must be reset */
+    ck_assert_int_eq(mlp_workspace_create(&big, net, rows), MLP_ERR_ARG);
+    ck_assert_ptr_null(big);
+    /* mlp_fit: batches of the whole data set, INT_MAX + 1 rows */
+    mlp_fit_options o;
+    mlp_fit_defaults(&o);
+    o.batch_size = SIZE_MAX;
+    mlp_fit_result r;
+    ck_assert_int_eq(mlp_fit(net, rows, X, X, &o, &r), MLP_ERR_ARG);
+    ck_assert_int_eq(r.stop, MLP_FIT_FAILED);
+    ck_assert_mem_eq(mlp_params(net), before, sizeof before);
+    ck_assert_mem_eq(mlp_grads(net), grads, sizeof grads);
+    mlp_workspace_free(ws);
+    mlp_free(net);
+    munmap(X, bytes);
+    munmap(Y, bytes);
+}
+END_TEST
+
 START_TEST(test_strerror)
 {
     const mlp_status all[] = { MLP_OK, MLP_ERR_ARG, MLP_ERR_NOMEM,
@@ -580,6 +631,7 @@ int main(void)
     tcase_add_test(calls, test_set_sgd_bad_args);
     tcase_add_test(calls, test_set_sgd_failure_keeps_state);
     tcase_add_test(calls, test_step_bad);
+    tcase_add_test(calls, test_batch_past_blas_int);
     suite_add_tcase(s, calls);
 
     TCase *misc = tcase_create("info");

@@ -233,6 +233,28 @@ START_TEST(non_regular_target_kept)
 }
 END_TEST
 
+/* A file that is not a model is refused from its first bytes: a large
+ * one (here a sparse file of 1 TiB, nothing on disk) gives
+ * MLP_ERR_FORMAT at once instead of an allocation of its size (which
+ * fails, MLP_ERR_NOMEM) or a read of all of it. */
+START_TEST(large_foreign_file_refused_from_magic)
+{
+    char *dir = make_dir();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data.csv", dir);
+    write_all(path, "x,y\n1,2\n", 8);
+    ck_assert_int_eq(truncate(path, (off_t)1 << 40), 0);
+    long live = mlp__live_allocations();
+    mlp__fault_inject(1); /* the load must not allocate at all */
+    mlp_t *net = (mlp_t *)1;
+    ck_assert_int_eq(mlp_load(&net, path), MLP_ERR_FORMAT);
+    mlp__fault_inject(0);
+    ck_assert_ptr_null(net);
+    ck_assert_int_eq(mlp__live_allocations(), live);
+    remove_dir(dir);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Saving through links, long names, the named-temporary fallback            */
 
@@ -426,6 +448,7 @@ static Suite *modelfile_suite(void)
     tcase_add_test(tc, read_only_directory);
     tcase_add_test(tc, nonfinite_network_keeps_old_file);
     tcase_add_test(tc, non_regular_target_kept);
+    tcase_add_test(tc, large_foreign_file_refused_from_magic);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -184,6 +184,10 @@ static void check_combinations(struct config *c)
     if (!isnan(c->scale) && !c->no_standardize)
         die(EXIT_USAGE, "--scale: only with --no-standardize (standardising "
             "already scales every input)");
+    if (!isnan(c->scale) && !isfinite(1.0 / c->scale))
+        die(EXIT_USAGE, "--scale: %.3g is too small (the model records 1/X as the "
+            "inputs' standard deviation, and 1/%.3g is not finite)", c->scale,
+            c->scale);
     if (c->momentum != 0 && c->optimizer && strcmp(c->optimizer, "sgd") != 0)
         die(EXIT_USAGE, "--momentum: only with --optimizer sgd");
 }

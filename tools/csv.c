@@ -84,6 +84,15 @@ static int parse_number(const char *s, double *out)
     return 0;
 }
 
+/* 1 when s is a number, finite or not: a first line with "nan", "inf" or
+ * "1e999" among numbers is a row of bad data, not a header. */
+static int reads_as_number(const char *s)
+{
+    char *end;
+    strtod(s, &end);
+    return *s != '\0' && *end == '\0';
+}
+
 /* A hint for a line that has one field but looks like it has several. */
 static const char *comma_hint(size_t n_fields, const char *field)
 {
@@ -196,11 +205,10 @@ static int take_line(struct reader *r, char *buf, size_t len)
     if (n == 0)
         return fail(r, "%s: out of memory", r->name);
     if (r->t->cols == 0) {
-        double v;
         r->t->cols = n;
         r->first_line = r->lineno;
         for (size_t c = 0; c < n; c++)
-            if (parse_number(r->fields[c], &v) != 0)
+            if (!reads_as_number(r->fields[c]))
                 return take_header(r, n);
     }
     return add_row(r, n);

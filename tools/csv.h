@@ -25,7 +25,8 @@ typedef struct csv_options {
  * commas; spaces around a field are ignored, and so are blank lines and a
  * UTF-8 byte order mark at the start. When
  * the first line holds a field that is not a number it is taken as the
- * header of column names. Every other field must be a finite number, and
+ * header of column names (nan, inf and 1e999 are numbers here, so such
+ * a first line is an error, not a header). Every other field must be a finite number, and
  * every row must have as many fields as the first. options may be NULL.
  * Returns 0, or -1 with a message naming the file and line written into
  * err (err_size bytes); the table is then empty. */

@@ -57,6 +57,7 @@ printf 'a,b,c\n' >"$tmp/header_only.csv"
 printf '1,2,0\n3,4,1\n5,6\n7,8,0\n' >"$tmp/ragged.csv"
 printf '1,2,0\n3,abc,1\n' >"$tmp/word.csv"
 printf '1,2,0\n3,4,1\n\n5,nan,1\n' >"$tmp/nan.csv"
+printf '1,inf,0\n3,4,1\n' >"$tmp/inf_first.csv"
 printf '1,2,0\n3,4,7\n' >"$tmp/label.csv"
 printf '1,2,0\n3,4,1.5\n' >"$tmp/fraction.csv"
 printf '1,2,0\n3,4,-1\n' >"$tmp/negative.csv"
@@ -74,6 +75,8 @@ expect 1 "header_only.csv: no data rows \(the file is empty but for a header lin
 expect 1 "ragged.csv line 3: 2 fields, but line 1 has 3$" -- "${train[@]}" --data "$tmp/ragged.csv"
 expect 1 "word.csv line 2, column 2: \"abc\" is not a finite number$" -- "${train[@]}" --data "$tmp/word.csv"
 expect 1 "nan.csv line 4, column 2: \"nan\" is not a finite number" -- "${train[@]}" --data "$tmp/nan.csv"
+# Not a header: a first line of numbers with one that is not finite.
+expect 1 "inf_first.csv line 1, column 2: \"inf\" is not a finite number$" -- "${train[@]}" --data "$tmp/inf_first.csv"
 expect 1 "label.csv line 2, column 3: label 7 is not a class 0..2" -- "${train[@]}" --data "$tmp/label.csv"
 expect 1 "fraction.csv line 2, column 3: label 1.5 is not a class" -- "${train[@]}" --data "$tmp/fraction.csv"
 expect 1 "negative.csv line 2, column 3: label -1 is not a class" -- "${train[@]}" --data "$tmp/negative.csv"
@@ -125,6 +128,8 @@ expect 2 "--scale: only with --no-standardize \(standardising already scales eve
     train --data "$tmp/good.csv" --scale 0.5
 expect 2 "--scale: 0 is out of range \(must be greater than 0\)" -- \
     train --data "$tmp/good.csv" --no-standardize --scale 0
+expect 2 "--scale: 1e-320 is too small \(the model records 1/X as the inputs' standard deviation, and 1/1e-320 is not finite\)" -- \
+    train --data "$tmp/missing.csv" --no-standardize --scale 1e-320
 expect 2 "--scale: not an option of mlp eval" -- eval --model x --data "$tmp/good.csv" --scale 2
 expect 2 "--act: unknown value \"sine\"; one of: sigmoid tanh relu identity$" -- \
     "${train[@]}" --data "$tmp/good.csv" --act sine

@@ -7,7 +7,7 @@ set -euo pipefail
 exe=${1:?usage: check_digits.sh DIGITS_EXE DATA}
 data=${2:?usage: check_digits.sh DIGITS_EXE DATA}
 png=$(mktemp --suffix=.png)
-trap 'rm -f "$png"' EXIT
+trap 'rm -f "$png" "$png.err"' EXIT
 out=$("$exe" "$data" --plot "$png" --quiet)
 echo "$out"
 acc=$(echo "$out" | sed -n 's/^test accuracy: \([0-9.]*\)%.*/\1/p')
@@ -21,6 +21,13 @@ if command -v gnuplot >/dev/null; then
     [[ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')" == 89504e470d0a1a0a ]] ||
         { echo "FAIL: the learning curve is not a PNG"; exit 1; }
 fi
+# A count with trailing garbage is refused with the usage, not read as 10.
+status=0
+"$exe" "$data" --epochs 10x --quiet >/dev/null 2>"$png.err" || status=$?
+if [[ $status -ne 2 ]] || ! grep -q "^usage: digits" "$png.err"; then
+    echo "FAIL: digits --epochs 10x: exit $status, $(cat "$png.err")"; exit 1
+fi
+rm -f "$png.err"
 # --plot onto something that is not a regular file (here a link to
 # /dev/null) is refused and left alone: the failed plot must not remove it.
 if command -v gnuplot >/dev/null; then
