@@ -660,8 +660,8 @@ typedef struct mlp_workspace mlp_workspace_t;
  * Any network of the same layer sizes may use the workspace; one
  * workspace must not be used by two threads at once. Returns MLP_OK and
  * sets *ws, or sets *ws to NULL (when ws is not NULL) and returns
- *   MLP_ERR_ARG   ws or net NULL, max_batch == 0, or max_batch * n_l
- *                 overflows or exceeds the BLAS index type (int);
+ *   MLP_ERR_ARG   ws or net NULL, max_batch == 0, max_batch > INT_MAX
+ *                 (the BLAS index type), or max_batch * n_l overflows;
  *   MLP_ERR_NOMEM an allocation failed.
  * Release it with mlp_workspace_free. */
 MLP_API mlp_status mlp_workspace_create(mlp_workspace_t **ws, const mlp_t *net,

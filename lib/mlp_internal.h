@@ -136,8 +136,8 @@ void mlp__ws_release(struct mlp_workspace *ws);
 /* Whether ws was made for net's layer sizes. */
 bool mlp__ws_fits(const struct mlp_workspace *ws, const struct mlp *net);
 /* Grows the workspace to hold `batch` samples; MLP_ERR_NOMEM leaves the old
- * one in place. MLP_ERR_ARG when batch * n_l overflows or exceeds the BLAS
- * index type. */
+ * one in place. MLP_ERR_ARG when batch exceeds the BLAS index type or
+ * batch * n_l overflows. */
 mlp_status mlp__ws_reserve(struct mlp_workspace *ws, size_t batch);
 /* Grows the derivative scratch to `rows` rows; statuses as above. */
 mlp_status mlp__ws_reserve_deriv(struct mlp_workspace *ws, size_t rows);

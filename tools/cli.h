@@ -47,6 +47,7 @@ void require(const char *value, const char *option);
 int lookup(const char *opt, const char *name, const char *const *names,
            size_t n);
 void check_writable(const char *option, const char *path);
+void check_replaceable(const char *option, const char *path);
 extern const char *const act_names[5];
 extern const char *const loss_names[2];
 extern const char *const init_names[6];

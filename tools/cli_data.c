@@ -167,7 +167,9 @@ void load_dataset(const struct config *c, const char *path, const struct task *t
     csv_table t;
     read_table(c, path, &t);
     unsigned char *is_target = xcalloc(t.cols, 1);
-    check_input_columns(&t, count_targets(c, &t, path, is_target), n_in, path);
+    count_targets(c, &t, path, is_target);
+    /* As many targets as the model has outputs, then as many inputs. */
+    check_input_columns(&t, check_targets(&t, is_target, task, path), n_in, path);
     make_dataset(&t, is_target, task, path, d);
     free(is_target);
     csv_free(&t);

@@ -124,7 +124,10 @@ static void two_files(const struct config *c, const char *synopsis)
 int cmd_import(const struct config *c)
 {
     two_files(c, "mlp import MODEL.onnx MODEL.mlp");
-    check_writable(NULL, c->files[1]);
+    if (cli_is_onnx(c->files[1]))
+        check_writable(NULL, c->files[1]);
+    else
+        check_replaceable(NULL, c->files[1]);
 #ifdef MLP_CLI_ONNX
     mlp_t *net = import_onnx(c->files[0], c->loss);
     if (!c->quiet)

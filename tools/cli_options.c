@@ -1,7 +1,7 @@
 /* cli_options.c - the command line of `mlp`: one table of options, their
  * ranges, and the checks that need several options at once. Every value
  * is checked here, before any data is read or any network is created. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include <ctype.h>
 #include <errno.h>
@@ -268,4 +268,20 @@ void check_writable(const char *option, const char *path)
         die(EXIT_DATA, "%s%s%s: cannot write there: %s", option, sep, path,
             strerror(errno));
     close(fd);
+}
+
+/* check_writable, and for a file that exists, its directory (through
+ * links) too: mlp_save renames a new file over the old one there. */
+void check_replaceable(const char *option, const char *path)
+{
+    check_writable(option, path);
+    char *dir = realpath(path, NULL);
+    if (!dir)
+        return;   /* a new file: check_writable created one in its place */
+    char *slash = strrchr(dir, '/');
+    slash[slash == dir] = '\0';
+    if (access(dir, W_OK | X_OK) != 0)
+        die(EXIT_DATA, "%s%s%s: cannot write there: %s: %s", option ? option : "",
+            option ? " " : "", path, dir, strerror(errno));
+    free(dir);
 }

@@ -76,7 +76,10 @@ static void check_outputs(const struct config *c)
 {
     if (c->save) {
         cli_check_model_path(c->save);
-        check_writable("--save", c->save);
+        if (cli_is_onnx(c->save))
+            check_writable("--save", c->save);
+        else
+            check_replaceable("--save", c->save);
     }
     if (c->plot && !plot_have_gnuplot())
         die(EXIT_DATA, "--plot %s: gnuplot is not installed (on Debian: apt-get "

@@ -440,6 +440,30 @@ if command -v gnuplot >/dev/null; then
     [[ -L "$tmp/plot_link" ]] || fail "--plot removed a link to /dev/null"
 fi
 
+echo "== --save: the directory of an existing model must be writable too"
+# mlp_save renames a new file over the old one, so a writable model file in
+# a directory that is not writable fails before training, not after. Root
+# may write anywhere: as root the command runs as nobody (setpriv).
+mkdir "$tmp/ro"
+cp "$tmp/model.mlp" "$tmp/ro/m.mlp"
+chmod 666 "$tmp/ro/m.mlp"
+chmod 555 "$tmp/ro"
+chmod 755 "$tmp"
+chmod 644 "$tmp/good.csv"
+as_user=()
+[[ $(id -u) -ne 0 ]] || as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+got=0
+timeout 60 "${as_user[@]}" "$mlp" train --data "$tmp/good.csv" --classes 3 --epochs 1 \
+    --save "$tmp/ro/m.mlp" >"$tmp/out" 2>"$tmp/err" || got=$?
+if [[ $got -eq 1 ]] && ! grep -q "^trained" "$tmp/out" &&
+   grep -q "^mlp train: --save $tmp/ro/m.mlp: cannot write there: $tmp/ro: Permission denied$" "$tmp/err"; then
+    echo "ok: --save into a read-only directory: $(tail -n1 "$tmp/err")"
+else
+    fail "--save into a read-only directory: exit $got, $(cat "$tmp/err")"
+fi
+chmod 755 "$tmp/ro"
+chmod 700 "$tmp"
+
 echo "== a UTF-8 byte order mark is not part of the first field"
 printf '\xef\xbb\xbf' | cat - "$tmp/good.csv" >"$tmp/bom.csv"
 printf '\xef\xbb\xbf' | cat - "$tmp/inputs.csv" >"$tmp/bom_inputs.csv"
@@ -463,6 +487,13 @@ expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
     train --data "$tmp/good.csv" --classes 3 --epochs 1 --quiet --test "$tmp/wide.csv"
 expect 1 "inputs.csv: 3 columns, the model's inputs alone: no target column to evaluate" -- \
     eval --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet
+# Two regression targets: without --target, the count of targets is what
+# is wrong, and is named first.
+awk -F, '{ print $0 "," $1 }' "$tmp/linear.csv" >"$tmp/two_targets.csv"
+"$mlp" train --data "$tmp/two_targets.csv" --target y,a --layers 0 --epochs 1 \
+    --save "$tmp/two_targets.mlp" --quiet >/dev/null
+expect 1 "two_targets.csv: 1 target columns, but the model has 2 outputs \(see --target\)$" -- \
+    eval --model "$tmp/two_targets.mlp" --data "$tmp/two_targets.csv" --quiet
 
 echo "== options: no silent defaults, no needless limits"
 expect 2 "--layers: \"\" is not a list of at most 64 sizes" -- \
