@@ -332,6 +332,23 @@ mkdir -p "$tmp/nogzip"
 run_env="PATH=$tmp/nogzip" expect 1 "good.csv.gz: cannot run gzip -dc to decompress it: No such file or directory$" -- \
     "${train[@]}" --data "$tmp/good.csv.gz"
 
+echo "== a line without an end runs out of memory, and says so"
+# /dev/zero never ends its line. Memory is limited for this run: with
+# ulimit, or under AddressSanitizer (which needs address space of its own)
+# with its allocator's limit.
+got=0
+if ldd "$mlp" | grep -q libasan; then
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1:max_allocation_size_mb=512" \
+        timeout 60 "$mlp" train --data /dev/zero --quiet 2>"$tmp/err" || got=$?
+else
+    (ulimit -v 1000000; exec timeout 60 "$mlp" train --data /dev/zero --quiet) 2>"$tmp/err" || got=$?
+fi
+if [[ $got -eq 1 ]] && grep -q "^mlp train: /dev/zero line 1: out of memory reading this line$" "$tmp/err"; then
+    echo "ok: --data /dev/zero: $(grep "^mlp train" "$tmp/err")"
+else
+    fail "--data /dev/zero: exit $got, $(cat "$tmp/err")"
+fi
+
 echo "== input read once: standard input, pipes, FIFOs, gzip without a shell"
 "$mlp" predict --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet >"$tmp/from_file"
 cat "$tmp/inputs.csv" | "$mlp" predict --model "$tmp/model.mlp" --data - --quiet >"$tmp/from_dash"
