@@ -214,6 +214,20 @@ static int take_line(struct reader *r, char *buf, size_t len)
     return add_row(r, n);
 }
 
+/* After the last line read: why reading stopped, and whether rows came. */
+static int check_end(struct reader *r, FILE *f)
+{
+    if (ferror(f))
+        return fail(r, "%s: read error: %s", r->name, strerror(errno));
+    if (!feof(f))   /* getline could not grow its buffer */
+        return fail(r, "%s line %zu: out of memory reading this line", r->name,
+                    r->lineno + 1);
+    if (r->t->rows == 0)
+        return fail(r, "%s: no data rows (the file is empty%s)", r->name,
+                    r->t->names ? " but for a header line" : " or blank");
+    return 0;
+}
+
 int csv_parse(FILE *f, const char *name, const csv_options *o, csv_table *t,
               char *err, size_t size)
 {
@@ -229,11 +243,8 @@ int csv_parse(FILE *f, const char *name, const csv_options *o, csv_table *t,
     int rc = 0;
     while (rc == 0 && (len = getline(&buf, &buf_cap, f)) >= 0)
         rc = take_line(&r, buf, (size_t)len);
-    if (rc == 0 && ferror(f))
-        rc = fail(&r, "%s: read error: %s", name, strerror(errno));
-    if (rc == 0 && t->rows == 0)
-        rc = fail(&r, "%s: no data rows (the file is empty%s)", name,
-                  t->names ? " but for a header line" : " or blank");
+    if (rc == 0)
+        rc = check_end(&r, f);
     if (r.drawn)
         fputs("\r\033[K", stderr);
     free(buf);

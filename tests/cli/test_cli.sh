@@ -108,6 +108,10 @@ expect 2 "--bogus: unknown option" -- train --data "$tmp/good.csv" --bogus 1
 expect 2 "--epochs: not an option of mlp eval" -- eval --model x --data "$tmp/good.csv" --epochs 3
 expect 2 "--epochs: missing value" -- train --data "$tmp/good.csv" --epochs
 expect 2 "--epochs: \"ten\" is not a whole number" -- train --data "$tmp/good.csv" --epochs ten
+expect 2 "--epochs: 99999999999999999999999 is too large \(at most 18446744073709551615\)$" -- \
+    train --data "$tmp/good.csv" --epochs 99999999999999999999999
+expect 2 "--seed: 18446744073709551616 is too large \(at most 18446744073709551615\)$" -- \
+    train --data "$tmp/good.csv" --seed 18446744073709551616
 expect 2 "--epochs: 0 is out of range \(must be at least 1\)" -- train --data "$tmp/good.csv" --epochs 0
 expect 2 "--batch: 0 is out of range \(must be at least 1\)" -- train --data "$tmp/good.csv" --batch 0
 expect 2 "--validation: 1.5 is out of range \(must be in \[0, 1\); the fraction of the data held out\)" -- \
@@ -331,6 +335,23 @@ gzip -c "$tmp/good.csv" >"$tmp/good.csv.gz"
 mkdir -p "$tmp/nogzip"
 run_env="PATH=$tmp/nogzip" expect 1 "good.csv.gz: cannot run gzip -dc to decompress it: No such file or directory$" -- \
     "${train[@]}" --data "$tmp/good.csv.gz"
+
+echo "== a line without an end runs out of memory, and says so"
+# /dev/zero never ends its line. Memory is limited for this run: with
+# ulimit, or under AddressSanitizer (which needs address space of its own)
+# with its allocator's limit.
+got=0
+if ldd "$mlp" | grep -q libasan; then
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1:max_allocation_size_mb=512" \
+        timeout 60 "$mlp" train --data /dev/zero --quiet 2>"$tmp/err" || got=$?
+else
+    (ulimit -v 1000000; exec timeout 60 "$mlp" train --data /dev/zero --quiet) 2>"$tmp/err" || got=$?
+fi
+if [[ $got -eq 1 ]] && grep -q "^mlp train: /dev/zero line 1: out of memory reading this line$" "$tmp/err"; then
+    echo "ok: --data /dev/zero: $(grep "^mlp train" "$tmp/err")"
+else
+    fail "--data /dev/zero: exit $got, $(cat "$tmp/err")"
+fi
 
 echo "== input read once: standard input, pipes, FIFOs, gzip without a shell"
 "$mlp" predict --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet >"$tmp/from_file"
