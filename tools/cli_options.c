@@ -118,8 +118,12 @@ static void set_number(const struct option *o, const char *value, struct config 
     errno = 0;
     if (o->kind == WHOLE) {
         unsigned long long u = strtoull(value, &end, 10);
-        if (!isdigit((unsigned char)value[0]) || *end || errno)
+        if (!isdigit((unsigned char)value[0]) || *end)
             die(EXIT_USAGE, "--%s: \"%s\" is not a whole number", o->name, value);
+        if (errno == ERANGE || u > SIZE_MAX)
+            die(EXIT_USAGE, "--%s: %s is too large (at most %llu)", o->name, value,
+                (unsigned long long)(o->offset == offsetof(struct config, seed)
+                                     ? UINT64_MAX : SIZE_MAX));
         v = (double)u;
         if (o->offset == offsetof(struct config, seed))
             *(uint64_t *)field = u;

@@ -108,6 +108,10 @@ expect 2 "--bogus: unknown option" -- train --data "$tmp/good.csv" --bogus 1
 expect 2 "--epochs: not an option of mlp eval" -- eval --model x --data "$tmp/good.csv" --epochs 3
 expect 2 "--epochs: missing value" -- train --data "$tmp/good.csv" --epochs
 expect 2 "--epochs: \"ten\" is not a whole number" -- train --data "$tmp/good.csv" --epochs ten
+expect 2 "--epochs: 99999999999999999999999 is too large \(at most 18446744073709551615\)$" -- \
+    train --data "$tmp/good.csv" --epochs 99999999999999999999999
+expect 2 "--seed: 18446744073709551616 is too large \(at most 18446744073709551615\)$" -- \
+    train --data "$tmp/good.csv" --seed 18446744073709551616
 expect 2 "--epochs: 0 is out of range \(must be at least 1\)" -- train --data "$tmp/good.csv" --epochs 0
 expect 2 "--batch: 0 is out of range \(must be at least 1\)" -- train --data "$tmp/good.csv" --batch 0
 expect 2 "--validation: 1.5 is out of range \(must be in \[0, 1\); the fraction of the data held out\)" -- \
