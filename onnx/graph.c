@@ -763,8 +763,14 @@ static mlp_status input_shape(struct walk *w, const Onnx__TensorShapeProto *shap
     for (size_t i = 1; i < shape->n_dim; i++) {
         const Onnx__TensorShapeProto__Dimension *dim = shape->dim[i];
         int64_t v = dim->has_dim_value ? dim->dim_value : 0;
-        if (v <= 0 || (uint64_t)v > SIZE_MAX / (width ? width : 1))
-            v = 0;
+        /* A declared size must be a positive count whose product with
+         * the others fits: otherwise the check of the first layer's
+         * width against it would be skipped. */
+        if (dim->has_dim_value &&
+            (v <= 0 || (uint64_t)v > SIZE_MAX / (width ? width : 1)))
+            return refuse(w, "input '%s' declares a dimension of %lld (or "
+                          "more features than a size_t counts)",
+                          mlp__onnx_name(name, w->input), (long long)v);
         width *= (size_t)v;
         w->width = (size_t)v;
     }

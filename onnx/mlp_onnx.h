@@ -93,7 +93,12 @@ MLP_ONNX_API mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data,
                                                char *why, size_t why_size);
 
 /* Writes net as an ONNX model (IR version 8, default domain at opset 17)
- * to path, replacing any file there. The graph: one input "input" of shape
+ * to path, replacing any file there (through a symbolic link, the file it
+ * points to) as mlp_save does: into a temporary file .mlp-onnx-XXXXXX in
+ * the same directory, flushed and renamed over it, so that the old file
+ * stays whole until the new one is complete (a crash may leave the
+ * temporary file); the mode of a file replaced is kept, a new one gets
+ * 0644. The graph: one input "input" of shape
  * [batch, n_0], one output "output" of shape [batch, n_L], batch a
  * symbolic dimension, DOUBLE tensors; for each layer l a Gemm node
  * (transB = 1, alpha = beta = 1) with initializers "W<l>" (n_l x n_(l-1))
@@ -106,9 +111,10 @@ MLP_ONNX_API mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data,
  * mlp_onnx_import_buffer reads it back to bitwise the same parameters
  * and scaling.
  * Returns MLP_OK; MLP_ERR_ARG if net or path is NULL; MLP_ERR_NOMEM;
- * MLP_ERR_IO if the file cannot be written (a partial file is removed),
- * or if path names something other than a regular file (a device, a FIFO,
- * a directory), which is left as it was, as mlp_save does. */
+ * MLP_ERR_IO if the file cannot be written (the temporary file is removed
+ * and any file at path is left as it was), or if path names something
+ * other than a regular file (a device, a FIFO, a directory), which is left
+ * alone, as by mlp_save. */
 MLP_ONNX_API mlp_status mlp_onnx_export(const mlp_t *net, const char *path);
 
 /* Single precision: the twins of the three functions above for an mlpf_t

@@ -365,6 +365,14 @@ def refused_cases(d, lines):
     chained = [G("Gemm", ["input" if i == 0 else "h%d" % i, "c100"],
                  ["output" if i == 99 else "h%d" % (i + 1)]) for i in range(100)]
     handmade += [
+        ("negative_input_dim", helper_graph(gemm, [tensor("W", W)], 4, 3,
+                                            in_shape=["batch", -4]), "mse",
+         "FORMAT", "input 'input' declares a dimension of -4"),
+        # 2^32 * 2^32 * 4 features after the Flatten: the product overflows.
+        ("flatten_overflow", helper_graph(
+            [G("Flatten", ["input"], ["f"]), G("Gemm", ["f", "W"], ["output"], transB=1)],
+            [tensor("W", W)], 4, 3, in_shape=["batch", 1 << 32, 1 << 32, 4]), "mse",
+         "FORMAT", "declares a dimension of 4294967296 (or more features"),
         ("shared_weight_bomb", helper_graph(shared, [tensor("S", S)], 64, 64),
          "mse", "FORMAT", "the weights take more memory as doubles than 16 times"),
         ("identity_chain_bomb", helper_graph(

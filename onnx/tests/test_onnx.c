@@ -18,7 +18,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -447,6 +450,72 @@ static void assert_special_targets_refused(const mlp_t *net, const mlpf_t *netf)
     ck_assert(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
     ck_assert_int_eq(remove(fifo), 0);
 }
+
+/* Whether the test directory holds a temporary file of an export. */
+static bool export_leftovers(void)
+{
+    DIR *d = opendir(dir);
+    ck_assert(d != NULL);
+    bool found = false;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        found = found || strncmp(e->d_name, ".mlp-onnx-", 10) == 0;
+    closedir(d);
+    return found;
+}
+
+/* An export that cannot be completed (here the file size limit, EFBIG,
+ * standing for a full disk) leaves the model already at the path whole,
+ * and nothing else behind; one that succeeds keeps the file's mode and
+ * writes through a symbolic link to the file it points to. */
+START_TEST(test_export_replaces_atomically)
+{
+    char model[4096], link_path[4096];
+    snprintf(model, sizeof model, "%s", path_of("kept", ".onnx"));
+    snprintf(link_path, sizeof link_path, "%s", path_of("kept-link", ".onnx"));
+    const size_t small_sizes[] = { 2, 3, 1 }, big_sizes[] = { 200, 200, 1 };
+    mlp_t *small = NULL, *big = NULL;
+    ck_assert_int_eq(mlp_create(&small, 2, small_sizes, NULL, MLP_MSE, 1), MLP_OK);
+    ck_assert_int_eq(mlp_create(&big, 2, big_sizes, NULL, MLP_MSE, 1), MLP_OK);
+    ck_assert_int_eq(mlp_onnx_export(small, model), MLP_OK);
+    ck_assert_int_eq(chmod(model, 0600), 0);
+    size_t old_size, size;
+    unsigned char *old = slurp(model, &old_size);
+
+    struct rlimit saved, limit;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    limit = saved;
+    limit.rlim_cur = 65536; /* the big model takes 320 KB */
+    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    mlp_status s = mlp_onnx_export(big, model);
+    mlpf_t *bigf = NULL;
+    ck_assert_int_eq(mlpf_create(&bigf, 2, big_sizes, NULL, MLP_MSE, 1), MLP_OK);
+    mlp_status sf = mlpf_onnx_export(bigf, model);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    signal(SIGXFSZ, handler);
+    ck_assert_int_eq(s, MLP_ERR_IO);
+    ck_assert_int_eq(sf, MLP_ERR_IO);
+    unsigned char *now = slurp(model, &size);
+    ck_assert_msg(size == old_size && memcmp(now, old, size) == 0,
+                  "a failed export changed the file already there");
+    ck_assert(!export_leftovers());
+
+    ck_assert_int_eq(symlink(model, link_path), 0);
+    ck_assert_int_eq(mlp_onnx_export(big, link_path), MLP_OK);
+    struct stat st;
+    ck_assert(lstat(link_path, &st) == 0 && S_ISLNK(st.st_mode));
+    ck_assert(stat(model, &st) == 0 && (st.st_mode & 07777) == 0600);
+    ck_assert_uint_gt((size_t)st.st_size, 300000);
+    ck_assert(!export_leftovers());
+    ck_assert_int_eq(remove(link_path), 0);
+    ck_assert_int_eq(remove(model), 0);
+    free(old);
+    free(now);
+    mlp_free(small);
+    mlp_free(big);
+    mlpf_free(bigf);
+}
+END_TEST
 
 START_TEST(test_arguments)
 {
@@ -928,6 +997,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_export);
     tcase_add_test(tc, test_reexport_torch);
     tcase_add_test(tc, test_arguments);
+    tcase_add_test(tc, test_export_replaces_atomically);
     tcase_add_test(tc, test_budget);
     tcase_add_test(tc, test_import_matrix_float);
     tcase_add_test(tc, test_export_float);
