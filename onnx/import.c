@@ -63,6 +63,11 @@ static mlp_status check_model(const Onnx__ModelProto *m, long *opset,
         if (!d || !d[0] || strcmp(d, "ai.onnx") == 0)
             *opset = m->opset_import[i]->version;
     }
+    if (*opset == -1) {
+        mlp__onnx_why(why, "the model imports no opset of the default ONNX "
+                      "domain; opsets 7 to 21 are read");
+        return MLP_ERR_FORMAT;
+    }
     if (*opset < 7 || *opset > 21) {
         mlp__onnx_why(why, "the model imports the default ONNX domain at opset "
                       "%ld; opsets 7 to 21 are read", *opset);

@@ -294,6 +294,9 @@ def refused_cases(d, lines):
     short = tensor("W", W)
     short.raw_data = short.raw_data[:-8]
     gemm = [G("Gemm", ["input", "W"], ["output"], transB=1)]
+    no_default_opset = helper_graph(gemm, [tensor("W", W)], 4, 3)
+    del no_default_opset.opset_import[:]
+    no_default_opset.opset_import.append(helper.make_opsetid("com.example", 1))
     handmade = [
         ("not_protobuf", None, "mse", "FORMAT", "not an ONNX model"),
         ("nan_weight", helper_graph(gemm, [tensor("W", bad_weight)], 4, 3), "mse",
@@ -319,6 +322,8 @@ def refused_cases(d, lines):
          "the data must be the first input"),
         ("opset_6", helper_graph(gemm, [tensor("W", W)], 4, 3, opset=6), "mse",
          "FORMAT", "opset 6"),
+        ("no_default_opset", no_default_opset, "mse", "FORMAT",
+         "imports no opset of the default ONNX domain"),
         ("other_domain", helper_graph(
             [G("Gemm", ["input", "W"], ["output"], transB=1, domain="com.example")],
             [tensor("W", W)], 4, 3), "mse", "FORMAT", "another domain"),
