@@ -341,7 +341,7 @@ echo "== a line without an end runs out of memory, and says so"
 # ulimit, or under AddressSanitizer (which needs address space of its own)
 # with its allocator's limit.
 got=0
-if ldd "$mlp" | grep -q libasan; then
+if ldd "$mlp" | grep libasan >/dev/null; then
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1:max_allocation_size_mb=512" \
         timeout 60 "$mlp" train --data /dev/zero --quiet 2>"$tmp/err" || got=$?
 else
