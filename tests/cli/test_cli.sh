@@ -495,10 +495,25 @@ chmod 666 "$tmp/ro/m.mlp"
 chmod 555 "$tmp/ro"
 chmod 755 "$tmp"
 chmod 644 "$tmp/good.csv"
+# nobody may not enter the build tree (under /root, or in a mktemp
+# directory): it runs a copy of mlp and of the libraries it loads from
+# outside the system's directories.
 as_user=()
-[[ $(id -u) -ne 0 ]] || as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+user_mlp=$mlp
+if [[ $(id -u) -eq 0 ]]; then
+    mkdir -p "$tmp/nobody/lib"
+    cp "$mlp" "$tmp/nobody/mlp"
+    ldd "$mlp" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' >"$tmp/libs"
+    while read -r lib; do
+        case $lib in /lib/* | /usr/*) ;; *) cp "$lib" "$tmp/nobody/lib/" ;; esac
+    done <"$tmp/libs"
+    chmod -R a+rX "$tmp/nobody"
+    user_mlp=$tmp/nobody/mlp
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups
+             env LD_LIBRARY_PATH="$tmp/nobody/lib")
+fi
 got=0
-timeout 60 "${as_user[@]}" "$mlp" train --data "$tmp/good.csv" --classes 3 --epochs 1 \
+timeout 60 "${as_user[@]}" "$user_mlp" train --data "$tmp/good.csv" --classes 3 --epochs 1 \
     --save "$tmp/ro/m.mlp" >"$tmp/out" 2>"$tmp/err" || got=$?
 if [[ $got -eq 1 ]] && ! grep -q "^trained" "$tmp/out" &&
    grep -q "^mlp train: --save $tmp/ro/m.mlp: cannot write there: $tmp/ro: Permission denied$" "$tmp/err"; then
