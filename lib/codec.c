@@ -279,11 +279,6 @@ struct header {
     size_t n_params, n_scaling;
 };
 
-/* The optimizer's hyper-parameters, under the same rules as mlp_set_sgd
- * and mlp_set_adam; fields the optimizer does not use must be zero, so
- * that every network has exactly one encoding. A step count of 2^64 - 1
- * could never be incremented (the next step would divide by zero in the
- * bias correction), so it is refused. */
 /* An unused field is +0.0 exactly: -0.0 compares equal to 0.0 but is a
  * second encoding, which saving again would not reproduce. */
 static bool unused(double x)
@@ -291,6 +286,11 @@ static bool unused(double x)
     return x == 0.0 && !signbit(x);
 }
 
+/* The optimizer's hyper-parameters, under the same rules as mlp_set_sgd
+ * and mlp_set_adam; fields the optimizer does not use must be +0.0, so
+ * that every network has exactly one encoding. A step count of 2^64 - 1
+ * could never be incremented (the next step would divide by zero in the
+ * bias correction), so it is refused. */
 static bool valid_sgd(const struct mlp_optimizer *o)
 {
     return o->momentum >= 0.0 && o->momentum < 1.0 && unused(o->beta1) &&
