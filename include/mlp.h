@@ -755,11 +755,22 @@ MLP_API mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws,
  * families are built from one source and live side by side: a program
  * may use both, but a network of one family is never passed to the
  * other. mlpf_create gives the float-rounded parameters mlp_create gives
- * for the same arguments. Model files record their element type: mlp_load
- * and mlp_load_buffer read float files too (widening exactly), and
- * mlpf_load and mlpf_load_buffer read double files, rounding each value
- * to the nearest float; a value beyond float's range is MLP_ERR_FORMAT.
- * mlpf_save writes float files. */
+ * for the same arguments. The float family computes with the
+ * hyper-parameters rounded to the nearest float, so every rule its
+ * setters apply (learning rate and epsilon finite and > 0, momentum and
+ * betas in [0, 1), weight decay finite and >= 0) must hold both for the
+ * value given and for that value rounded to float: mlpf_set_sgd,
+ * mlpf_set_adam and mlpf_set_weight_decay return MLP_ERR_ARG, changing
+ * nothing, for a value the double setter accepts that breaks a rule once
+ * rounded (a learning rate of 1e-50, which rounds to 0, or 1e39, which
+ * rounds to Inf; an epsilon of 1e-300; a momentum or beta of
+ * 0.99999999999, which rounds to 1; a weight decay above FLT_MAX).
+ * Model files record their element type: mlp_load and mlp_load_buffer
+ * read float files too (widening exactly), and mlpf_load and
+ * mlpf_load_buffer read double files, rounding each value to the nearest
+ * float; a value beyond float's range, or a hyper-parameter that breaks
+ * the setters' rules once rounded to float, is MLP_ERR_FORMAT. mlpf_save
+ * writes float files. */
 typedef struct mlpf mlpf_t;
 typedef struct mlpf_workspace mlpf_workspace_t;
 

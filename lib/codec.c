@@ -287,27 +287,27 @@ static bool unused(double x)
 }
 
 /* The optimizer's hyper-parameters, under the same rules as mlp_set_sgd
- * and mlp_set_adam; fields the optimizer does not use must be +0.0, so
+ * and mlp_set_adam (in a float network: also once rounded to float, as the
+ * update uses them); fields the optimizer does not use must be +0.0, so
  * that every network has exactly one encoding. A step count of 2^64 - 1
  * could never be incremented (the next step would divide by zero in the
  * bias correction), so it is refused. */
 static bool valid_sgd(const struct mlp_optimizer *o)
 {
-    return o->momentum >= 0.0 && o->momentum < 1.0 && unused(o->beta1) &&
-           unused(o->beta2) && unused(o->epsilon) && o->t == 0;
+    return mlp__valid_sgd(o->learning_rate, o->momentum) &&
+           unused(o->beta1) && unused(o->beta2) && unused(o->epsilon) &&
+           o->t == 0;
 }
 
 static bool valid_adam(const struct mlp_optimizer *o)
 {
-    return unused(o->momentum) && o->beta1 >= 0.0 && o->beta1 < 1.0 &&
-           o->beta2 >= 0.0 && o->beta2 < 1.0 && isfinite(o->epsilon) &&
-           o->epsilon > 0.0 && o->t != UINT64_MAX;
+    return mlp__valid_adam(o->learning_rate, o->beta1, o->beta2,
+                           o->epsilon) &&
+           unused(o->momentum) && o->t != UINT64_MAX;
 }
 
 static bool valid_optimizer(const struct mlp_optimizer *o)
 {
-    if (!isfinite(o->learning_rate) || !(o->learning_rate > 0.0))
-        return false;
     return o->kind == MLP_OPT_SGD ? valid_sgd(o) : valid_adam(o);
 }
 
@@ -363,8 +363,7 @@ static mlp_status read_optimizer(struct reader *r, struct header *h)
         !get_f64(r, &o->epsilon) || !get_f64(r, &h->weight_decay) ||
         !get_u64(r, &o->t) || !get_u32(r, &h->n_state))
         return MLP_ERR_FORMAT;
-    if (!isfinite(h->weight_decay) || !(h->weight_decay >= 0.0) ||
-        !valid_optimizer(o) || h->n_state != state_count(o->kind, o->momentum))
+    if (!mlp__valid_weight_decay(h->weight_decay) || !valid_optimizer(o) || h->n_state != state_count(o->kind, o->momentum))
         return MLP_ERR_FORMAT;
     return MLP_OK;
 }

@@ -452,6 +452,55 @@ static void forged_ranges(const unsigned char *data, unsigned char *copy,
     }
 }
 
+/* Hyper-parameters (always float64 in the file) that keep the setters'
+ * rules in double but break them once rounded to float, as the float
+ * family would compute with them: a learning rate of 1e-50 (0 in float)
+ * or 1e39 (Inf), a momentum of 0.99999999999 (1), a weight decay of
+ * 1e300 (Inf) in an SGD file; a beta1 or beta2 of 0.99999999999, an
+ * epsilon of 1e-300 (0) or 1e39 (Inf) in an Adam file. A double network
+ * loads each one; a float network refuses each with MLP_ERR_FORMAT, as it
+ * refuses an element beyond float's range. Offsets as in
+ * forged_u32_fields: lr 72, momentum 80, betas 88/96, epsilon 104, weight
+ * decay 112. */
+START_TEST(forged_hyper_parameters_rounded_to_float)
+{
+    static const struct { int adam; size_t offset; double value; } edits[] = {
+        { 0, 72, 1e-50 }, { 0, 72, 1e39 }, { 0, 80, 0.99999999999 },
+        { 0, 112, 1e300 }, { 1, 72, 1e-50 }, { 1, 88, 0.99999999999 },
+        { 1, 96, 0.99999999999 }, { 1, 104, 1e-300 }, { 1, 104, 1e39 },
+    };
+    char *dir = make_dir();
+    size_t size[2];
+    unsigned char *data[2];
+    for (int adam = 0; adam < 2; adam++) {
+        const struct config *c = &configs[adam ? 8 : 1];
+        mlp_t *net = make_net(c, 6);
+        train(net, c, 2);
+        data[adam] = save_bytes(net, dir, &size[adam]);
+        mlp_free(net);
+    }
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        int a = edits[i].adam;
+        unsigned char *copy = malloc(size[a]);
+        memcpy(copy, data[a], size[a]);
+        memcpy(copy + edits[i].offset, &edits[i].value, 8); /* little-endian */
+        fix_crc(copy, size[a]);
+        mlp_t *net = (mlp_t *)1;
+        mlp_status st = mlp_load_buffer(&net, copy, size[a]);
+        ck_assert_msg(st == TEST_BY_PRECISION(MLP_OK, MLP_ERR_FORMAT),
+                      "edit %zu: status %d", i, (int)st);
+        if (st != MLP_OK)
+            ck_assert_ptr_null(net);
+        mlp_free(net);
+        free(copy);
+    }
+    free(data[0]);
+    free(data[1]);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+    remove_dir(dir);
+}
+END_TEST
+
 /* Forged files whose every field is checked one at a time. */
 START_TEST(forged_fields)
 {
@@ -762,6 +811,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, every_bit_flip);
     tcase_add_test(tc, newer_version_refused);
     tcase_add_test(tc, forged_fields);
+    tcase_add_test(tc, forged_hyper_parameters_rounded_to_float);
     tcase_add_test(tc, unused_fields_only_positive_zero);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
