@@ -343,7 +343,11 @@ MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
  *   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  t <- t + 1;
  *   θ <- θ - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),
  * with m, v and t starting at 0. Usual values: lr 1e-3, b1 0.9, b2 0.999,
- * eps 1e-8. Resets the optimizer state. mlp_train_batch computes the
+ * eps 1e-8. Resets the optimizer state. The step count t stops at
+ * 2^64 - 2, the largest a model file holds, so that every network saves
+ * to a file that loads; from t = 2^63 on, b^t is 0 in double for every
+ * beta in [0, 1), both bias corrections are exactly 1, and the update is
+ * the same as with an unbounded count. mlp_train_batch computes the
  * gradients and then applies this update (it is not fused).
  * Returns MLP_OK, MLP_ERR_NOMEM (the old optimizer is kept), or MLP_ERR_ARG
  * if net is NULL, learning_rate is not finite and > 0, beta1 or beta2 is
@@ -612,7 +616,8 @@ MLP_API mlp_status mlp_load(mlp_t **net, const char *path);
  * trusted: magic, version, checksum, sizes against the bytes that remain
  * (no allocation is larger than a small multiple of `size`), enum values,
  * the pairing rules of mlp_create, the optimizer's hyper-parameters (and
- * an Adam step count below 2^64 - 1, so that training can go on), the
+ * an Adam step count below 2^64 - 1, so that training can go on; mlp_step
+ * never counts past 2^64 - 2, see mlp_set_adam), the
  * scaling under mlp_set_scaling's rules, and that every parameter and
  * state value is finite. Files of format version 1 and 2 are read, with
  * float64 or float32 elements (float32 widened exactly). Any input, however

@@ -415,7 +415,13 @@ mlp_status mlp__step_with_grad_bound(struct mlp *net, double grad_bound)
     mlp__fpmode_end(mode);
     if (!finite)
         return MLP_ERR_NONFINITE;
-    net->opt.t++;
+    /* The count stops at 2^64 - 2, the largest a model file holds (the
+     * next step from 2^64 - 1 would wrap to 0). The update no longer
+     * depends on it long before: from t = 2^63 on, b^t is 0 in double for
+     * every b in [0, 1) ((1 - 2^-53)^(2^63) = e^-1024), so both bias
+     * corrections are exactly 1. */
+    if (net->opt.t < UINT64_MAX - 1)
+        net->opt.t++;
     return MLP_OK;
 }
 

@@ -793,6 +793,61 @@ START_TEST(adam_step_count_limit)
 }
 END_TEST
 
+/* data with Adam's step count (at offset 120, sizes 3,5,4,3) set to t,
+ * checksum recomputed, loaded. */
+static mlp_t *load_with_step_count(unsigned char *data, size_t size,
+                                   uint64_t t)
+{
+    for (int i = 0; i < 8; i++)
+        data[120 + (size_t)i] = (unsigned char)(t >> (8 * i));
+    fix_crc(data, size);
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_load_buffer(&net, data, size), MLP_OK);
+    return net;
+}
+
+/* Saving and loading agree at the last step count: a network loaded at
+ * t = 2^64 - 2 (the largest count a file holds) trains on, its count
+ * stays at 2^64 - 2, and what it saves loads again. Its updates are
+ * those of the same network at t = 2^63, bitwise: from there on b^t is 0
+ * in double for every b in [0, 1) ((1 - 2^-53)^(2^63) = e^-1024 is far
+ * below the smallest subnormal), so both bias corrections are exactly 1. */
+START_TEST(adam_step_count_saturates)
+{
+    mlp_t *net = make_net(&configs[8], 4); /* Adam */
+    train(net, &configs[8], 1);
+    size_t size = mlp_saved_size(net);
+    unsigned char *data = malloc(size), *again = malloc(size);
+    ck_assert_int_eq(mlp_save_buffer(net, data, size), MLP_OK);
+    mlp_t *last = load_with_step_count(data, size, UINT64_MAX - 1);
+    mlp_t *twin = load_with_step_count(data, size, (uint64_t)1 << 63);
+    size_t n = mlp_n_params(last);
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < n; i++)
+            mlp_grads(last)[i] = mlp_grads(twin)[i] =
+                (real)sin(0.7 * (double)(i + 1) + step);
+        ck_assert_int_eq(mlp_step(last), MLP_OK);
+        ck_assert_int_eq(mlp_step(twin), MLP_OK);
+        ck_assert_mem_eq(mlp_params(last), mlp_params(twin), n * sizeof(real));
+        ck_assert_int_eq(mlp_save_buffer(last, again, size), MLP_OK);
+        uint64_t t = 0;
+        for (int i = 0; i < 8; i++)
+            t |= (uint64_t)again[120 + (size_t)i] << (8 * i);
+        ck_assert(t == UINT64_MAX - 1);
+        mlp_t *back = (mlp_t *)1;
+        ck_assert_int_eq(mlp_load_buffer(&back, again, size), MLP_OK);
+        ck_assert_mem_eq(mlp_params(back), mlp_params(last), n * sizeof(real));
+        mlp_free(back);
+    }
+    free(data);
+    free(again);
+    mlp_free(twin);
+    mlp_free(last);
+    mlp_free(net);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
@@ -802,6 +857,7 @@ static Suite *codec_suite(void)
     tcase_add_loop_test(tc, save_buffer_same_bytes, 0, N_CONFIGS);
     tcase_add_loop_test(tc, clone_is_bitwise, 0, N_CONFIGS);
     tcase_add_test(tc, adam_step_count_limit);
+    tcase_add_test(tc, adam_step_count_saturates);
     tcase_add_test(tc, save_buffer_refuses_nonfinite);
     suite_add_tcase(s, tc);
 
