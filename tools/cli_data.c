@@ -34,6 +34,12 @@ void read_table(const struct config *c, const char *path, csv_table *t)
     csv_options o = { .progress = !c->quiet && isatty(STDERR_FILENO) };
     if (csv_load(path, &o, t, err, sizeof err) != 0)
         die(EXIT_DATA, "%s", err);
+    /* R's write.csv and pandas' to_csv write row names by default, under an
+     * empty name: read as data they would be one more input. */
+    if (t->names && t->names[0][0] == '\0')
+        die(EXIT_DATA, "%s line %zu: the first column has no name: row names? "
+            "Write the file without them (R: write.csv(df, row.names = FALSE); "
+            "pandas: df.to_csv(path, index=False))", path, t->header_line);
     if (t->names && !c->quiet) {
         format_names(t, names, sizeof names);
         warn("%s: line %zu taken as a header naming the %zu columns: %s",

@@ -537,6 +537,72 @@ else
     fail "a byte order mark: $(wc -l <"$tmp/from_bom") predictions, stderr: $(cat "$tmp/err")"
 fi
 
+echo "== quoted fields (RFC 4180): R's write.csv, pandas' QUOTE_NONNUMERIC"
+# linear.csv's numbers under a quoted header, as R's write.csv(df,
+# row.names = FALSE) writes it; then with the numbers quoted too, as some
+# writers do; then with names that hold a comma and a quote, as pandas'
+# to_csv(quoting=csv.QUOTE_NONNUMERIC) writes them. Each must train the
+# very model file (the same bytes) that the unquoted file trains, with the
+# target named or numbered. A different target gives a different file, so
+# the comparison can fail.
+tail -n +2 "$tmp/linear.csv" >"$tmp/linear_rows"
+{ printf '"x1","x2","x3","y"\n'; cat "$tmp/linear_rows"; } >"$tmp/quoted.csv"
+{ printf '"x1" , "x2","x3",  "y"\r\n'; sed 's/[^,]*/"&"/g' "$tmp/linear_rows"; } >"$tmp/all_quoted.csv"
+{ printf '"a ""b""","c, d","x3","y"\n'; cat "$tmp/linear_rows"; } >"$tmp/pandas.csv"
+quick=(train --layers 0 --epochs 3 --validation 0)
+"$mlp" "${quick[@]}" --quiet --data "$tmp/linear.csv" --save "$tmp/plain_y.mlp" >/dev/null ||
+    fail "train on linear.csv"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/linear.csv" --target b --save "$tmp/plain_b.mlp" >/dev/null ||
+    fail "train on linear.csv --target b"
+expect 0 "quoted.csv: line 1 taken as a header naming the 4 columns: x1, x2, x3, y$" -- \
+    "${quick[@]}" --data "$tmp/quoted.csv" --target y --save "$tmp/quoted_y.mlp"
+expect 0 "all_quoted.csv: line 1 taken as a header naming the 4 columns: x1, x2, x3, y$" -- \
+    "${quick[@]}" --data "$tmp/all_quoted.csv" --target y --save "$tmp/all_quoted_y.mlp"
+expect 0 "pandas.csv: line 1 taken as a header naming the 4 columns: a \"b\", c, d, x3, y$" -- \
+    "${quick[@]}" --data "$tmp/pandas.csv" --target 2 --save "$tmp/pandas_b.mlp"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/quoted.csv" --target 4 --save "$tmp/quoted_4.mlp" >/dev/null ||
+    fail "train on quoted.csv --target 4"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/quoted.csv" --target x2 --save "$tmp/quoted_x2.mlp" >/dev/null ||
+    fail "train on quoted.csv --target x2"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/pandas.csv" --target 'a "b",y' --save "$tmp/pandas_ay.mlp" >/dev/null ||
+    fail "train on pandas.csv --target 'a \"b\",y'"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/linear.csv" --target a,y --save "$tmp/plain_ay.mlp" >/dev/null ||
+    fail "train on linear.csv --target a,y"
+same_models=1
+for pair in plain_y:quoted_y plain_y:all_quoted_y plain_y:quoted_4 plain_b:quoted_x2 \
+            plain_b:pandas_b plain_ay:pandas_ay; do
+    cmp -s "$tmp/${pair%:*}.mlp" "$tmp/${pair#*:}.mlp" || { same_models=0; fail "quoted CSV: $pair differ"; }
+done
+if cmp -s "$tmp/plain_y.mlp" "$tmp/plain_b.mlp"; then
+    fail "quoted CSV: targets y and b train the same model, the comparison proves nothing"
+elif (( same_models )); then
+    echo "ok: quoted headers and quoted numbers train the models of the unquoted file, by name and by number"
+fi
+printf '"x1","x2","y"\n1,"abc",3\n' >"$tmp/quoted_word.csv"
+printf '"x1","x2","y"\n1,2,3\n4,"",6\n' >"$tmp/quoted_empty.csv"
+printf '"x1,x2,y\n1,2,3\n' >"$tmp/unclosed.csv"
+printf 'x1,x2,y\n1,2,3\n4,"5,6\n' >"$tmp/unclosed_row.csv"
+printf '"x1"x,x2,y\n1,2,3\n' >"$tmp/after_quote.csv"
+expect 1 "quoted_word.csv line 2, column 2: \"abc\" is not a finite number$" -- \
+    "${quick[@]}" --data "$tmp/quoted_word.csv"
+expect 1 "quoted_empty.csv line 3, column 2: \"\" is not a finite number$" -- \
+    "${quick[@]}" --data "$tmp/quoted_empty.csv"
+expect 1 "unclosed.csv line 1, column 1: a quoted field without its closing quote \(a field cannot span lines\)$" -- \
+    "${quick[@]}" --data "$tmp/unclosed.csv"
+expect 1 "unclosed_row.csv line 3, column 2: a quoted field without its closing quote \(a field cannot span lines\)$" -- \
+    "${quick[@]}" --data "$tmp/unclosed_row.csv"
+expect 1 "after_quote.csv line 1, column 1: text after the closing quote \(a quote inside a quoted field is written \"\"\)$" -- \
+    "${quick[@]}" --data "$tmp/after_quote.csv"
+# Row names, which R's write.csv and pandas' to_csv write by default: a
+# first column with no name in the header. Read as data they would be an
+# input (the row's number); the command says what they are instead.
+printf '"","x1","x2","y"\n"1",1,2,3\n"2",4,5,6\n' >"$tmp/r_rownames.csv"
+printf ',x1,x2,y\n0,1,2,3\n1,4,5,6\n' >"$tmp/pandas_index.csv"
+for f in r_rownames pandas_index; do
+    expect 1 "$f.csv line 1: the first column has no name: row names\? Write the file without them \(R: write.csv\(df, row.names = FALSE\); pandas: df.to_csv\(path, index=False\)\)$" -- \
+        "${quick[@]}" --data "$tmp/$f.csv"
+done
+
 echo "== eval and predict: a file of the wrong width is named as such"
 awk -F, '{ print $0 "," $1 }' "$tmp/good.csv" >"$tmp/wide.csv"
 expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
