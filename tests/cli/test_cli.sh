@@ -603,6 +603,43 @@ for f in r_rownames pandas_index; do
         "${quick[@]}" --data "$tmp/$f.csv"
 done
 
+echo "== --target: a name two columns hold is refused, not picked; numbers still work"
+# Columns are matched by position: a file may repeat a name, but --target
+# cannot tell which column that name means. By number it trains the model
+# the same data trains under distinct names.
+{ printf 'a,b,y\n'; cut -d, -f1,2,4 "$tmp/linear_rows"; } >"$tmp/distinct.csv"
+{ printf '"a","b","a"\n'; cut -d, -f1,2,4 "$tmp/linear_rows"; } >"$tmp/twice.csv"
+expect 2 "--target: \"a\" names more than one column of .*twice.csv \(columns 1 and 3\): give the column's number$" -- \
+    "${quick[@]}" --data "$tmp/twice.csv" --target a
+"$mlp" "${quick[@]}" --quiet --data "$tmp/distinct.csv" --target 3 --save "$tmp/distinct_3.mlp" >/dev/null ||
+    fail "train on distinct.csv --target 3"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/distinct.csv" --target b --save "$tmp/distinct_b.mlp" >/dev/null ||
+    fail "train on distinct.csv --target b"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/twice.csv" --target 3 --save "$tmp/twice_3.mlp" >/dev/null ||
+    fail "train on twice.csv --target 3"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/twice.csv" --target b --save "$tmp/twice_b.mlp" >/dev/null ||
+    fail "train on twice.csv --target b"
+expect 2 "--target: \"a\" names more than one column of .*twice.csv \(columns 1 and 3\): give the column's number$" -- \
+    predict --model "$tmp/distinct_3.mlp" --data "$tmp/twice.csv" --target a
+if cmp -s "$tmp/distinct_3.mlp" "$tmp/twice_3.mlp" && cmp -s "$tmp/distinct_b.mlp" "$tmp/twice_b.mlp" &&
+   ! cmp -s "$tmp/twice_3.mlp" "$tmp/twice_b.mlp"; then
+    echo "ok: a repeated name: --target 3 and --target b train the models of distinct names"
+else
+    fail "a repeated name: the models of --target 3 or b differ from those of distinct names"
+fi
+# A name is looked up before a number (docs/training.md): under the header
+# 3,x2,x3,y, --target 3 is the first column, the one named 3.
+{ printf '3,x2,x3,y\n'; cat "$tmp/linear_rows"; } >"$tmp/number_names.csv"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/linear.csv" --target a --save "$tmp/plain_a.mlp" >/dev/null ||
+    fail "train on linear.csv --target a"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/number_names.csv" --target 3 --save "$tmp/named_3.mlp" >/dev/null ||
+    fail "train on number_names.csv --target 3"
+if cmp -s "$tmp/plain_a.mlp" "$tmp/named_3.mlp"; then
+    echo "ok: --target 3 under the header 3,x2,x3,y is the column named 3"
+else
+    fail "--target 3 under the header 3,x2,x3,y is not the column named 3"
+fi
+
 echo "== eval and predict: a file of the wrong width is named as such"
 awk -F, '{ print $0 "," $1 }' "$tmp/good.csv" >"$tmp/wide.csv"
 expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
@@ -613,10 +650,11 @@ expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
     train --data "$tmp/good.csv" --classes 3 --epochs 1 --quiet --test "$tmp/wide.csv"
 expect 1 "inputs.csv: 3 columns, the model's inputs alone: no target column to evaluate" -- \
     eval --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet
-# Two regression targets: without --target, the count of targets is what
-# is wrong, and is named first.
+# Two regression targets (the copy of column a keeps its name, so it is
+# given by its number): without --target, the count of targets is what is
+# wrong, and is named first.
 awk -F, '{ print $0 "," $1 }' "$tmp/linear.csv" >"$tmp/two_targets.csv"
-"$mlp" train --data "$tmp/two_targets.csv" --target y,a --layers 0 --epochs 1 \
+"$mlp" train --data "$tmp/two_targets.csv" --target y,5 --layers 0 --epochs 1 \
     --save "$tmp/two_targets.mlp" --quiet >/dev/null
 expect 1 "two_targets.csv: 1 target columns, but the model has 2 outputs \(see --target\)$" -- \
     eval --model "$tmp/two_targets.mlp" --data "$tmp/two_targets.csv" --quiet
