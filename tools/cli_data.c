@@ -34,6 +34,12 @@ void read_table(const struct config *c, const char *path, csv_table *t)
     csv_options o = { .progress = !c->quiet && isatty(STDERR_FILENO) };
     if (csv_load(path, &o, t, err, sizeof err) != 0)
         die(EXIT_DATA, "%s", err);
+    /* R's write.csv and pandas' to_csv write row names by default, under an
+     * empty name: read as data they would be one more input. */
+    if (t->names && t->names[0][0] == '\0')
+        die(EXIT_DATA, "%s line %zu: the first column has no name: row names? "
+            "Write the file without them (R: write.csv(df, row.names = FALSE); "
+            "pandas: df.to_csv(path, index=False))", path, t->header_line);
     if (t->names && !c->quiet) {
         format_names(t, names, sizeof names);
         warn("%s: line %zu taken as a header naming the %zu columns: %s",
@@ -41,15 +47,34 @@ void read_table(const struct config *c, const char *path, csv_table *t)
     }
 }
 
-/* The column (0-based) that one item of --target names. */
+/* The column (0-based) named `item` in the header, or t->cols when none
+ * is. A name that two columns hold ends the command: columns are matched
+ * by position, and the name cannot say which one is meant. */
+static size_t find_name(const char *item, const csv_table *t, const char *path)
+{
+    size_t found = t->cols;
+    for (size_t k = 0; t->names && k < t->cols; k++) {
+        if (strcmp(item, t->names[k]) != 0)
+            continue;
+        if (found < t->cols)
+            die(EXIT_USAGE, "--target: \"%s\" names more than one column of %s "
+                "(columns %zu and %zu): give the column's number", item, path,
+                found + 1, k + 1);
+        found = k;
+    }
+    return found;
+}
+
+/* The column (0-based) that one item of --target names: 'last', a header
+ * name, then a column number. */
 static size_t resolve_column(const char *item, const csv_table *t, const char *path)
 {
     char names[400];
     if (strcmp(item, "last") == 0)
         return t->cols - 1;
-    for (size_t k = 0; t->names && k < t->cols; k++)
-        if (strcmp(item, t->names[k]) == 0)
-            return k;
+    size_t named = find_name(item, t, path);
+    if (named < t->cols)
+        return named;
     if (isdigit((unsigned char)item[0])) {
         char *end;
         unsigned long v = strtoul(item, &end, 10);

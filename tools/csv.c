@@ -4,6 +4,7 @@
 #include "csv.h"
 #include "child.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -48,33 +49,93 @@ static char *trim(char *s)
     return s;
 }
 
-/* Splits `line` in place at commas into r->fields (grown as needed), each
- * trimmed; returns the number of fields, or 0 when out of memory. */
-static size_t split(struct reader *r, char *line)
+static int grow_fields(struct reader *r)
 {
-    size_t n = 0;
-    for (char *p = line;;) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
-        if (n == r->fields_cap) {
-            size_t c = r->fields_cap ? 2 * r->fields_cap : 16;
-            char **f = realloc(r->fields, c * sizeof *f);
-            if (!f)
-                return 0;
-            r->fields = f;
-            r->fields_cap = c;
+    size_t c = r->fields_cap ? 2 * r->fields_cap : 16;
+    char **f = realloc(r->fields, c * sizeof *f);
+    if (!f)
+        return fail(r, "%s: out of memory", r->name);
+    r->fields = f;
+    r->fields_cap = c;
+    return 0;
+}
+
+static char *skip_blanks(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+/* Unquotes in place the field whose opening quote is at q: "" inside it
+ * is one quote. Returns what follows the closing quote, or NULL when the
+ * line ends first. */
+static char *unquote(char *q)
+{
+    char *out = q;
+    for (char *in = q + 1; *in; in++) {
+        if (*in == '"' && in[1] != '"') {
+            *out = '\0';
+            return in + 1;
         }
-        r->fields[n++] = trim(p);
-        if (!comma)
-            return n;
-        p = comma + 1;
+        in += *in == '"';
+        *out++ = *in;
+    }
+    return NULL;
+}
+
+/* The end of the field that starts at p: the comma or NUL after it. A
+ * field that starts with a double quote is unquoted in place first
+ * (RFC 4180: a comma inside the quotes is text). NULL after a message
+ * naming column `col` when the quotes are not closed, or not at its end. */
+static char *field_end(struct reader *r, char *p, size_t col)
+{
+    if (*p != '"')
+        return p + strcspn(p, ",");
+    char *after = unquote(p);
+    if (!after) {
+        fail(r, "%s line %zu, column %zu: a quoted field without its closing "
+             "quote (a field cannot span lines)", r->name, r->lineno, col);
+        return NULL;
+    }
+    char *end = skip_blanks(after);
+    if (*end != ',' && *end != '\0') {
+        fail(r, "%s line %zu, column %zu: text after the closing quote (a quote "
+             "inside a quoted field is written \"\")", r->name, r->lineno, col);
+        return NULL;
+    }
+    return end;
+}
+
+/* Splits `line` in place into r->fields (grown as needed) at the commas
+ * outside double quotes; a field is trimmed, or unquoted when quoted (the
+ * blanks inside the quotes kept). Sets *n to the number of fields; returns
+ * 0, or -1 with the reason in r->err. */
+static int split(struct reader *r, char *line, size_t *n)
+{
+    *n = 0;
+    for (char *p = line;;) {
+        if (*n == r->fields_cap && grow_fields(r) != 0)
+            return -1;
+        p = skip_blanks(p);
+        int quoted = *p == '"';
+        char *end = field_end(r, p, *n + 1);
+        if (!end)
+            return -1;
+        char sep = *end;
+        *end = '\0';
+        r->fields[(*n)++] = quoted ? p : trim(p);
+        if (sep == '\0')
+            return 0;
+        p = end + 1;
     }
 }
 
+/* A finite number and nothing else: not even the blanks that strtod skips
+ * (a quoted field keeps the blanks inside its quotes). */
 static int parse_number(const char *s, double *out)
 {
-    if (*s == '\0')
+    if (*s == '\0' || isspace((unsigned char)*s))
         return -1;
     char *end;
     double v = strtod(s, &end);
@@ -201,9 +262,9 @@ static int take_line(struct reader *r, char *buf, size_t len)
     char *s = trim(buf + (bom ? 3 : 0));
     if (*s == '\0')
         return 0;
-    size_t n = split(r, s);
-    if (n == 0)
-        return fail(r, "%s: out of memory", r->name);
+    size_t n;
+    if (split(r, s, &n) != 0)
+        return -1;
     if (r->t->cols == 0) {
         r->t->cols = n;
         r->first_line = r->lineno;

@@ -23,11 +23,17 @@ typedef struct csv_options {
  * decompressed through `gzip -dc` (run directly, no shell). Pipes and FIFOs
  * work: the input is read once, from start to end. Fields are separated by
  * commas; spaces around a field are ignored, and so are blank lines and a
- * UTF-8 byte order mark at the start. When
- * the first line holds a field that is not a number it is taken as the
- * header of column names (nan, inf and 1e999 are numbers here, so such
- * a first line is an error, not a header). Every other field must be a finite number, and
- * every row must have as many fields as the first. options may be NULL.
+ * UTF-8 byte order mark at the start. A field may be enclosed in double
+ * quotes, as RFC 4180 has it (R's write.csv quotes its header): the quotes
+ * are removed, "" inside them is one quote, a comma inside them is text,
+ * and nothing but blanks may follow the closing quote; a quoted field
+ * cannot span lines. Each of these is an error naming the line and column.
+ * When the first line holds a field that is not a number it is taken as
+ * the header of column names (nan, inf and 1e999 are numbers here, so
+ * such a first line is an error, not a header). Every other field must be
+ * a finite number, quoted or not ("2.5" reads as 2.5; blanks inside the
+ * quotes are not part of a number), and every row must have as many
+ * fields as the first. options may be NULL.
  * Returns 0, or -1 with a message naming the file and line written into
  * err (err_size bytes); the table is then empty. */
 int csv_load(const char *path, const csv_options *options, csv_table *table,

@@ -537,6 +537,109 @@ else
     fail "a byte order mark: $(wc -l <"$tmp/from_bom") predictions, stderr: $(cat "$tmp/err")"
 fi
 
+echo "== quoted fields (RFC 4180): R's write.csv, pandas' QUOTE_NONNUMERIC"
+# linear.csv's numbers under a quoted header, as R's write.csv(df,
+# row.names = FALSE) writes it; then with the numbers quoted too, as some
+# writers do; then with names that hold a comma and a quote, as pandas'
+# to_csv(quoting=csv.QUOTE_NONNUMERIC) writes them. Each must train the
+# very model file (the same bytes) that the unquoted file trains, with the
+# target named or numbered. A different target gives a different file, so
+# the comparison can fail.
+tail -n +2 "$tmp/linear.csv" >"$tmp/linear_rows"
+{ printf '"x1","x2","x3","y"\n'; cat "$tmp/linear_rows"; } >"$tmp/quoted.csv"
+{ printf '"x1" , "x2","x3",  "y"\r\n'; sed 's/[^,]*/"&"/g' "$tmp/linear_rows"; } >"$tmp/all_quoted.csv"
+{ printf '"a ""b""","c, d","x3","y"\n'; cat "$tmp/linear_rows"; } >"$tmp/pandas.csv"
+quick=(train --layers 0 --epochs 3 --validation 0)
+"$mlp" "${quick[@]}" --quiet --data "$tmp/linear.csv" --save "$tmp/plain_y.mlp" >/dev/null ||
+    fail "train on linear.csv"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/linear.csv" --target b --save "$tmp/plain_b.mlp" >/dev/null ||
+    fail "train on linear.csv --target b"
+expect 0 "quoted.csv: line 1 taken as a header naming the 4 columns: x1, x2, x3, y$" -- \
+    "${quick[@]}" --data "$tmp/quoted.csv" --target y --save "$tmp/quoted_y.mlp"
+expect 0 "all_quoted.csv: line 1 taken as a header naming the 4 columns: x1, x2, x3, y$" -- \
+    "${quick[@]}" --data "$tmp/all_quoted.csv" --target y --save "$tmp/all_quoted_y.mlp"
+expect 0 "pandas.csv: line 1 taken as a header naming the 4 columns: a \"b\", c, d, x3, y$" -- \
+    "${quick[@]}" --data "$tmp/pandas.csv" --target 2 --save "$tmp/pandas_b.mlp"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/quoted.csv" --target 4 --save "$tmp/quoted_4.mlp" >/dev/null ||
+    fail "train on quoted.csv --target 4"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/quoted.csv" --target x2 --save "$tmp/quoted_x2.mlp" >/dev/null ||
+    fail "train on quoted.csv --target x2"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/pandas.csv" --target 'a "b",y' --save "$tmp/pandas_ay.mlp" >/dev/null ||
+    fail "train on pandas.csv --target 'a \"b\",y'"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/linear.csv" --target a,y --save "$tmp/plain_ay.mlp" >/dev/null ||
+    fail "train on linear.csv --target a,y"
+same_models=1
+for pair in plain_y:quoted_y plain_y:all_quoted_y plain_y:quoted_4 plain_b:quoted_x2 \
+            plain_b:pandas_b plain_ay:pandas_ay; do
+    cmp -s "$tmp/${pair%:*}.mlp" "$tmp/${pair#*:}.mlp" || { same_models=0; fail "quoted CSV: $pair differ"; }
+done
+if cmp -s "$tmp/plain_y.mlp" "$tmp/plain_b.mlp"; then
+    fail "quoted CSV: targets y and b train the same model, the comparison proves nothing"
+elif (( same_models )); then
+    echo "ok: quoted headers and quoted numbers train the models of the unquoted file, by name and by number"
+fi
+printf '"x1","x2","y"\n1,"abc",3\n' >"$tmp/quoted_word.csv"
+printf '"x1","x2","y"\n1,2,3\n4,"",6\n' >"$tmp/quoted_empty.csv"
+printf '"x1,x2,y\n1,2,3\n' >"$tmp/unclosed.csv"
+printf 'x1,x2,y\n1,2,3\n4,"5,6\n' >"$tmp/unclosed_row.csv"
+printf '"x1"x,x2,y\n1,2,3\n' >"$tmp/after_quote.csv"
+expect 1 "quoted_word.csv line 2, column 2: \"abc\" is not a finite number$" -- \
+    "${quick[@]}" --data "$tmp/quoted_word.csv"
+expect 1 "quoted_empty.csv line 3, column 2: \"\" is not a finite number$" -- \
+    "${quick[@]}" --data "$tmp/quoted_empty.csv"
+expect 1 "unclosed.csv line 1, column 1: a quoted field without its closing quote \(a field cannot span lines\)$" -- \
+    "${quick[@]}" --data "$tmp/unclosed.csv"
+expect 1 "unclosed_row.csv line 3, column 2: a quoted field without its closing quote \(a field cannot span lines\)$" -- \
+    "${quick[@]}" --data "$tmp/unclosed_row.csv"
+expect 1 "after_quote.csv line 1, column 1: text after the closing quote \(a quote inside a quoted field is written \"\"\)$" -- \
+    "${quick[@]}" --data "$tmp/after_quote.csv"
+# Row names, which R's write.csv and pandas' to_csv write by default: a
+# first column with no name in the header. Read as data they would be an
+# input (the row's number); the command says what they are instead.
+printf '"","x1","x2","y"\n"1",1,2,3\n"2",4,5,6\n' >"$tmp/r_rownames.csv"
+printf ',x1,x2,y\n0,1,2,3\n1,4,5,6\n' >"$tmp/pandas_index.csv"
+for f in r_rownames pandas_index; do
+    expect 1 "$f.csv line 1: the first column has no name: row names\? Write the file without them \(R: write.csv\(df, row.names = FALSE\); pandas: df.to_csv\(path, index=False\)\)$" -- \
+        "${quick[@]}" --data "$tmp/$f.csv"
+done
+
+echo "== --target: a name two columns hold is refused, not picked; numbers still work"
+# Columns are matched by position: a file may repeat a name, but --target
+# cannot tell which column that name means. By number it trains the model
+# the same data trains under distinct names.
+{ printf 'a,b,y\n'; cut -d, -f1,2,4 "$tmp/linear_rows"; } >"$tmp/distinct.csv"
+{ printf '"a","b","a"\n'; cut -d, -f1,2,4 "$tmp/linear_rows"; } >"$tmp/twice.csv"
+expect 2 "--target: \"a\" names more than one column of .*twice.csv \(columns 1 and 3\): give the column's number$" -- \
+    "${quick[@]}" --data "$tmp/twice.csv" --target a
+"$mlp" "${quick[@]}" --quiet --data "$tmp/distinct.csv" --target 3 --save "$tmp/distinct_3.mlp" >/dev/null ||
+    fail "train on distinct.csv --target 3"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/distinct.csv" --target b --save "$tmp/distinct_b.mlp" >/dev/null ||
+    fail "train on distinct.csv --target b"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/twice.csv" --target 3 --save "$tmp/twice_3.mlp" >/dev/null ||
+    fail "train on twice.csv --target 3"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/twice.csv" --target b --save "$tmp/twice_b.mlp" >/dev/null ||
+    fail "train on twice.csv --target b"
+expect 2 "--target: \"a\" names more than one column of .*twice.csv \(columns 1 and 3\): give the column's number$" -- \
+    predict --model "$tmp/distinct_3.mlp" --data "$tmp/twice.csv" --target a
+if cmp -s "$tmp/distinct_3.mlp" "$tmp/twice_3.mlp" && cmp -s "$tmp/distinct_b.mlp" "$tmp/twice_b.mlp" &&
+   ! cmp -s "$tmp/twice_3.mlp" "$tmp/twice_b.mlp"; then
+    echo "ok: a repeated name: --target 3 and --target b train the models of distinct names"
+else
+    fail "a repeated name: the models of --target 3 or b differ from those of distinct names"
+fi
+# A name is looked up before a number (docs/training.md): under the header
+# 3,x2,x3,y, --target 3 is the first column, the one named 3.
+{ printf '3,x2,x3,y\n'; cat "$tmp/linear_rows"; } >"$tmp/number_names.csv"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/linear.csv" --target a --save "$tmp/plain_a.mlp" >/dev/null ||
+    fail "train on linear.csv --target a"
+"$mlp" "${quick[@]}" --quiet --data "$tmp/number_names.csv" --target 3 --save "$tmp/named_3.mlp" >/dev/null ||
+    fail "train on number_names.csv --target 3"
+if cmp -s "$tmp/plain_a.mlp" "$tmp/named_3.mlp"; then
+    echo "ok: --target 3 under the header 3,x2,x3,y is the column named 3"
+else
+    fail "--target 3 under the header 3,x2,x3,y is not the column named 3"
+fi
+
 echo "== eval and predict: a file of the wrong width is named as such"
 awk -F, '{ print $0 "," $1 }' "$tmp/good.csv" >"$tmp/wide.csv"
 expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
@@ -547,10 +650,11 @@ expect 1 "wide.csv: 4 input columns, but the model takes 3$" -- \
     train --data "$tmp/good.csv" --classes 3 --epochs 1 --quiet --test "$tmp/wide.csv"
 expect 1 "inputs.csv: 3 columns, the model's inputs alone: no target column to evaluate" -- \
     eval --model "$tmp/model.mlp" --data "$tmp/inputs.csv" --quiet
-# Two regression targets: without --target, the count of targets is what
-# is wrong, and is named first.
+# Two regression targets (the copy of column a keeps its name, so it is
+# given by its number): without --target, the count of targets is what is
+# wrong, and is named first.
 awk -F, '{ print $0 "," $1 }' "$tmp/linear.csv" >"$tmp/two_targets.csv"
-"$mlp" train --data "$tmp/two_targets.csv" --target y,a --layers 0 --epochs 1 \
+"$mlp" train --data "$tmp/two_targets.csv" --target y,5 --layers 0 --epochs 1 \
     --save "$tmp/two_targets.mlp" --quiet >/dev/null
 expect 1 "two_targets.csv: 1 target columns, but the model has 2 outputs \(see --target\)$" -- \
     eval --model "$tmp/two_targets.mlp" --data "$tmp/two_targets.csv" --quiet
