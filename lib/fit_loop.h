@@ -9,8 +9,8 @@
  * processes, and how the callback's decision is taken.
  *
  * fit_loop.c uses only mlp.h, precision.h, alloc.h and random.h, so that libmlp_mpi can
- * build it into itself (a static helper, its symbols hidden) without
- * reaching into struct mlp. */
+ * build it into itself (a static helper, its symbols hidden, renamed
+ * mlp__mpi_* by lib/meson.build) without reaching into struct mlp. */
 #ifndef MLP_FIT_LOOP_H
 #define MLP_FIT_LOOP_H
 

@@ -2,17 +2,14 @@
  *
  * The model is built as protobuf-c structures pointing into a few blocks
  * sized up front (nodes, tensors, attributes, names, raw data), packed,
- * and written to a temporary file that is then renamed over the target. */
-#define _XOPEN_SOURCE 700 /* mkstemp, realpath, fsync, fchmod */
-
-#include <errno.h>
+ * and written to a temporary file that is then renamed over the target
+ * (lib/atomic_file.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "atomic_file.h"
 #include "mlp_onnx.h"
 #include "tensor.h"
 
@@ -315,84 +312,26 @@ mlp_status mlp__onnx_write(const struct mlp__onnx_net *d, int elem_type,
     return *out ? MLP_OK : MLP_ERR_NOMEM;
 }
 
-/* The file that writing to path replaces: path itself, or where its
- * symbolic links lead when it exists (malloc'ed; NULL when out of
- * memory or unresolvable). */
-static char *target_of(const char *path, bool exists)
-{
-    if (exists)
-        return realpath(path, NULL);
-    char *copy = malloc(strlen(path) + 1);
-    return copy ? strcpy(copy, path) : NULL;
-}
-
-/* A temporary file's template in target's directory (malloc'ed). */
-static char *temp_template(const char *target)
-{
-    static const char name[] = ".mlp-onnx-XXXXXX";
-    const char *slash = strrchr(target, '/');
-    size_t dir = slash ? (size_t)(slash - target) + 1 : 0;
-    char *t = malloc(dir + sizeof name);
-    if (t) {
-        memcpy(t, target, dir);
-        memcpy(t + dir, name, sizeof name);
-    }
-    return t;
-}
-
-static bool write_all(int fd, const unsigned char *data, size_t size)
-{
-    while (size > 0) {
-        ssize_t n = write(fd, data, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        data += n;
-        size -= (size_t)n;
-    }
-    return true;
-}
-
-/* Writes data into a new temporary file beside target, flushes it to disk
- * and renames it over target: the old file stays whole until the new one
- * is complete. A crash may leave a .mlp-onnx-XXXXXX file behind. */
-static mlp_status replace_file(const char *target, mode_t mode,
-                               const unsigned char *data, size_t size)
-{
-    char *temp = temp_template(target);
-    if (!temp)
-        return MLP_ERR_NOMEM;
-    int fd = mkstemp(temp);
-    if (fd < 0) {
-        free(temp);
-        return MLP_ERR_IO;
-    }
-    bool ok = fchmod(fd, mode) == 0 && write_all(fd, data, size) &&
-              fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    ok = ok && rename(temp, target) == 0;
-    if (!ok)
-        unlink(temp);
-    free(temp);
-    return ok ? MLP_OK : MLP_ERR_IO;
-}
-
+/* Writes data to a file replacing path (lib/atomic_file.h, as mlp_save):
+ * the old file stays whole until the new one is complete and on disk;
+ * only a regular file is replaced (renaming over a device or a FIFO would
+ * put a regular file in its place); a link is kept and the file it names
+ * replaced; the mode of the file replaced is kept, and a new file gets
+ * 0644. A crash may leave a .mlp-onnx-XXXXXX file behind where the
+ * system has no O_TMPFILE. */
 static mlp_status write_file(const char *path, const unsigned char *data, size_t size)
 {
-    /* Only a regular file is replaced, as mlp_save does: renaming over a
-     * device or a FIFO would put a regular file in its place. The mode of
-     * the file replaced is kept; a new file gets 0644, as from mlp_save. */
-    struct stat st;
-    bool exists = stat(path, &st) == 0;
-    if (exists && !S_ISREG(st.st_mode))
-        return MLP_ERR_IO;
-    char *target = target_of(path, exists);
-    if (!target)
-        return exists ? MLP_ERR_IO : MLP_ERR_NOMEM;
-    mode_t mode = exists ? (st.st_mode & 07777) : 0644;
-    mlp_status s = replace_file(target, mode, data, size);
-    free(target);
+    struct mlp__atomic_file *f = malloc(sizeof *f);
+    if (!f)
+        return MLP_ERR_NOMEM;
+    mlp_status s = MLP_ERR_IO;
+    if (mlp__atomic_begin(f, path, ".mlp-onnx-", 0644) == MLP__ATOMIC_OK) {
+        if (mlp__atomic_write(f, data, size))
+            s = mlp__atomic_commit(f) == MLP__ATOMIC_OK ? MLP_OK : MLP_ERR_IO;
+        else
+            mlp__atomic_abort(f);
+    }
+    free(f);
     return s;
 }
 

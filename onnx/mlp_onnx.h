@@ -94,11 +94,12 @@ MLP_ONNX_API mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data,
 
 /* Writes net as an ONNX model (IR version 8, default domain at opset 17)
  * to path, replacing any file there (through a symbolic link, the file it
- * points to) as mlp_save does: into a temporary file .mlp-onnx-XXXXXX in
- * the same directory, flushed and renamed over it, so that the old file
- * stays whole until the new one is complete (a crash may leave the
- * temporary file); the mode of a file replaced is kept, a new one gets
- * 0644. The graph: one input "input" of shape
+ * points to, created when the link dangles) with mlp_save's own code: into
+ * a temporary file in the same directory, flushed and renamed over it, so
+ * that the old file stays whole until the new one is complete (the file
+ * is unnamed while written where the system has O_TMPFILE; elsewhere a
+ * crash may leave a .mlp-onnx-XXXXXX file); the mode of a file replaced
+ * is kept, a new one gets 0644. The graph: one input "input" of shape
  * [batch, n_0], one output "output" of shape [batch, n_L], batch a
  * symbolic dimension, DOUBLE tensors; for each layer l a Gemm node
  * (transB = 1, alpha = beta = 1) with initializers "W<l>" (n_l x n_(l-1))

@@ -2,11 +2,13 @@
  * which is a temporary file this process made beside the target: the file
  * name never reaches gnuplot or a shell, so no name can run a command, a
  * path that cannot be written fails here with the system's reason, and
- * the target is replaced by a rename only once the new PNG is whole, so a
- * plot that fails (a full disk) leaves the previous one as it was. */
-#define _XOPEN_SOURCE 700 /* realpath */
+ * the target is replaced by a rename only once the new PNG is whole
+ * (lib/atomic_file.c, as mlp_save does), so a plot that fails (a full
+ * disk) leaves the previous one as it was. */
+#define _XOPEN_SOURCE 700 /* umask */
 
 #include "plot.h"
+#include "atomic_file.h"
 #include "child.h"
 
 #include <errno.h>
@@ -77,49 +79,12 @@ static int is_png(int fd)
            memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0;
 }
 
-/* The file a plot replaces: the target of png when png is a link to an
- * existing file (the link stays, as when writing through it), else png.
- * Fails, with a message in err, on anything but a regular file or no
- * file: a FIFO would block, and a device would be replaced. */
-static char *plot_target(const char *png, char *err, size_t size)
+/* The mode open(0666) would give a new file. */
+static mode_t new_file_mode(void)
 {
-    struct stat st;
-    char *target;
-    if (stat(png, &st) != 0) {
-        target = strdup(png);
-    } else if (!S_ISREG(st.st_mode)) {
-        snprintf(err, size, "cannot write %s: not a regular file", png);
-        return NULL;
-    } else {
-        target = realpath(png, NULL);
-    }
-    if (!target)
-        snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
-    return target;
-}
-
-/* A new temporary file in target's directory, named into tmp (a buffer of
- * strlen(target) + 17 bytes or more), with the mode the target has or, for a new
- * file, the one open(0666) would give. */
-static int open_temp(const char *target, char *tmp)
-{
-    const char *slash = strrchr(target, '/');
-    size_t dir = slash ? (size_t)(slash - target) + 1 : 0;
-    memcpy(tmp, target, dir);
-    strcpy(tmp + dir, ".mlp-plot-XXXXXX");
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
-    struct stat st;
     mode_t mask = umask(0);
     umask(mask);
-    mode_t mode = stat(target, &st) == 0 ? st.st_mode & 07777 : 0666 & ~mask;
-    if (fchmod(fd, mode) != 0) {
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    return fd;
+    return 0666 & ~mask;
 }
 
 /* Runs gnuplot with its standard output on fd; 0 when it exited 0 and fd
@@ -158,29 +123,26 @@ int plot_learning_curve(const char *png, const char *title,
                  "(on Debian: apt-get install gnuplot-nox)", png);
         return -1;
     }
-    char *target = plot_target(png, err, size);
-    if (!target)
-        return -1;
-    char *tmp = malloc(strlen(target) + 32);
-    int fd = tmp ? open_temp(target, tmp) : -1;
-    if (fd < 0) {
+    /* The PNG replaces png as lib/atomic_file.h says: only a regular
+     * file (a FIFO would block, a device would be replaced), through a
+     * link the file it names, keeping its mode. */
+    struct mlp__atomic_file *f = malloc(sizeof *f);
+    enum mlp__atomic_result r = !f ? MLP__ATOMIC_FAILED
+                                   : mlp__atomic_begin(f, png, ".mlp-plot-",
+                                                       new_file_mode());
+    if (!f)
+        errno = ENOMEM;
+    int rc = r == MLP__ATOMIC_OK
+                 ? run_gnuplot(f->fd, png, title, train, val, n, err, size)
+                 : -1;
+    if (rc == 0)
+        r = mlp__atomic_commit(f);
+    else if (r == MLP__ATOMIC_OK)
+        mlp__atomic_abort(f);
+    if (r == MLP__ATOMIC_NOT_REGULAR)
+        snprintf(err, size, "cannot write %s: not a regular file", png);
+    else if (r != MLP__ATOMIC_OK)
         snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
-        free(tmp);
-        free(target);
-        return -1;
-    }
-    int rc = run_gnuplot(fd, png, title, train, val, n, err, size);
-    if (close(fd) != 0 && rc == 0) {
-        snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, target) != 0) {
-        snprintf(err, size, "cannot write %s: %s", png, strerror(errno));
-        rc = -1;
-    }
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
-    free(target);
-    return rc;
+    free(f);
+    return r == MLP__ATOMIC_OK && rc == 0 ? 0 : -1;
 }
