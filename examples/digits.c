@@ -6,6 +6,11 @@
  *   usage: digits [DATA.csv.gz] [--epochs N] [--naive-epochs N]
  *                 [--plot FILE.png] [--quiet]
  *
+ * --epochs N: at most N epochs, 1 to 1000000 (default 100); --naive-epochs
+ * N: the reference's epochs, 0 (skip it) to 1000000 (default: as many as
+ * libmlp ran). A value that is not a whole number in its range, a missing
+ * value or an unknown option is named on stderr with the usage, status 2.
+ *
  * Split: every 5th row (rows 4, 9, 14, ...) is the test set, fixed, never
  * seen in training; 10% of the rest is held out for validation (early
  * stopping, and the learning curve). Inputs are pixel counts 0..16, scaled
@@ -32,6 +37,10 @@ static const double LR = 3e-3, B1 = 0.9, B2 = 0.999, EPS = 1e-8, DECAY = 1e-4;
 /* --naive-epochs not given: the naive reference trains as many epochs as
  * libmlp ran. */
 static const size_t AS_MANY_AS_LIBMLP = (size_t)-1;
+
+/* The most epochs --epochs and --naive-epochs take: the learning curve
+ * keeps 24 bytes per epoch, and early stopping ends the run long before. */
+enum { MAX_EPOCHS = 1000000 };
 
 struct options {
     const char *data, *png;
@@ -68,48 +77,67 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A count: digits only, all of them ("10x" and "-1" are not counts). */
-static int parse_count(const char *s, size_t *out)
+/* A count for option `name` in [min, max]: digits only ("10x", "-1" and
+ * " 5" are not counts). Returns 0, or -1 after saying what is wrong. */
+static int parse_count(const char *name, const char *s, size_t min, size_t max,
+                       size_t *out)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (s[0] < '0' || s[0] > '9' || *end || errno || v > (size_t)-1 - 1)
+    if (s[0] < '0' || s[0] > '9' || *end) {
+        fprintf(stderr, "digits: %s: \"%s\" is not a whole number\n", name, s);
         return -1;
+    }
+    if (errno == ERANGE || v > max) {
+        fprintf(stderr, "digits: %s: %s is too large (at most %zu)\n", name, s, max);
+        return -1;
+    }
+    if (v < min) {
+        fprintf(stderr, "digits: %s: %s is out of range (must be at least %zu)\n",
+                name, s, min);
+        return -1;
+    }
     *out = (size_t)v;
     return 0;
 }
 
-/* Returns 0, or -1 after printing the usage. */
+static int takes_value(const char *arg)
+{
+    return strcmp(arg, "--epochs") == 0 || strcmp(arg, "--naive-epochs") == 0 ||
+           strcmp(arg, "--plot") == 0;
+}
+
+/* Returns 0, or -1 after saying what is wrong and printing the usage. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
     *o = (struct options){ "data/digits.csv.gz", "digits-learning-curve.png",
                            100, AS_MANY_AS_LIBMLP, 0 };
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
-        int has_value = i + 1 < argc;
-        if (strcmp(argv[i], "--epochs") == 0 && has_value)
-            bad = parse_count(argv[++i], &o->epochs) != 0;
-        else if (strcmp(argv[i], "--naive-epochs") == 0 && has_value)
-            bad = parse_count(argv[++i], &o->naive_epochs) != 0;
-        else if (strcmp(argv[i], "--plot") == 0 && has_value)
-            o->png = argv[++i];
-        else if (strcmp(argv[i], "--quiet") == 0)
-            o->quiet = 1;
-        else if (argv[i][0] != '-')
-            o->data = argv[i];
-        else
+        const char *arg = argv[i];
+        if (takes_value(arg) && i + 1 == argc) {
+            fprintf(stderr, "digits: %s: missing value\n", arg);
             bad = 1;
+        } else if (strcmp(arg, "--epochs") == 0) {
+            bad = parse_count(arg, argv[++i], 1, MAX_EPOCHS, &o->epochs) != 0;
+        } else if (strcmp(arg, "--naive-epochs") == 0) {
+            bad = parse_count(arg, argv[++i], 0, MAX_EPOCHS, &o->naive_epochs) != 0;
+        } else if (strcmp(arg, "--plot") == 0) {
+            o->png = argv[++i];
+        } else if (strcmp(arg, "--quiet") == 0) {
+            o->quiet = 1;
+        } else if (arg[0] != '-') {
+            o->data = arg;
+        } else {
+            fprintf(stderr, "digits: %s: unknown option\n", arg);
+            bad = 1;
+        }
     }
-    if (bad) {
+    if (bad)
         fprintf(stderr, "usage: digits [DATA.csv.gz] [--epochs N] "
                 "[--naive-epochs N] [--plot FILE.png] [--quiet]\n");
-        return -1;
-    }
-    /* At least one epoch, so that there is a curve and a time per epoch. */
-    if (o->epochs == 0)
-        o->epochs = 1;
-    return 0;
+    return bad ? -1 : 0;
 }
 
 static void free_digits(struct digits *d)

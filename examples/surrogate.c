@@ -32,7 +32,10 @@
  * Threads: OpenBLAS (pthreads) keeps a pool of its own; OpenMP threads
  * that each call BLAS would fight it for the cores, so the example asks
  * for one BLAS thread (mlp_set_blas_threads(1), process-wide) and lets
- * OpenMP own the parallelism. Run: build/examples/surrogate [threads]. */
+ * OpenMP own the parallelism. Run: build/examples/surrogate [THREADS],
+ * THREADS a whole number from 1 to 256 (the grid's points; default:
+ * OpenMP's); anything else is named on stderr with the usage, status 2. */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -212,11 +215,41 @@ static double error_to_exact(const struct run *run)
     return worst;
 }
 
+/* The OpenMP threads of the grid loop: argv[1], a whole number from 1 to
+ * N_POINTS (a thread more would have no grid point to integrate), or
+ * OpenMP's default without it. Returns 0, or -1 after saying what is
+ * wrong and printing the usage. */
+static int parse_threads(int argc, char **argv, int *threads)
+{
+    const char *s = argc > 1 ? argv[1] : NULL;
+    char *end = NULL;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (argc > 2)
+        fprintf(stderr, "surrogate: %s: one argument at most\n", argv[2]);
+    else if (s && (s[0] < '0' || s[0] > '9' || *end))
+        fprintf(stderr, "surrogate: threads: \"%s\" is not a whole number\n", s);
+    else if (s && (errno == ERANGE || v > N_POINTS))
+        fprintf(stderr, "surrogate: threads: %s is too large (at most %d, the "
+                "grid's points)\n", s, N_POINTS);
+    else if (s && v < 1)
+        fprintf(stderr, "surrogate: threads: %s is out of range (must be at "
+                "least 1)\n", s);
+    else {
+        *threads = s ? (int)v : omp_get_max_threads();
+        return 0;
+    }
+    fprintf(stderr, "usage: surrogate [THREADS]   (1 to %d; default: OpenMP's)\n",
+            N_POINTS);
+    return -1;
+}
+
+/* Exit status 0; 2 for a bad command line; 1 when a check fails. */
 int main(int argc, char **argv)
 {
-    int threads = argc > 1 ? atoi(argv[1]) : omp_get_max_threads();
-    if (threads < 1)
-        threads = 1;
+    int threads;
+    if (parse_threads(argc, argv, &threads) != 0)
+        return 2;
     /* One BLAS thread: OpenMP owns the cores (see the top of the file). */
     mlp_set_blas_threads(1);
     mlp_t *net = train_surrogate();
