@@ -12,6 +12,7 @@
  * and the accuracy on the test rows. */
 #include "mlp_mpi.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,19 +35,23 @@ struct rows {
     double *T; /* n x 10, one-hot */
 };
 
-/* Parses a line of 64 pixel counts and a label 0..9 into v. Returns 0, or
- * -1 when the line is not that. */
+/* Parses a line of 64 pixel counts and a label 0..9 into v: finite
+ * numbers separated by commas, the label a whole number, nothing after it
+ * but the line's end. Returns 0, or -1 when the line is not that. */
 static int parse_line(const char *line, double v[N_PIXELS + 1])
 {
     const char *p = line;
     for (int k = 0; k < N_PIXELS + 1; k++) {
         char *end;
         v[k] = strtod(p, &end);
-        if (end == p)
+        if (end == p || !isfinite(v[k]))
             return -1;
-        p = *end == ',' ? end + 1 : end;
+        if (k < N_PIXELS ? *end != ',' : end[strspn(end, " \t\r\n")] != '\0')
+            return -1;
+        p = end + 1;
     }
-    return v[N_PIXELS] < 0 || v[N_PIXELS] >= N_CLASSES ? -1 : 0;
+    double label = v[N_PIXELS];
+    return label == floor(label) && label >= 0 && label < N_CLASSES ? 0 : -1;
 }
 
 /* Appends the parsed line v to out: pixels scaled, the label one-hot. */
