@@ -598,16 +598,23 @@ MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
 MLP_API mlp_status mlp_save(const mlp_t *net, const char *path);
 
 /* Reads a network saved by mlp_save from `path` into a new network, which
- * the caller releases with mlp_free. A file that does not begin with the
- * format's magic bytes is refused from them (MLP_ERR_FORMAT, however
- * large it is); any other is read whole, then judged as by
- * mlp_load_buffer. Returns MLP_OK and sets *net, or sets *net to NULL
- * (when net is not NULL) and returns
+ * the caller releases with mlp_free. The file's header (every field
+ * before the numbers of the model) is read first, in small blocks, and
+ * judged as by mlp_load_buffer, together with the file's length: a file
+ * that does not begin with the format's magic bytes, whose header has an
+ * invalid field, or whose header declares layer sizes that do not add up
+ * to exactly the file's length (docs/format.md gives the sum) is refused
+ * from the header (MLP_ERR_FORMAT, however large the file is: nothing of
+ * its size is allocated or read). Any other file is read whole, then
+ * judged as by mlp_load_buffer. Returns MLP_OK and sets *net, or sets
+ * *net to NULL (when net is not NULL) and returns
  *   MLP_ERR_ARG    net or path NULL;
  *   MLP_ERR_IO     the file could not be opened or read, or is not a
  *                  regular file;
- *   MLP_ERR_NOMEM  an allocation failed;
- *   MLP_ERR_FORMAT as mlp_load_buffer.
+ *   MLP_ERR_NOMEM  an allocation failed (only for a file whose header
+ *                  declares its own length);
+ *   MLP_ERR_FORMAT as mlp_load_buffer, or the header's declared length
+ *                  is not the file's.
  * Nothing leaks on any path. */
 MLP_API mlp_status mlp_load(mlp_t **net, const char *path);
 

@@ -125,6 +125,7 @@ typedef uint32_t real_ubits;
 #define mlp__fit_run mlpf__fit_run
 #define mlp__encode mlpf__encode
 #define mlp__has_magic mlpf__has_magic
+#define mlp__check_header mlpf__check_header
 /* The test hooks of modelfile.c: each family's saves have their own. */
 #define mlp__io_fault_inject mlpf__io_fault_inject
 #define mlp__io_force_named_temp mlpf__io_force_named_temp

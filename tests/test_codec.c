@@ -501,6 +501,32 @@ START_TEST(forged_hyper_parameters_rounded_to_float)
 }
 END_TEST
 
+/* A buffer whose header declares layers far larger than its bytes (four
+ * sizes of 2^31 - 1: parameters of some 2^64 bytes), checksum right, is
+ * MLP_ERR_FORMAT, and nothing larger than the buffer is allocated on the
+ * way (mlp_load_buffer's contract: no allocation larger than a small
+ * multiple of the input's size). */
+START_TEST(forged_huge_sizes)
+{
+    char *dir = make_dir();
+    size_t size;
+    unsigned char *data = file_bytes(0, dir, &size); /* sizes 3,5,4,3 */
+    for (size_t l = 0; l < 4; l++) { /* sizes at 20, 28, 36, 44 */
+        put_u32(data + 20 + 8 * l, 0x7fffffffu);
+        put_u32(data + 24 + 8 * l, 0);
+    }
+    fix_crc(data, size);
+    mlp__fault_inject(0);
+    mlp_t *net = (mlp_t *)1;
+    ck_assert_int_eq(mlp_load_buffer(&net, data, size), MLP_ERR_FORMAT);
+    ck_assert_ptr_null(net);
+    ck_assert_uint_le(mlp__alloc_largest(), size);
+    free(data);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+    remove_dir(dir);
+}
+END_TEST
+
 /* Forged files whose every field is checked one at a time. */
 START_TEST(forged_fields)
 {
@@ -867,6 +893,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, every_bit_flip);
     tcase_add_test(tc, newer_version_refused);
     tcase_add_test(tc, forged_fields);
+    tcase_add_test(tc, forged_huge_sizes);
     tcase_add_test(tc, forged_hyper_parameters_rounded_to_float);
     tcase_add_test(tc, unused_fields_only_positive_zero);
     tcase_add_test(tc, bad_arguments);
