@@ -776,7 +776,8 @@ MLP_API mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws,
  * nothing, for a value the double setter accepts that breaks a rule once
  * rounded (a learning rate of 1e-50, which rounds to 0, or 1e39, which
  * rounds to Inf; an epsilon of 1e-300; a momentum or beta of
- * 0.99999999999, which rounds to 1; a weight decay above FLT_MAX).
+ * 0.99999999999, which rounds to 1; a weight decay of 1e39, which
+ * rounds to Inf).
  * Model files record their element type: mlp_load and mlp_load_buffer
  * read float files too (widening exactly), and mlpf_load and
  * mlpf_load_buffer read double files, rounding each value to the nearest
