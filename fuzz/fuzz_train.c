@@ -125,6 +125,19 @@ static void take_data(struct input *in, struct arrays *a)
         a->T[i] = take_real(in);
 }
 
+/* A setter's rule on a hyper-parameter holds for the value and for the
+ * value rounded to the element type (what the float family computes
+ * with; in double the rounding changes nothing). */
+static bool rate_ok(double x)
+{
+    return isfinite(x) && x > 0 && isfinite((real)x) && (real)x > 0;
+}
+
+static bool fraction_ok(double x)
+{
+    return x >= 0 && x < 1 && (real)x >= 0 && (real)x < 1;
+}
+
 /* The optimizer and weight decay, read last, so that shorter inputs (and
  * the regression inputs written before these existed) mean plain SGD
  * without decay, as they did. Each setter must accept exactly the
@@ -137,19 +150,19 @@ static void take_optimizer(struct input *in, mlp_t *net, const struct shape *sh)
 
     /* Adam reuses the momentum bytes as beta1. */
     double lr = sh->lr, momentum = sh->momentum;
-    bool ok_args = isfinite(lr) && lr > 0 && momentum >= 0 && momentum < 1;
+    bool ok_args = rate_ok(lr) && fraction_ok(momentum);
     mlp_status s;
     if (optimizer == 0) {
         s = mlp_set_sgd(net, lr, momentum);
     } else {
         s = mlp_set_adam(net, lr, momentum, beta2, epsilon);
-        ok_args = ok_args && beta2 >= 0 && beta2 < 1 && isfinite(epsilon) &&
-                  epsilon > 0;
+        ok_args = ok_args && fraction_ok(beta2) && rate_ok(epsilon);
     }
     REQUIRE(s == MLP_OK || s == MLP_ERR_ARG);
     REQUIRE((s == MLP_OK) == ok_args);
     s = mlp_set_weight_decay(net, decay);
-    REQUIRE((s == MLP_OK) == (isfinite(decay) && decay >= 0));
+    REQUIRE((s == MLP_OK) == (isfinite(decay) && decay >= 0 &&
+                              isfinite((real)decay)));
 }
 
 static void check_predict(mlp_t *net, const struct shape *sh, struct arrays *a)

@@ -343,7 +343,11 @@ MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
  *   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  t <- t + 1;
  *   θ <- θ - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),
  * with m, v and t starting at 0. Usual values: lr 1e-3, b1 0.9, b2 0.999,
- * eps 1e-8. Resets the optimizer state. mlp_train_batch computes the
+ * eps 1e-8. Resets the optimizer state. The step count t stops at
+ * 2^64 - 2, the largest a model file holds, so that every network saves
+ * to a file that loads; from t = 2^63 on, b^t is 0 in double for every
+ * beta in [0, 1), both bias corrections are exactly 1, and the update is
+ * the same as with an unbounded count. mlp_train_batch computes the
  * gradients and then applies this update (it is not fused).
  * Returns MLP_OK, MLP_ERR_NOMEM (the old optimizer is kept), or MLP_ERR_ARG
  * if net is NULL, learning_rate is not finite and > 0, beta1 or beta2 is
@@ -594,16 +598,23 @@ MLP_API mlp_status mlp_save_buffer(const mlp_t *net, void *data,
 MLP_API mlp_status mlp_save(const mlp_t *net, const char *path);
 
 /* Reads a network saved by mlp_save from `path` into a new network, which
- * the caller releases with mlp_free. A file that does not begin with the
- * format's magic bytes is refused from them (MLP_ERR_FORMAT, however
- * large it is); any other is read whole, then judged as by
- * mlp_load_buffer. Returns MLP_OK and sets *net, or sets *net to NULL
- * (when net is not NULL) and returns
+ * the caller releases with mlp_free. The file's header (every field
+ * before the numbers of the model) is read first, in small blocks, and
+ * judged as by mlp_load_buffer, together with the file's length: a file
+ * that does not begin with the format's magic bytes, whose header has an
+ * invalid field, or whose header declares layer sizes that do not add up
+ * to exactly the file's length (docs/format.md gives the sum) is refused
+ * from the header (MLP_ERR_FORMAT, however large the file is: nothing of
+ * its size is allocated or read). Any other file is read whole, then
+ * judged as by mlp_load_buffer. Returns MLP_OK and sets *net, or sets
+ * *net to NULL (when net is not NULL) and returns
  *   MLP_ERR_ARG    net or path NULL;
  *   MLP_ERR_IO     the file could not be opened or read, or is not a
  *                  regular file;
- *   MLP_ERR_NOMEM  an allocation failed;
- *   MLP_ERR_FORMAT as mlp_load_buffer.
+ *   MLP_ERR_NOMEM  an allocation failed (only for a file whose header
+ *                  declares its own length);
+ *   MLP_ERR_FORMAT as mlp_load_buffer, or the header's declared length
+ *                  is not the file's.
  * Nothing leaks on any path. */
 MLP_API mlp_status mlp_load(mlp_t **net, const char *path);
 
@@ -612,7 +623,8 @@ MLP_API mlp_status mlp_load(mlp_t **net, const char *path);
  * trusted: magic, version, checksum, sizes against the bytes that remain
  * (no allocation is larger than a small multiple of `size`), enum values,
  * the pairing rules of mlp_create, the optimizer's hyper-parameters (and
- * an Adam step count below 2^64 - 1, so that training can go on), the
+ * an Adam step count below 2^64 - 1, so that training can go on; mlp_step
+ * never counts past 2^64 - 2, see mlp_set_adam), the
  * scaling under mlp_set_scaling's rules, and that every parameter and
  * state value is finite. Files of format version 1 and 2 are read, with
  * float64 or float32 elements (float32 widened exactly). Any input, however
@@ -755,11 +767,22 @@ MLP_API mlp_status mlp_jvp(const mlp_t *net, mlp_workspace_t *ws,
  * families are built from one source and live side by side: a program
  * may use both, but a network of one family is never passed to the
  * other. mlpf_create gives the float-rounded parameters mlp_create gives
- * for the same arguments. Model files record their element type: mlp_load
- * and mlp_load_buffer read float files too (widening exactly), and
- * mlpf_load and mlpf_load_buffer read double files, rounding each value
- * to the nearest float; a value beyond float's range is MLP_ERR_FORMAT.
- * mlpf_save writes float files. */
+ * for the same arguments. The float family computes with the
+ * hyper-parameters rounded to the nearest float, so every rule its
+ * setters apply (learning rate and epsilon finite and > 0, momentum and
+ * betas in [0, 1), weight decay finite and >= 0) must hold both for the
+ * value given and for that value rounded to float: mlpf_set_sgd,
+ * mlpf_set_adam and mlpf_set_weight_decay return MLP_ERR_ARG, changing
+ * nothing, for a value the double setter accepts that breaks a rule once
+ * rounded (a learning rate of 1e-50, which rounds to 0, or 1e39, which
+ * rounds to Inf; an epsilon of 1e-300; a momentum or beta of
+ * 0.99999999999, which rounds to 1; a weight decay above FLT_MAX).
+ * Model files record their element type: mlp_load and mlp_load_buffer
+ * read float files too (widening exactly), and mlpf_load and
+ * mlpf_load_buffer read double files, rounding each value to the nearest
+ * float; a value beyond float's range, or a hyper-parameter that breaks
+ * the setters' rules once rounded to float, is MLP_ERR_FORMAT. mlpf_save
+ * writes float files. */
 typedef struct mlpf mlpf_t;
 typedef struct mlpf_workspace mlpf_workspace_t;
 

@@ -9,8 +9,15 @@
 static _Thread_local unsigned long fail_at;
 static _Thread_local unsigned long calls;
 static _Thread_local long live;
+static _Thread_local size_t largest;
 
-void mlp__fault_inject(unsigned long nth) { fail_at = nth; calls = 0; }
+void mlp__fault_inject(unsigned long nth)
+{
+    fail_at = nth;
+    calls = 0;
+    largest = 0;
+}
+size_t mlp__alloc_largest(void) { return largest; }
 unsigned long mlp__alloc_calls(void) { return calls; }
 long mlp__live_allocations(void) { return live; }
 
@@ -20,9 +27,11 @@ static int should_fail(void)
     return fail_at != 0 && calls == fail_at;
 }
 #define COUNT_LIVE(p) do { if (p) live++; } while (0)
+#define NOTE_SIZE(n) do { if ((n) > largest) largest = (n); } while (0)
 #else
 #define should_fail() 0
 #define COUNT_LIVE(p) ((void)0)
+#define NOTE_SIZE(n) ((void)0)
 #endif
 
 /* Every block starts on a 64-byte boundary (a cache line, and a whole
@@ -34,6 +43,7 @@ enum { ALIGNMENT = 64 };
 
 void *mlp__malloc(size_t size)
 {
+    NOTE_SIZE(size);
     if (should_fail())
         return NULL;
     size_t rounded = size ? size : 1;
@@ -49,6 +59,7 @@ void *mlp__calloc(size_t count, size_t size)
 {
     size_t bytes;
     if (!mlp__mul_ok(count ? count : 1, size ? size : 1, &bytes)) {
+        NOTE_SIZE((size_t)-1);
         (void)should_fail(); /* still one allocation call */
         return NULL;
     }

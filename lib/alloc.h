@@ -23,6 +23,9 @@ void mlp__fault_inject(unsigned long nth);
 unsigned long mlp__alloc_calls(void);
 /* Allocations made and not yet freed by this thread. */
 long mlp__live_allocations(void);
+/* The largest size asked of mlp__malloc/mlp__calloc (count * size) since
+ * the last mlp__fault_inject, by this thread. */
+size_t mlp__alloc_largest(void);
 #endif
 
 #endif

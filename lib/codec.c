@@ -1,5 +1,7 @@
 /* codec.c - the model file format in memory: mlp_saved_size,
- * mlp_save_buffer, mlp_load_buffer, and the encoder mlp_save streams.
+ * mlp_save_buffer, mlp_load_buffer, the encoder mlp_save streams, and
+ * the check of a file's header that mlp_load makes before it reads the
+ * file whole.
  *
  * The byte layout is specified in docs/format.md; this file follows it
  * field by field. Everything is little-endian and written byte by byte with
@@ -197,14 +199,40 @@ mlp_status mlp_save_buffer(const mlp_t *net, void *data, size_t capacity)
 /* ------------------------------------------------------------------------ */
 /* Decoding                                                                  */
 
+/* The input: the bytes at p, then, when the input is a file being judged
+ * before it is read whole (mlp__check_header), `later` more that src
+ * gives a field at a time. */
 struct reader {
     const unsigned char *p;
-    size_t left;
+    size_t left;             /* bytes at p */
+    size_t later;            /* bytes after those, from src */
+    struct mlp__source *src; /* NULL: every byte is at p */
+    unsigned char field[8];  /* the field src gave last */
 };
+
+/* Whether the next n (<= 8) bytes are at r->p, fetching them from src
+ * when they are not. */
+static bool need(struct reader *r, size_t n)
+{
+    if (r->left >= n)
+        return true;
+    if (!r->src || r->left != 0 || r->later < n ||
+        !r->src->read(r->src, r->field, n))
+        return false;
+    r->p = r->field;
+    r->left = n;
+    r->later -= n;
+    return true;
+}
+
+static size_t remaining(const struct reader *r)
+{
+    return r->left + r->later;
+}
 
 static bool get_u32(struct reader *r, uint32_t *x)
 {
-    if (r->left < 4)
+    if (!need(r, 4))
         return false;
     *x = 0;
     for (int i = 0; i < 4; i++)
@@ -216,7 +244,7 @@ static bool get_u32(struct reader *r, uint32_t *x)
 
 static bool get_u64(struct reader *r, uint64_t *x)
 {
-    if (r->left < 8)
+    if (!need(r, 8))
         return false;
     *x = 0;
     for (int i = 0; i < 8; i++)
@@ -269,9 +297,11 @@ static bool get_elems(struct reader *r, uint32_t elem, real *x, size_t n,
 }
 
 struct header {
+    bool keep; /* allocate and fill sizes and acts (else only judge) */
     uint32_t version, elem, n_layers;
     size_t *sizes;
     mlp_activation *acts;
+    size_t n0, nL; /* the first and last size */
     mlp_loss loss;
     struct mlp_optimizer opt;
     double weight_decay;
@@ -287,66 +317,87 @@ static bool unused(double x)
 }
 
 /* The optimizer's hyper-parameters, under the same rules as mlp_set_sgd
- * and mlp_set_adam; fields the optimizer does not use must be +0.0, so
+ * and mlp_set_adam (in a float network: also once rounded to float, as the
+ * update uses them); fields the optimizer does not use must be +0.0, so
  * that every network has exactly one encoding. A step count of 2^64 - 1
  * could never be incremented (the next step would divide by zero in the
  * bias correction), so it is refused. */
 static bool valid_sgd(const struct mlp_optimizer *o)
 {
-    return o->momentum >= 0.0 && o->momentum < 1.0 && unused(o->beta1) &&
-           unused(o->beta2) && unused(o->epsilon) && o->t == 0;
+    return mlp__valid_sgd(o->learning_rate, o->momentum) &&
+           unused(o->beta1) && unused(o->beta2) && unused(o->epsilon) &&
+           o->t == 0;
 }
 
 static bool valid_adam(const struct mlp_optimizer *o)
 {
-    return unused(o->momentum) && o->beta1 >= 0.0 && o->beta1 < 1.0 &&
-           o->beta2 >= 0.0 && o->beta2 < 1.0 && isfinite(o->epsilon) &&
-           o->epsilon > 0.0 && o->t != UINT64_MAX;
+    return mlp__valid_adam(o->learning_rate, o->beta1, o->beta2,
+                           o->epsilon) &&
+           unused(o->momentum) && o->t != UINT64_MAX;
 }
 
 static bool valid_optimizer(const struct mlp_optimizer *o)
 {
-    if (!isfinite(o->learning_rate) || !(o->learning_rate > 0.0))
-        return false;
     return o->kind == MLP_OPT_SGD ? valid_sgd(o) : valid_adam(o);
 }
 
-/* n sizes, each 1..the BLAS index type's maximum. */
-static bool get_sizes(struct reader *r, size_t n, size_t *sizes)
+/* The L + 1 sizes, each 1..the BLAS index type's maximum, into h->sizes
+ * when it is kept, and the number of parameters, counted as they come
+ * under mlp__count_params's rules (no overflow of size_t). */
+static bool get_sizes(struct reader *r, struct header *h)
 {
-    for (size_t l = 0; l < n; l++) {
+    size_t total = 0, prev = 0;
+    for (size_t l = 0; l <= h->n_layers; l++) {
         uint64_t x;
         if (!get_u64(r, &x) || x == 0 || x > mlp__blas_max_dim())
             return false;
-        sizes[l] = (size_t)x;
+        size_t n = (size_t)x, w, layer;
+        if (l > 0 && (!mlp__mul_ok(n, prev, &w) || (layer = w + n) < w ||
+                      (total += layer) < layer))
+            return false;
+        if (h->sizes)
+            h->sizes[l] = n;
+        h->n0 = l == 0 ? n : h->n0;
+        prev = n;
     }
-    return true;
+    h->nL = prev;
+    h->n_params = total;
+    return h->n_layers <= mlp__blas_max_dim();
 }
 
-/* Version, element type, L and the sizes; allocates h->sizes and h->acts.
- * Each layer needs at least a size (8 bytes) and an activation (4): that
- * bounds the allocations by the input's own size. */
-static mlp_status read_shape(struct reader *r, struct header *h)
+/* Magic, a known version and the element type. */
+static bool read_version(struct reader *r, struct header *h)
 {
+    if (!need(r, MAGIC_SIZE) || memcmp(r->p, magic, MAGIC_SIZE) != 0)
+        return false;
     r->p += MAGIC_SIZE;
     r->left -= MAGIC_SIZE;
-    if (!get_u32(r, &h->version))
-        return MLP_ERR_FORMAT;
+    if (!get_u32(r, &h->version) || h->version == 0 ||
+        h->version > MLP__FORMAT_VERSION)
+        return false;
     h->elem = MLP__ELEM_F64;
-    if (h->version >= 2 && (!get_u32(r, &h->elem) || h->elem > MLP__ELEM_F32))
-        return MLP_ERR_FORMAT;
-    if (!get_u32(r, &h->n_layers) || h->n_layers == 0 ||
-        h->n_layers > r->left / 12)
+    return h->version < 2 ||
+           (get_u32(r, &h->elem) && h->elem <= MLP__ELEM_F32);
+}
+
+/* Magic, version, element type, L and the sizes; allocates h->sizes and
+ * h->acts when h->keep. Each layer needs at least a size (8 bytes) and an
+ * activation (4): that bounds the allocations by the input's own size. */
+static mlp_status read_shape(struct reader *r, struct header *h)
+{
+    if (!read_version(r, h) || !get_u32(r, &h->n_layers) ||
+        h->n_layers == 0 || h->n_layers > remaining(r) / 12)
         return MLP_ERR_FORMAT;
     size_t L = h->n_layers;
-    h->sizes = mlp__malloc((L + 1) * sizeof *h->sizes);
-    h->acts = mlp__malloc(L * sizeof *h->acts);
-    if (!h->sizes || !h->acts)
-        return MLP_ERR_NOMEM;
-    if (!get_sizes(r, L + 1, h->sizes) ||
-        !mlp__count_params(L, h->sizes, &h->n_params))
+    if (h->keep) {
+        h->sizes = mlp__malloc((L + 1) * sizeof *h->sizes);
+        h->acts = mlp__malloc(L * sizeof *h->acts);
+        if (!h->sizes || !h->acts)
+            return MLP_ERR_NOMEM;
+    }
+    if (!get_sizes(r, h))
         return MLP_ERR_FORMAT;
-    h->n_scaling = h->version >= 2 ? 2 * (h->sizes[0] + h->sizes[L]) : 0;
+    h->n_scaling = h->version >= 2 ? 2 * (h->n0 + h->nL) : 0;
     return MLP_OK;
 }
 
@@ -363,8 +414,7 @@ static mlp_status read_optimizer(struct reader *r, struct header *h)
         !get_f64(r, &o->epsilon) || !get_f64(r, &h->weight_decay) ||
         !get_u64(r, &o->t) || !get_u32(r, &h->n_state))
         return MLP_ERR_FORMAT;
-    if (!isfinite(h->weight_decay) || !(h->weight_decay >= 0.0) ||
-        !valid_optimizer(o) || h->n_state != state_count(o->kind, o->momentum))
+    if (!mlp__valid_weight_decay(h->weight_decay) || !valid_optimizer(o) || h->n_state != state_count(o->kind, o->momentum))
         return MLP_ERR_FORMAT;
     return MLP_OK;
 }
@@ -376,7 +426,8 @@ static mlp_status read_kinds(struct reader *r, struct header *h)
     for (size_t l = 0; l < h->n_layers; l++) {
         if (!get_u32(r, &u) || u > MLP_SOFTMAX)
             return MLP_ERR_FORMAT;
-        h->acts[l] = (mlp_activation)u;
+        if (h->acts)
+            h->acts[l] = (mlp_activation)u;
     }
     if (!get_u32(r, &u) || u > MLP_CROSS_ENTROPY)
         return MLP_ERR_FORMAT;
@@ -385,8 +436,8 @@ static mlp_status read_kinds(struct reader *r, struct header *h)
 }
 
 /* Everything before the numbers of the model. On success the remaining
- * bytes are exactly the scaling, the parameters, the optimizer state and
- * the checksum. */
+ * bytes (those at r->p and those still to come from a file) are exactly
+ * the scaling, the parameters, the optimizer state and the checksum. */
 static mlp_status read_header(struct reader *r, struct header *h)
 {
     mlp_status status = read_shape(r, h);
@@ -397,8 +448,8 @@ static mlp_status read_header(struct reader *r, struct header *h)
     size_t esize = h->elem == MLP__ELEM_F64 ? 8 : 4, count, bytes;
     if (!mlp__mul_ok(h->n_params, 1 + (size_t)h->n_state, &count) ||
         (count += h->n_scaling) < h->n_scaling ||
-        !mlp__mul_ok(count, esize, &bytes) || bytes > r->left ||
-        r->left - bytes != CRC_SIZE)
+        !mlp__mul_ok(count, esize, &bytes) || bytes > remaining(r) ||
+        remaining(r) - bytes != CRC_SIZE)
         return MLP_ERR_FORMAT;
     return MLP_OK;
 }
@@ -503,12 +554,19 @@ mlp_status mlp_load_buffer(mlp_t **net, const void *data, size_t size)
     mlp_status status = check_envelope(data, size);
     if (status != MLP_OK)
         return status;
-    struct reader r = { data, size };
-    struct header h = { 0 };
+    struct reader r = { .p = data, .left = size };
+    struct header h = { .keep = true };
     status = read_header(&r, &h);
     if (status == MLP_OK)
         status = build(net, &r, &h);
     mlp__free(h.sizes);
     mlp__free(h.acts);
     return status;
+}
+
+mlp_status mlp__check_header(struct mlp__source *src, size_t size)
+{
+    struct reader r = { .later = size, .src = src };
+    struct header h = { .keep = false }; /* nothing is allocated */
+    return read_header(&r, &h);
 }

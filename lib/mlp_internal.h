@@ -200,6 +200,15 @@ void mlp__init_params(struct mlp *net, uint64_t seed);
  * includes lapacke.h) */
 mlp_status mlp__orthonormalize(size_t m, size_t k, double *A);
 
+/* The rules of mlp_set_sgd, mlp_set_adam and mlp_set_weight_decay on
+ * their hyper-parameters, each for the value as given and as rounded to
+ * the element type (what the update computes with); the model-file
+ * loader applies the same. (optimizers.c) */
+bool mlp__valid_sgd(double learning_rate, double momentum);
+bool mlp__valid_adam(double learning_rate, double beta1, double beta2,
+                     double epsilon);
+bool mlp__valid_weight_decay(double lambda);
+
 /* Zeroes the optimizer's state (velocity, moments, step count) without
  * changing its kind or hyper-parameters. (optimizers.c) */
 void mlp__reset_optimizer(struct mlp *net);

@@ -162,14 +162,49 @@ static mlp_status open_model(const char *path, int *fd, size_t *size)
     return status;
 }
 
-/* Whether the file's first bytes are not the magic: such a file (a data
- * file given by mistake) is refused before its size is allocated or read. */
-static bool foreign(int fd, size_t size)
+/* The file being judged, read from its start in blocks. */
+struct file_source {
+    struct mlp__source source;
+    int fd;
+    bool failed; /* a read failed (not: the file ended) */
+    off_t at;    /* where the next block starts */
+    size_t used, filled;
+    unsigned char block[4096];
+};
+
+static bool read_from_file(struct mlp__source *src, unsigned char *buf,
+                           size_t n)
 {
-    unsigned char head[8];
-    return size >= sizeof head &&
-           pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head &&
-           !mlp__has_magic(head, sizeof head);
+    struct file_source *f = (struct file_source *)src;
+    for (size_t i = 0; i < n; i++) {
+        if (f->used == f->filled) {
+            ssize_t got;
+            do
+                got = pread(f->fd, f->block, sizeof f->block, f->at);
+            while (got < 0 && errno == EINTR);
+            if (got <= 0) {
+                f->failed = got < 0;
+                return false;
+            }
+            f->at += got;
+            f->used = 0;
+            f->filled = (size_t)got;
+        }
+        buf[i] = f->block[f->used++];
+    }
+    return true;
+}
+
+/* The file's header, judged before its size is allocated or read: a file
+ * that does not begin with the magic (a data file given by mistake), or
+ * whose header is invalid or declares sizes that do not add up to the
+ * file's own size (a hostile header, a file cut short or padded) is
+ * MLP_ERR_FORMAT however large it is. Allocates nothing. */
+static mlp_status judge_header(int fd, size_t size)
+{
+    struct file_source f = { .source = { read_from_file }, .fd = fd };
+    mlp_status status = mlp__check_header(&f.source, size);
+    return f.failed ? MLP_ERR_IO : status;
 }
 
 mlp_status mlp_load(mlp_t **net, const char *path)
@@ -183,9 +218,10 @@ mlp_status mlp_load(mlp_t **net, const char *path)
     mlp_status status = open_model(path, &fd, &size);
     if (status != MLP_OK)
         return status;
-    if (foreign(fd, size)) {
+    status = judge_header(fd, size);
+    if (status != MLP_OK) {
         close(fd);
-        return MLP_ERR_FORMAT;
+        return status;
     }
     unsigned char *data = mlp__malloc(size ? size : 1);
     status = data ? read_all(fd, data, size, &got) : MLP_ERR_NOMEM;

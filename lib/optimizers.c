@@ -32,10 +32,40 @@ static mlp_status install(struct mlp *net, struct mlp_optimizer next,
     return MLP_OK;
 }
 
+/* The setters' rules. Each holds for the value as given and for the value
+ * as the update uses it, rounded to the element type: in float a learning
+ * rate of 1e-50 is 0, one of 1e39 is Inf, and a momentum or beta of
+ * 0.99999999999 is 1 (a bias correction of 0). In double the rounding
+ * changes nothing. */
+static bool positive(double x) { return isfinite(x) && x > 0.0; }
+static bool fraction(double x) { return x >= 0.0 && x < 1.0; }
+static bool nonnegative(double x) { return isfinite(x) && x >= 0.0; }
+
+static bool holds(bool (*rule)(double), double x)
+{
+    return rule(x) && rule((real)x);
+}
+
+bool mlp__valid_sgd(double learning_rate, double momentum)
+{
+    return holds(positive, learning_rate) && holds(fraction, momentum);
+}
+
+bool mlp__valid_adam(double learning_rate, double beta1, double beta2,
+                     double epsilon)
+{
+    return holds(positive, learning_rate) && holds(fraction, beta1) &&
+           holds(fraction, beta2) && holds(positive, epsilon);
+}
+
+bool mlp__valid_weight_decay(double lambda)
+{
+    return holds(nonnegative, lambda);
+}
+
 mlp_status mlp_set_sgd(mlp_t *net, double learning_rate, double momentum)
 {
-    if (!net || !isfinite(learning_rate) || learning_rate <= 0.0 ||
-        !(momentum >= 0.0 && momentum < 1.0))
+    if (!net || !mlp__valid_sgd(learning_rate, momentum))
         return MLP_ERR_ARG;
     struct mlp_optimizer next = { .kind = MLP_OPT_SGD,
                                   .learning_rate = learning_rate,
@@ -46,9 +76,7 @@ mlp_status mlp_set_sgd(mlp_t *net, double learning_rate, double momentum)
 mlp_status mlp_set_adam(mlp_t *net, double learning_rate, double beta1,
                         double beta2, double epsilon)
 {
-    if (!net || !isfinite(learning_rate) || learning_rate <= 0.0 ||
-        !(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0) ||
-        !isfinite(epsilon) || epsilon <= 0.0)
+    if (!net || !mlp__valid_adam(learning_rate, beta1, beta2, epsilon))
         return MLP_ERR_ARG;
     struct mlp_optimizer next = { .kind = MLP_OPT_ADAM,
                                   .learning_rate = learning_rate,
@@ -59,7 +87,7 @@ mlp_status mlp_set_adam(mlp_t *net, double learning_rate, double beta1,
 
 mlp_status mlp_set_weight_decay(mlp_t *net, double lambda)
 {
-    if (!net || !isfinite(lambda) || lambda < 0.0)
+    if (!net || !mlp__valid_weight_decay(lambda))
         return MLP_ERR_ARG;
     net->weight_decay = lambda;
     return MLP_OK;
@@ -320,11 +348,12 @@ static void know_state(struct mlp_optimizer *opt, size_t n)
 #define SQRT_BIG 1e150
 #endif
 /* K, from the hyper-parameters as the passes use them: rounded to the
- * element type. In float a tiny epsilon or step size rounds to 0 and a
- * huge one to Inf, which their double values would hide (fuzz_train_float
- * found an epsilon of 3e-301: 0 in float, and 0/0 in the update); the
- * proof then proves nothing and the exact check decides. In double the
- * rounding changes nothing. */
+ * element type. The setters and the loader refuse a learning rate or
+ * epsilon that rounds to 0 or Inf (fuzz_train_float once found an
+ * epsilon of 3e-301: 0 in float, and 0/0 in the update), but the step
+ * size lr / (1 - b1^t) can still round to Inf in float (lr near FLT_MAX,
+ * b1 near 1); the proof then proves nothing and the exact check decides.
+ * In double the rounding changes nothing. */
 static double step_limit(const struct step *c)
 {
     double lr = (real)c->lr, step = (real)c->step_size, eps = (real)c->eps;
@@ -386,7 +415,13 @@ mlp_status mlp__step_with_grad_bound(struct mlp *net, double grad_bound)
     mlp__fpmode_end(mode);
     if (!finite)
         return MLP_ERR_NONFINITE;
-    net->opt.t++;
+    /* The count stops at 2^64 - 2, the largest a model file holds (the
+     * next step from 2^64 - 1 would wrap to 0). The update no longer
+     * depends on it long before: from t = 2^63 on, b^t is 0 in double for
+     * every b in [0, 1) ((1 - 2^-53)^(2^63) = e^-1024), so both bias
+     * corrections are exactly 1. */
+    if (net->opt.t < UINT64_MAX - 1)
+        net->opt.t++;
     return MLP_OK;
 }
 

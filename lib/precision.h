@@ -112,6 +112,9 @@ typedef uint32_t real_ubits;
 #define mlp__max_abs mlpf__max_abs
 #define mlp__init_params mlpf__init_params
 #define mlp__reset_optimizer mlpf__reset_optimizer
+#define mlp__valid_sgd mlpf__valid_sgd
+#define mlp__valid_adam mlpf__valid_adam
+#define mlp__valid_weight_decay mlpf__valid_weight_decay
 #define mlp__step_with_grad_bound mlpf__step_with_grad_bound
 #define mlp__activate mlpf__activate
 #define mlp__activation_backward mlpf__activation_backward
@@ -122,6 +125,7 @@ typedef uint32_t real_ubits;
 #define mlp__fit_run mlpf__fit_run
 #define mlp__encode mlpf__encode
 #define mlp__has_magic mlpf__has_magic
+#define mlp__check_header mlpf__check_header
 /* The test hooks of modelfile.c: each family's saves have their own. */
 #define mlp__io_fault_inject mlpf__io_fault_inject
 #define mlp__io_force_named_temp mlpf__io_force_named_temp

@@ -30,6 +30,21 @@ void mlp__encode(const struct mlp *net, struct mlp__sink *sink);
  * (codec.c) */
 bool mlp__has_magic(const void *data, size_t size);
 
+/* Where the bytes of a model file come from when it is judged before it
+ * is read whole: read copies the next n (<= 8) bytes into buf, or returns
+ * false when they cannot be had. */
+struct mlp__source {
+    bool (*read)(struct mlp__source *src, unsigned char *buf, size_t n);
+};
+
+/* Judges the header of a model file of `size` bytes (magic, version,
+ * every field before the numbers of the model, as mlp_load_buffer does)
+ * read from src from the first byte on, and that the sizes it declares
+ * add up to exactly `size` bytes (docs/format.md); allocates nothing.
+ * MLP_OK or MLP_ERR_FORMAT. The checksum and the numbers are not read:
+ * mlp_load_buffer judges them. (codec.c) */
+mlp_status mlp__check_header(struct mlp__source *src, size_t size);
+
 #ifdef MLP_FAULT_INJECTION
 /* Test builds only. The nth file-system call (open, write, fsync, close,
  * link, rename) made by mlp_save from now fails with ENOSPC (1 = the next

@@ -464,8 +464,9 @@ START_TEST(test_set_sgd_bad_args)
     for (size_t k = 0; k < 6; k++)
         EXPECT(mlp_set_sgd(f.net, 0.1, bad_mu[k]), MLP_ERR_ARG,
                "set_sgd momentum");
-    /* valid edges */
-    EXPECT(mlp_set_sgd(f.net, DBL_MIN, 0), MLP_OK, "set_sgd tiny lr");
+    /* valid edges: the smallest normal learning rate of the element type
+     * (DBL_MIN is 0 once rounded to float, which mlpf_set_sgd refuses) */
+    EXPECT(mlp_set_sgd(f.net, REAL_MIN, 0), MLP_OK, "set_sgd tiny lr");
     EXPECT(mlp_set_sgd(f.net, 1e3, 0.999), MLP_OK, "set_sgd momentum .999");
     teardown(&f);
 }

@@ -452,6 +452,81 @@ static void forged_ranges(const unsigned char *data, unsigned char *copy,
     }
 }
 
+/* Hyper-parameters (always float64 in the file) that keep the setters'
+ * rules in double but break them once rounded to float, as the float
+ * family would compute with them: a learning rate of 1e-50 (0 in float)
+ * or 1e39 (Inf), a momentum of 0.99999999999 (1), a weight decay of
+ * 1e300 (Inf) in an SGD file; a beta1 or beta2 of 0.99999999999, an
+ * epsilon of 1e-300 (0) or 1e39 (Inf) in an Adam file. A double network
+ * loads each one; a float network refuses each with MLP_ERR_FORMAT, as it
+ * refuses an element beyond float's range. Offsets as in
+ * forged_u32_fields: lr 72, momentum 80, betas 88/96, epsilon 104, weight
+ * decay 112. */
+START_TEST(forged_hyper_parameters_rounded_to_float)
+{
+    static const struct { int adam; size_t offset; double value; } edits[] = {
+        { 0, 72, 1e-50 }, { 0, 72, 1e39 }, { 0, 80, 0.99999999999 },
+        { 0, 112, 1e300 }, { 1, 72, 1e-50 }, { 1, 88, 0.99999999999 },
+        { 1, 96, 0.99999999999 }, { 1, 104, 1e-300 }, { 1, 104, 1e39 },
+    };
+    char *dir = make_dir();
+    size_t size[2];
+    unsigned char *data[2];
+    for (int adam = 0; adam < 2; adam++) {
+        const struct config *c = &configs[adam ? 8 : 1];
+        mlp_t *net = make_net(c, 6);
+        train(net, c, 2);
+        data[adam] = save_bytes(net, dir, &size[adam]);
+        mlp_free(net);
+    }
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        int a = edits[i].adam;
+        unsigned char *copy = malloc(size[a]);
+        memcpy(copy, data[a], size[a]);
+        memcpy(copy + edits[i].offset, &edits[i].value, 8); /* little-endian */
+        fix_crc(copy, size[a]);
+        mlp_t *net = (mlp_t *)1;
+        mlp_status st = mlp_load_buffer(&net, copy, size[a]);
+        ck_assert_msg(st == TEST_BY_PRECISION(MLP_OK, MLP_ERR_FORMAT),
+                      "edit %zu: status %d", i, (int)st);
+        if (st != MLP_OK)
+            ck_assert_ptr_null(net);
+        mlp_free(net);
+        free(copy);
+    }
+    free(data[0]);
+    free(data[1]);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+    remove_dir(dir);
+}
+END_TEST
+
+/* A buffer whose header declares layers far larger than its bytes (four
+ * sizes of 2^31 - 1: parameters of some 2^64 bytes), checksum right, is
+ * MLP_ERR_FORMAT, and nothing larger than the buffer is allocated on the
+ * way (mlp_load_buffer's contract: no allocation larger than a small
+ * multiple of the input's size). */
+START_TEST(forged_huge_sizes)
+{
+    char *dir = make_dir();
+    size_t size;
+    unsigned char *data = file_bytes(0, dir, &size); /* sizes 3,5,4,3 */
+    for (size_t l = 0; l < 4; l++) { /* sizes at 20, 28, 36, 44 */
+        put_u32(data + 20 + 8 * l, 0x7fffffffu);
+        put_u32(data + 24 + 8 * l, 0);
+    }
+    fix_crc(data, size);
+    mlp__fault_inject(0);
+    mlp_t *net = (mlp_t *)1;
+    ck_assert_int_eq(mlp_load_buffer(&net, data, size), MLP_ERR_FORMAT);
+    ck_assert_ptr_null(net);
+    ck_assert_uint_le(mlp__alloc_largest(), size);
+    free(data);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+    remove_dir(dir);
+}
+END_TEST
+
 /* Forged files whose every field is checked one at a time. */
 START_TEST(forged_fields)
 {
@@ -744,6 +819,61 @@ START_TEST(adam_step_count_limit)
 }
 END_TEST
 
+/* data with Adam's step count (at offset 120, sizes 3,5,4,3) set to t,
+ * checksum recomputed, loaded. */
+static mlp_t *load_with_step_count(unsigned char *data, size_t size,
+                                   uint64_t t)
+{
+    for (int i = 0; i < 8; i++)
+        data[120 + (size_t)i] = (unsigned char)(t >> (8 * i));
+    fix_crc(data, size);
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_load_buffer(&net, data, size), MLP_OK);
+    return net;
+}
+
+/* Saving and loading agree at the last step count: a network loaded at
+ * t = 2^64 - 2 (the largest count a file holds) trains on, its count
+ * stays at 2^64 - 2, and what it saves loads again. Its updates are
+ * those of the same network at t = 2^63, bitwise: from there on b^t is 0
+ * in double for every b in [0, 1) ((1 - 2^-53)^(2^63) = e^-1024 is far
+ * below the smallest subnormal), so both bias corrections are exactly 1. */
+START_TEST(adam_step_count_saturates)
+{
+    mlp_t *net = make_net(&configs[8], 4); /* Adam */
+    train(net, &configs[8], 1);
+    size_t size = mlp_saved_size(net);
+    unsigned char *data = malloc(size), *again = malloc(size);
+    ck_assert_int_eq(mlp_save_buffer(net, data, size), MLP_OK);
+    mlp_t *last = load_with_step_count(data, size, UINT64_MAX - 1);
+    mlp_t *twin = load_with_step_count(data, size, (uint64_t)1 << 63);
+    size_t n = mlp_n_params(last);
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < n; i++)
+            mlp_grads(last)[i] = mlp_grads(twin)[i] =
+                (real)sin(0.7 * (double)(i + 1) + step);
+        ck_assert_int_eq(mlp_step(last), MLP_OK);
+        ck_assert_int_eq(mlp_step(twin), MLP_OK);
+        ck_assert_mem_eq(mlp_params(last), mlp_params(twin), n * sizeof(real));
+        ck_assert_int_eq(mlp_save_buffer(last, again, size), MLP_OK);
+        uint64_t t = 0;
+        for (int i = 0; i < 8; i++)
+            t |= (uint64_t)again[120 + (size_t)i] << (8 * i);
+        ck_assert(t == UINT64_MAX - 1);
+        mlp_t *back = (mlp_t *)1;
+        ck_assert_int_eq(mlp_load_buffer(&back, again, size), MLP_OK);
+        ck_assert_mem_eq(mlp_params(back), mlp_params(last), n * sizeof(real));
+        mlp_free(back);
+    }
+    free(data);
+    free(again);
+    mlp_free(twin);
+    mlp_free(last);
+    mlp_free(net);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
@@ -753,6 +883,7 @@ static Suite *codec_suite(void)
     tcase_add_loop_test(tc, save_buffer_same_bytes, 0, N_CONFIGS);
     tcase_add_loop_test(tc, clone_is_bitwise, 0, N_CONFIGS);
     tcase_add_test(tc, adam_step_count_limit);
+    tcase_add_test(tc, adam_step_count_saturates);
     tcase_add_test(tc, save_buffer_refuses_nonfinite);
     suite_add_tcase(s, tc);
 
@@ -762,6 +893,8 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, every_bit_flip);
     tcase_add_test(tc, newer_version_refused);
     tcase_add_test(tc, forged_fields);
+    tcase_add_test(tc, forged_huge_sizes);
+    tcase_add_test(tc, forged_hyper_parameters_rounded_to_float);
     tcase_add_test(tc, unused_fields_only_positive_zero);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);

@@ -255,6 +255,117 @@ START_TEST(large_foreign_file_refused_from_magic)
 }
 END_TEST
 
+/* mlp_load(path) is MLP_ERR_FORMAT, and allocates nothing on the way. */
+static void assert_refused_unallocated(const char *path, const char *what)
+{
+    long live = mlp__live_allocations();
+    mlp__fault_inject(1); /* the load must not allocate at all */
+    mlp_t *net = (mlp_t *)1;
+    mlp_status st = mlp_load(&net, path);
+    mlp__fault_inject(0);
+    ck_assert_msg(st == MLP_ERR_FORMAT, "%s: status %d", what, (int)st);
+    ck_assert_ptr_null(net);
+    ck_assert_int_eq(mlp__live_allocations(), live);
+}
+
+/* A file that begins with the magic is judged by its header before
+ * anything of its size is allocated: the layer sizes it declares must add
+ * up to the file's own length (docs/format.md). Each of these is
+ * MLP_ERR_FORMAT with no allocation at all (a file of 1 TiB was allocated
+ * whole and gave MLP_ERR_NOMEM): a good model file extended to a sparse
+ * 1 TiB (nothing on disk); the same file one byte short; a header whose
+ * four sizes are 2^31 - 1 (parameters of some 2^64 bytes), checksum
+ * recomputed, in the small file and in a sparse file of 1 TiB; and one
+ * declaring 2^31 - 1 layers (24 GiB of header) in a sparse 1 TiB file. */
+START_TEST(forged_file_refused_from_header)
+{
+    char *dir = make_dir();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/forged.mlp", dir);
+    mlp_t *net = make_net(&configs[1], 3); /* sizes 3,5,4,3 */
+    size_t size;
+    unsigned char *data = save_bytes(net, dir, &size);
+    mlp_free(net);
+    const off_t tib = (off_t)1 << 40;
+    write_all(path, data, size);
+    ck_assert_int_eq(truncate(path, tib), 0);
+    assert_refused_unallocated(path, "a model padded to 1 TiB");
+    write_all(path, data, size - 1);
+    assert_refused_unallocated(path, "a model one byte short");
+    unsigned char *huge = malloc(size);
+    memcpy(huge, data, size);
+    for (size_t l = 0; l < 4; l++) { /* sizes at 20, 28, 36, 44 */
+        put_u32(huge + 20 + 8 * l, 0x7fffffffu);
+        put_u32(huge + 24 + 8 * l, 0);
+    }
+    fix_crc(huge, size);
+    write_all(path, huge, size);
+    assert_refused_unallocated(path, "sizes of 2^31 - 1");
+    ck_assert_int_eq(truncate(path, tib), 0);
+    assert_refused_unallocated(path, "sizes of 2^31 - 1 in 1 TiB");
+    memcpy(huge, data, size);
+    put_u32(huge + 16, 0x7fffffffu); /* L */
+    write_all(path, huge, size);
+    ck_assert_int_eq(truncate(path, tib), 0);
+    assert_refused_unallocated(path, "2^31 - 1 layers in 1 TiB");
+    /* the file as saved loads */
+    write_all(path, data, size);
+    ck_assert_int_eq(mlp_load(&net, path), MLP_OK);
+    mlp_free(net);
+    free(huge);
+    free(data);
+    remove_dir(dir);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
+/* mlp_load of data[0 .. n-1] written to path gives mlp_load_buffer's
+ * status. */
+static void assert_agree(const char *path, const unsigned char *data,
+                         size_t n)
+{
+    write_all(path, data, n);
+    mlp_t *a = NULL, *b = NULL;
+    mlp_status from_file = mlp_load(&a, path);
+    mlp_status from_memory = mlp_load_buffer(&b, data, n);
+    ck_assert_msg(from_file == from_memory,
+                  "length %zu: %d from the file, %d from memory", n,
+                  (int)from_file, (int)from_memory);
+    mlp_free(a);
+    mlp_free(b);
+}
+
+/* mlp_load judges the header from the file and mlp_load_buffer from
+ * memory, with the same parser: they must agree. Every bit of the header
+ * of an Adam file (everything before the scaling, 132 bytes) flipped in
+ * turn, checksum recomputed so that the fields are judged, and every
+ * length the file could be cut to, give the same status both ways. */
+START_TEST(file_and_buffer_agree)
+{
+    char *dir = make_dir();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/edited.mlp", dir);
+    mlp_t *net = make_net(&configs[8], 3); /* Adam, sizes 3,5,4,3 */
+    train(net, &configs[8], 2);
+    size_t size;
+    unsigned char *data = save_bytes(net, dir, &size);
+    mlp_free(net);
+    unsigned char *copy = malloc(size);
+    for (size_t bit = 0; bit < 8 * 132; bit++) {
+        memcpy(copy, data, size);
+        copy[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        fix_crc(copy, size);
+        assert_agree(path, copy, size);
+    }
+    for (size_t n = 0; n <= size; n++)
+        assert_agree(path, data, n);
+    free(copy);
+    free(data);
+    remove_dir(dir);
+    ck_assert_int_eq(mlp__live_allocations(), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Saving through links, long names, the named-temporary fallback            */
 
@@ -449,6 +560,8 @@ static Suite *modelfile_suite(void)
     tcase_add_test(tc, nonfinite_network_keeps_old_file);
     tcase_add_test(tc, non_regular_target_kept);
     tcase_add_test(tc, large_foreign_file_refused_from_magic);
+    tcase_add_test(tc, forged_file_refused_from_header);
+    tcase_add_test(tc, file_and_buffer_agree);
     suite_add_tcase(s, tc);
     return s;
 }

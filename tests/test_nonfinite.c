@@ -314,14 +314,17 @@ END_TEST
  * times-m): the update's intermediate step_size * m overflowed although
  * the bound on step_size * m / eps let the step skip its exact check.
  * Whatever the step decides, MLP_OK must leave finite parameters and a
- * refusal must leave them as they were. */
+ * refusal must leave them as they were. In float the learning rate is
+ * 3e38 (4.5e279 rounds to Inf there, which mlpf_set_adam refuses): the
+ * product step_size * m, 3e38 * 7.2e34, overflows as well. */
 START_TEST(adam_intermediate_overflow)
 {
     size_t sizes[] = { 1, 1 };
     mlp_activation acts[] = { MLP_IDENTITY };
     mlp_t *net;
     ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_MSE, 3), MLP_OK);
-    ck_assert_int_eq(mlp_set_adam(net, 4.5e279, 0.0, 0.0, 2.4e35), MLP_OK);
+    ck_assert_int_eq(mlp_set_adam(net, BY_PRECISION(4.5e279, 3e38), 0.0, 0.0,
+                                  2.4e35), MLP_OK);
     ck_assert_int_eq(mlp_set_weight_decay(net, 2.4e35), MLP_OK);
     mlp_params(net)[0] = 0.3;
     mlp_grads(net)[0] = 0.0;

@@ -235,6 +235,97 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* The bytes of net's model file: its optimizer, hyper-parameters, state
+ * and weight decay, to see that a refused setting changed nothing. */
+static unsigned char *saved(const mlp_t *net, size_t *size)
+{
+    *size = mlp_saved_size(net);
+    unsigned char *data = malloc(*size);
+    ck_assert_int_eq(mlp_save_buffer(net, data, *size), MLP_OK);
+    return data;
+}
+
+/* One setting: 0 mlp_set_sgd(a, b), 1 mlp_set_adam(a, b, c, d), 2
+ * mlp_set_weight_decay(a). */
+struct setting {
+    int which;
+    double a, b, c, d;
+};
+
+static mlp_status apply(mlp_t *net, const struct setting *s)
+{
+    if (s->which == 0)
+        return mlp_set_sgd(net, s->a, s->b);
+    if (s->which == 1)
+        return mlp_set_adam(net, s->a, s->b, s->c, s->d);
+    return mlp_set_weight_decay(net, s->a);
+}
+
+/* Hyper-parameters are doubles in both families; the float family
+ * computes with them rounded to float. Values that keep the setters'
+ * rules in double but break them once rounded to float (a learning rate
+ * or epsilon that rounds to 0 or to Inf, a momentum or beta that rounds
+ * to 1, a weight decay that rounds to Inf) are refused by the float
+ * setters with nothing changed, and accepted in double. Values at the
+ * edge that stay valid in float (the smallest subnormal float, 1.4e-45;
+ * 3e38 below FLT_MAX 3.4e38; 0.9999999, which rounds to 1 - 2^-23)
+ * are accepted by both. The roundings are IEEE round-to-nearest. */
+START_TEST(test_hyper_parameters_rounded_to_float)
+{
+    static const struct setting broken_in_float[] = {
+        { 0, 1e-50, 0.0, 0, 0 },          /* lr -> 0 */
+        { 0, 1e-46, 0.0, 0, 0 },          /* lr below half of 1.4e-45 -> 0 */
+        { 0, 1e39, 0.0, 0, 0 },           /* lr -> Inf */
+        { 0, 0.1, 0.99999999999, 0, 0 },  /* momentum -> 1 */
+        { 1, 1e-50, 0.9, 0.999, 1e-8 },   /* lr -> 0 */
+        { 1, 1e39, 0.9, 0.999, 1e-8 },    /* lr -> Inf */
+        { 1, 1e-3, 0.99999999999, 0.999, 1e-8 }, /* beta1 -> 1 */
+        { 1, 1e-3, 0.9, 0.99999999999, 1e-8 },   /* beta2 -> 1 */
+        { 1, 1e-3, 0.9, 0.999, 1e-300 },  /* epsilon -> 0 */
+        { 1, 1e-3, 0.9, 0.999, 1e39 },    /* epsilon -> Inf */
+        { 2, 1e39, 0, 0, 0 },             /* weight decay -> Inf */
+    };
+    static const struct setting valid_in_both[] = {
+        { 0, 1e-45, 0.0, 0, 0 },
+        { 0, 3e38, 0.9999999, 0, 0 },
+        { 1, 1e-45, 0.9999999, 0.9999999, 1e-45 },
+        { 1, 3e38, 0.0, 0.0, 3e38 },
+        { 2, 3e38, 0, 0, 0 },
+        { 2, 1e-50, 0, 0, 0 },            /* rounds to 0: decay off */
+    };
+    mlp_t *net = make();
+    /* a state that is not all zeros, which a refused setting must keep */
+    ck_assert_int_eq(mlp_set_adam(net, 1e-2, 0.9, 0.999, 1e-8), MLP_OK);
+    ck_assert_int_eq(mlp_set_weight_decay(net, 0.01), MLP_OK);
+    size_t n = mlp_n_params(net);
+    for (size_t i = 0; i < n; i++)
+        mlp_grads(net)[i] = (real)cos((double)i);
+    ck_assert_int_eq(mlp_step(net), MLP_OK);
+    for (size_t k = 0; k < sizeof broken_in_float / sizeof *broken_in_float;
+         k++) {
+        mlp_t *copy = NULL;
+        ck_assert_int_eq(mlp_clone(&copy, net), MLP_OK);
+        size_t before_size, after_size;
+        unsigned char *before = saved(copy, &before_size);
+        mlp_status st = apply(copy, &broken_in_float[k]);
+        ck_assert_msg(st == TEST_BY_PRECISION(MLP_OK, MLP_ERR_ARG),
+                      "setting %zu: status %d", k, (int)st);
+        unsigned char *after = saved(copy, &after_size);
+        if (st != MLP_OK) {
+            ck_assert_uint_eq(after_size, before_size);
+            ck_assert_mem_eq(after, before, before_size);
+        }
+        free(before);
+        free(after);
+        mlp_free(copy);
+    }
+    for (size_t k = 0; k < sizeof valid_in_both / sizeof *valid_in_both; k++)
+        ck_assert_msg(apply(net, &valid_in_both[k]) == MLP_OK, "setting %zu",
+                      k);
+    mlp_free(net);
+}
+END_TEST
+
 /* Adam's step has a cheap finiteness proof and an exact fallback: a
  * gradient whose square overflows must fail and change nothing; a tiny
  * epsilon defeats the cheap proof, yet the exact check must let the (finite)
@@ -634,6 +725,7 @@ int main(void)
     tcase_add_test(tc, test_decay_spares_biases);
     tcase_add_test(tc, test_adam_first_step_is_lr);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_hyper_parameters_rounded_to_float);
     tcase_add_test(tc, test_adam_finiteness_paths);
     tcase_add_test(tc, test_state_maxima_exact);
     tcase_add_test(tc, test_large_state_exact_path);

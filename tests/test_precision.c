@@ -25,11 +25,14 @@
  *   mlp_load_buffer the widened ones exactly; a double file with a value
  *   beyond float's range is MLP_ERR_FORMAT for mlpf_ and fine for mlp_;
  *   mlpf_ save, load, save gives the same bytes; float files are about
- *   half the size.
+ *   half the size; hyper-parameters that break the setters' rules once
+ *   rounded to float are refused by the float setters and loaders.
  * - mlpf_clone, mlpf_fit (the shared options and result), Adam's step
  *   in float against double from the same state, workspaces of both
  *   families at once, freed in crossed order.
  */
+#define _POSIX_C_SOURCE 200809L /* mkstemp */
+
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -37,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mlp.h"
 
@@ -339,27 +343,76 @@ START_TEST(test_adam_step_against_double)
 }
 END_TEST
 
-/* Hyper-parameters valid in double that round to 0 in float: Adam with
- * lr 1e-300 and epsilon 1e-299 and zero gradients. In double the step
- * moves nothing (0 / (0 + eps)); in float lr and epsilon are 0 and the
- * update 0 * 0 / 0, so mlpf_step must refuse it, changing nothing (its
- * finiteness proof once used the double values and let NaN through). */
+/* net's model file loads in double, and is MLP_ERR_FORMAT for
+ * mlpf_load_buffer and (saved at path) for mlpf_load. */
+static void double_file_refused_in_float(const mlp_t *net, const char *path)
+{
+    size_t size = mlp_saved_size(net);
+    unsigned char *file = zalloc(size, 1);
+    ck_assert_int_eq(mlp_save_buffer(net, file, size), MLP_OK);
+    mlp_t *d = NULL;
+    ck_assert_int_eq(mlp_load_buffer(&d, file, size), MLP_OK);
+    mlp_free(d);
+    mlpf_t *f = (mlpf_t *)file; /* must be overwritten with NULL */
+    ck_assert_int_eq(mlpf_load_buffer(&f, file, size), MLP_ERR_FORMAT);
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(mlp_save(net, path), MLP_OK);
+    f = (mlpf_t *)file;
+    ck_assert_int_eq(mlpf_load(&f, path), MLP_ERR_FORMAT);
+    ck_assert_ptr_null(f);
+    free(file);
+}
+
+/* Hyper-parameters valid in double that break the setters' rules once
+ * rounded to float, as the float family computes with them: Adam with lr
+ * 1e-300 and epsilon 1e-299 (both 0 in float, and the update 0 * 0 / 0),
+ * SGD with lr 1e-50 (0: a step would train nothing), a beta2 of
+ * 0.99999999999 (1 in float: the bias correction 1 - beta2^t is 0), a
+ * weight decay of 1e300 (Inf). The double setters accept them; the float
+ * setters refuse them with MLP_ERR_ARG and the float network keeps its
+ * optimizer and state (its model file is the same bytes). A double model
+ * file holding them loads as a double network and is MLP_ERR_FORMAT for
+ * mlpf_load_buffer and mlpf_load, as a value beyond float's range is. */
 START_TEST(test_hyper_parameters_rounding_to_zero)
 {
     struct pair p;
     pair_make(&p, 2, 6, 1, 3, 2, 55);
-    ck_assert_int_eq(mlpf_set_adam(p.f, 1e-300, 0.9, 0.999, 1e-299), MLP_OK);
-    ck_assert_int_eq(mlp_set_adam(p.d, 1e-300, 0.9, 0.999, 1e-299), MLP_OK);
-    memset(mlpf_grads(p.f), 0, p.P * sizeof(float));
-    memset(mlp_grads(p.d), 0, p.P * sizeof(double));
-    float *before = zalloc(p.P, sizeof *before);
-    memcpy(before, mlpf_params(p.f), p.P * sizeof *before);
-    ck_assert_int_eq(mlp_step(p.d), MLP_OK);
-    ck_assert_int_eq(mlpf_step(p.f), MLP_ERR_NONFINITE);
-    ck_assert_mem_eq(before, mlpf_params(p.f), p.P * sizeof *before);
-    for (size_t i = 0; i < p.P; i++)
-        ck_assert(mlp_params(p.d)[i] == before[i]);
+    ck_assert_int_eq(mlpf_set_sgd(p.f, 0.1, 0.5), MLP_OK);
+    size_t sf = mlpf_saved_size(p.f);
+    unsigned char *before = zalloc(sf, 1), *after = zalloc(sf, 1);
+    ck_assert_int_eq(mlpf_save_buffer(p.f, before, sf), MLP_OK);
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/test_precision-XXXXXX",
+             tmp && tmp[0] ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    for (int k = 0; k < 4; k++) {
+        mlp_status sd, sfl;
+        if (k == 0) {
+            sd = mlp_set_adam(p.d, 1e-300, 0.9, 0.999, 1e-299);
+            sfl = mlpf_set_adam(p.f, 1e-300, 0.9, 0.999, 1e-299);
+        } else if (k == 1) {
+            sd = mlp_set_sgd(p.d, 1e-50, 0.0);
+            sfl = mlpf_set_sgd(p.f, 1e-50, 0.0);
+        } else if (k == 2) {
+            sd = mlp_set_adam(p.d, 1e-3, 0.9, 0.99999999999, 1e-8);
+            sfl = mlpf_set_adam(p.f, 1e-3, 0.9, 0.99999999999, 1e-8);
+        } else {
+            ck_assert_int_eq(mlp_set_sgd(p.d, 0.1, 0.0), MLP_OK);
+            sd = mlp_set_weight_decay(p.d, 1e300);
+            sfl = mlpf_set_weight_decay(p.f, 1e300);
+        }
+        ck_assert_msg(sd == MLP_OK && sfl == MLP_ERR_ARG,
+                      "case %d: double %d, float %d", k, (int)sd, (int)sfl);
+        ck_assert_int_eq(mlpf_save_buffer(p.f, after, sf), MLP_OK);
+        ck_assert_mem_eq(before, after, sf);
+        double_file_refused_in_float(p.d, path);
+    }
+    unlink(path);
     free(before);
+    free(after);
     pair_free(&p);
 }
 END_TEST
