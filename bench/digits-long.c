@@ -29,6 +29,7 @@
 
 #include "mlp.h"
 #include "csv.h"
+#include "args.h"
 
 enum { N_IN = 64, N_HIDDEN = 128, N_OUT = 10, BATCH = 32 };
 
@@ -65,9 +66,10 @@ static void parse_args(int argc, char **argv, struct args *a)
     a->ftz = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc)
-            a->epochs = strtoul(argv[++i], NULL, 10);
+            a->epochs = (size_t)bench_whole_arg("--epochs", argv[++i], 1,
+                                                1000000);
         else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc)
-            a->every = strtoul(argv[++i], NULL, 10);
+            a->every = (size_t)bench_whole_arg("--every", argv[++i], 1, 1000000);
         else if (strcmp(argv[i], "--ftz") == 0)
             a->ftz = 1;
         else if (argv[i][0] != '-')

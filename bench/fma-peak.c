@@ -27,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
+
 static double now(void)
 {
     struct timespec ts;
@@ -152,7 +154,7 @@ int main(int argc, char **argv)
     const char *csv = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
-            seconds = strtod(argv[++i], NULL);
+            seconds = bench_real_arg("--seconds", argv[++i], 0.001, 3600);
         else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
             csv = argv[++i];
         else {

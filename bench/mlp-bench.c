@@ -79,6 +79,7 @@
 #include "naive.h"
 #include "precision.h" /* real, and under MLP_SINGLE the mlpf_ names */
 #include "simd.h"      /* MLP_CLONES: the library's vectorised clones */
+#include "args.h"      /* checked numeric options */
 
 /* The BLAS routine of the element type: cblas_dgemm or cblas_sgemm. */
 #ifdef MLP_SINGLE
@@ -887,7 +888,7 @@ static void parse_threads(char *p, struct options *o)
     char *end;
     while (o->nt < 4) {
         size_t v = (size_t)strtoul(p, &end, 10);
-        if (end == p || v == 0)
+        if (!isdigit((unsigned char)*p) || end == p || v == 0 || v > 4096)
             usage();
         o->thread_list[o->nt++] = v;
         if (*end != ',')
@@ -905,19 +906,19 @@ static bool parse_valued(const char *a, char *v, struct options *o)
     else if (strcmp(a, "--threads") == 0)
         parse_threads(v, o);
     else if (strcmp(a, "--budget") == 0)
-        o->budget = strtod(v, NULL) / 1000.0;
+        o->budget = bench_real_arg(a, v, 1e-3, 3.6e6) / 1000.0;
     else if (strcmp(a, "--slow-max") == 0)
-        o->slow_max = strtod(v, NULL);
+        o->slow_max = bench_real_arg(a, v, 0, 1e9);
     else if (strcmp(a, "--max-gflop") == 0)
-        o->max_gflop = strtod(v, NULL);
+        o->max_gflop = bench_real_arg(a, v, 0, 1e9);
     else if (strcmp(a, "--csv") == 0)
         o->csv = v;
     else if (strcmp(a, "--label") == 0)
         o->label = v;
     else if (strcmp(a, "--peak") == 0)
-        o->peak = strtod(v, NULL);
+        o->peak = bench_real_arg(a, v, 1e-3, 1e9);
     else if (strcmp(a, "--dgemm") == 0)
-        o->dgemm_n = atoi(v);
+        o->dgemm_n = (int)bench_whole_arg(a, v, 1, 65536);
     else
         return false;
     return true;

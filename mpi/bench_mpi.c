@@ -9,6 +9,8 @@
  * fastest single-process step. Rank 0 prints one line. */
 #include "mlp_mpi.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,28 +36,48 @@ static double uniform(uint64_t *s)
     return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
 }
 
-/* The options and the shape; 0 on success. */
+/* *out = text read as a whole number in [1, hi], written in decimal
+ * digits only; false for anything else ("10x", "-1", "", overflow). */
+static bool whole_number(const char *text, unsigned long long hi, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = 0;
+    if (text[0] >= '0' && text[0] <= '9')
+        v = strtoull(text, &end, 10);
+    if (!end || *end != '\0' || errno == ERANGE || v < 1 || v > hi)
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+/* The options and the shape; 0 on success, -1 for an unknown option or a
+ * count that is not a whole positive number. */
 static int parse_args(struct bench *b, int argc, char **argv)
 {
     int a = 1;
-    b->steps = 20;
+    size_t steps = 20;
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (!strcmp(argv[a], "--single"))
             b->mode = MODE_SINGLE;
         else if (!strcmp(argv[a], "--fused"))
             b->mode = MODE_FUSED;
-        else if (!strcmp(argv[a], "--steps") && a + 1 < argc)
-            b->steps = atol(argv[++a]);
+        else if (!strcmp(argv[a], "--steps") && a + 1 < argc) {
+            if (!whole_number(argv[++a], 1000000000, &steps))
+                return -1;
+        } else
+            return -1;
     }
-    if (argc - a < 3 || b->steps < 1)
+    b->steps = (long)steps;
+    if (argc - a < 3 || !whole_number(argv[a++], 1u << 24, &b->batch))
         return -1;
-    b->batch = strtoul(argv[a++], NULL, 10);
     b->n_layers = (size_t)(argc - a) - 1;
     b->sizes = malloc((b->n_layers + 1) * sizeof *b->sizes);
     if (!b->sizes)
         return -1;
     for (size_t l = 0; l <= b->n_layers; l++)
-        b->sizes[l] = strtoul(argv[a + (int)l], NULL, 10);
+        if (!whole_number(argv[a + (int)l], 1u << 20, &b->sizes[l]))
+            return -1;
     return 0;
 }
 
