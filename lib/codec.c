@@ -342,8 +342,8 @@ static bool valid_optimizer(const struct mlp_optimizer *o)
 }
 
 /* The L + 1 sizes, each 1..the BLAS index type's maximum, into h->sizes
- * when it is kept, and the number of parameters, counted as they come
- * under mlp__count_params's rules (no overflow of size_t). */
+ * when it is kept, and the number of parameters, counted layer by layer
+ * as the sizes come (mlp__add_layer_params: no overflow of size_t). */
 static bool get_sizes(struct reader *r, struct header *h)
 {
     size_t total = 0, prev = 0;
@@ -351,9 +351,8 @@ static bool get_sizes(struct reader *r, struct header *h)
         uint64_t x;
         if (!get_u64(r, &x) || x == 0 || x > mlp__blas_max_dim())
             return false;
-        size_t n = (size_t)x, w, layer;
-        if (l > 0 && (!mlp__mul_ok(n, prev, &w) || (layer = w + n) < w ||
-                      (total += layer) < layer))
+        size_t n = (size_t)x;
+        if (l > 0 && !mlp__add_layer_params(prev, n, &total))
             return false;
         if (h->sizes)
             h->sizes[l] = n;
@@ -414,7 +413,8 @@ static mlp_status read_optimizer(struct reader *r, struct header *h)
         !get_f64(r, &o->epsilon) || !get_f64(r, &h->weight_decay) ||
         !get_u64(r, &o->t) || !get_u32(r, &h->n_state))
         return MLP_ERR_FORMAT;
-    if (!mlp__valid_weight_decay(h->weight_decay) || !valid_optimizer(o) || h->n_state != state_count(o->kind, o->momentum))
+    if (!mlp__valid_weight_decay(h->weight_decay) || !valid_optimizer(o) ||
+        h->n_state != state_count(o->kind, o->momentum))
         return MLP_ERR_FORMAT;
     return MLP_OK;
 }
@@ -518,7 +518,7 @@ static mlp_status build(mlp_t **out, struct reader *r, const struct header *h)
     return MLP_OK;
 }
 
-bool mlp__has_magic(const void *data, size_t size)
+static bool has_magic(const void *data, size_t size)
 {
     return size >= MAGIC_SIZE && memcmp(data, magic, MAGIC_SIZE) == 0;
 }
@@ -531,7 +531,7 @@ bool mlp__has_magic(const void *data, size_t size)
  * checksum. */
 static mlp_status check_envelope(const unsigned char *bytes, size_t size)
 {
-    if (size < MAGIC_SIZE + 4 || !mlp__has_magic(bytes, size))
+    if (size < MAGIC_SIZE + 4 || !has_magic(bytes, size))
         return MLP_ERR_FORMAT;
     uint32_t version = 0, stored = 0;
     for (int i = 0; i < 4; i++)

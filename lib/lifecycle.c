@@ -12,6 +12,16 @@ static bool known_activation(mlp_activation a)
            a == MLP_IDENTITY || a == MLP_SOFTMAX;
 }
 
+bool mlp__add_layer_params(size_t n_in, size_t n_out, size_t *total)
+{
+    size_t w, layer; /* W is n_out x n_in, b has n_out */
+    if (!mlp__mul_ok(n_out, n_in, &w) || (layer = w + n_out) < w ||
+        *total + layer < *total)
+        return false;
+    *total += layer;
+    return true;
+}
+
 bool mlp__count_params(size_t n_layers, const size_t *sizes,
                        size_t *n_params)
 {
@@ -21,11 +31,8 @@ bool mlp__count_params(size_t n_layers, const size_t *sizes,
     for (size_t l = 0; l <= n_layers; l++) {
         if (sizes[l] == 0 || sizes[l] > mlp__blas_max_dim())
             return false;
-        size_t w, layer;
-        if (l > 0 && (!mlp__mul_ok(sizes[l], sizes[l - 1], &w) ||
-                      (layer = w + sizes[l]) < w || total + layer < total))
+        if (l > 0 && !mlp__add_layer_params(sizes[l - 1], sizes[l], &total))
             return false;
-        total += l > 0 ? layer : 0;
     }
     /* Parameters and gradients share one block of 2 P reals. */
     size_t bytes;

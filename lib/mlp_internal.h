@@ -127,6 +127,12 @@ static inline real *mlp__out_std(const struct mlp *net)
 bool mlp__count_params(size_t n_layers, const size_t *sizes,
                        size_t *n_params);
 
+/* Adds a layer's parameters (n_out x n_in weights and n_out biases) to
+ * *total; false, leaving *total, when that overflows size_t. The one
+ * per-layer count, shared by mlp__count_params and the model-file
+ * loader, which counts sizes as it reads them. (lifecycle.c) */
+bool mlp__add_layer_params(size_t n_in, size_t n_out, size_t *total);
+
 /* Sets up an empty workspace for these layer sizes (workspace.c);
  * MLP_ERR_NOMEM leaves nothing to release. */
 mlp_status mlp__ws_init(struct mlp_workspace *ws, size_t n_layers,

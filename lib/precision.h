@@ -96,6 +96,7 @@ typedef uint32_t real_ubits;
 /* The internal functions of the twice-compiled modules (mlp_internal.h
  * and the module headers). */
 #define mlp__count_params mlpf__count_params
+#define mlp__add_layer_params mlpf__add_layer_params
 #define mlp__ws_init mlpf__ws_init
 #define mlp__ws_release mlpf__ws_release
 #define mlp__ws_fits mlpf__ws_fits
@@ -124,7 +125,6 @@ typedef uint32_t real_ubits;
 #define mlp__fit_check mlpf__fit_check
 #define mlp__fit_run mlpf__fit_run
 #define mlp__encode mlpf__encode
-#define mlp__has_magic mlpf__has_magic
 #define mlp__check_header mlpf__check_header
 /* The test hooks of modelfile.c: each family's saves have their own. */
 #define mlp__io_fault_inject mlpf__io_fault_inject

@@ -26,10 +26,6 @@ struct mlp__sink {
  * mlp_saved_size(net) bytes. (codec.c) */
 void mlp__encode(const struct mlp *net, struct mlp__sink *sink);
 
-/* Whether data[0 .. size-1] begins with the model files' 8 magic bytes.
- * (codec.c) */
-bool mlp__has_magic(const void *data, size_t size);
-
 /* Where the bytes of a model file come from when it is judged before it
  * is read whole: read copies the next n (<= 8) bytes into buf, or returns
  * false when they cannot be had. */
