@@ -268,9 +268,11 @@ MLP_API mlp_status mlp_set_scaling(mlp_t *net, const double *in_mean,
 
 /* Sets the scaling to the mean and standard deviation of each column of
  * X (n x n_0) and, unless T is NULL, of T (n x n_L), with the population
- * standard deviation (divide by n); a column whose values are all equal
- * (or whose spread is too small to square, below ~1e-154 of its largest
- * value) gets std 1. Output scaling is only set for MLP_IDENTITY output
+ * standard deviation (divide by n), each within a few roundings of the
+ * exact value for the numbers given, however large the mean is beside
+ * the spread (sums in double in both families); a column whose values
+ * are all equal (or whose spread is too small to square, below ~1e-154
+ * of its largest value) gets std 1. Output scaling is only set for MLP_IDENTITY output
  * layers (regression); other outputs, and every output when T is NULL,
  * get mean 0 and std 1. X and T are only read. Returns
  *   MLP_OK;
