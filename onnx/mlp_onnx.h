@@ -49,8 +49,9 @@ MLP_ONNX_API mlp_status mlp_onnx_import(mlp_t **net, const char *path,
  * or a MatMul optionally followed by Add of a constant (the bias), each
  * optionally followed by one of Relu, Sigmoid, Tanh or (last layer only)
  * Softmax over the last axis; optional output scaling Mul then Add by
- * constants at the end; Identity nodes anywhere. Weights are initializers,
- * possibly through Transpose nodes, FLOAT (widened exactly) or DOUBLE, in
+ * constants at the end; Identity nodes anywhere. Weights, biases and
+ * scalings are initializers or Constant nodes (a `value` tensor), possibly
+ * through Transpose and Identity nodes, FLOAT (widened exactly) or DOUBLE, in
  * raw_data (little-endian, on every host) or in the typed fields. A layer
  * without an activation node gets MLP_IDENTITY. Weights and biases are
  * alpha * B (transposed as needed) and beta * C. Input scaling becomes
