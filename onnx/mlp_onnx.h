@@ -112,7 +112,10 @@ MLP_ONNX_API mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data,
  * accepts the model, and it evaluates to mlp_predict's outputs;
  * mlp_onnx_import_buffer reads it back to bitwise the same parameters
  * and scaling.
- * Returns MLP_OK; MLP_ERR_ARG if net or path is NULL; MLP_ERR_NOMEM;
+ * Returns MLP_OK; MLP_ERR_ARG if net or path is NULL; MLP_ERR_NONFINITE
+ * if a weight or bias is NaN or infinite (as only writing through
+ * mlp_weights or mlp_biases makes one: mlp_save refuses it too, and the
+ * import would), with no file touched; MLP_ERR_NOMEM;
  * MLP_ERR_IO if the file cannot be written (the temporary file is removed
  * and any file at path is left as it was), or if path names something
  * other than a regular file (a device, a FIFO, a directory), which is left
