@@ -6,6 +6,7 @@
 ! Usage: build/examples/housing_f data/housing.csv
 program housing
   use, intrinsic :: iso_c_binding, only: dp => c_double
+  use, intrinsic :: iso_fortran_env, only: error_unit
   use mlp
   implicit none
   ! Every fifth tract is held out for the test (as in housing.c).
@@ -26,11 +27,11 @@ program housing
   call get_command_argument(1, path)
   ! One sample per column: X(:, i) is row i of the file.
   open (newunit=unit, file=trim(path), status='old', action='read', iostat=io)
-  if (io /= 0) error stop 'cannot open ' // trim(path)
+  if (io /= 0) call fail('cannot open ' // trim(path))
   read (unit, *)                                  ! the header line
   do i = 1, n_rows
     read (unit, *, iostat=io) all_X(:, i), all_T(1, i)
-    if (io /= 0) error stop trim(path) // ': expected 506 rows of 13 numbers'
+    if (io /= 0) call fail(trim(path) // ': expected 506 rows of 13 numbers')
   end do
   close (unit)
   do i = 1, n_rows
@@ -54,7 +55,7 @@ program housing
   if (s == MLP_OK) s = mlp_set_adam(net, 0.01_dp, 0.9_dp, 0.999_dp, 1e-8_dp)
   if (s == MLP_OK) s = mlp_fit(net, X, T, options, result)
   if (s == MLP_OK) s = mlp_predict(net, X_test, Y)
-  if (s /= MLP_OK) error stop mlp_strerror(s)
+  if (s /= MLP_OK) call fail(mlp_strerror(s))
 
   ! Test error in $1000s, and R^2 against predicting the test mean (the
   ! sums in the order of the C program, so the digits match).
@@ -82,6 +83,14 @@ program housing
   call mlp_free(net)
 
 contains
+
+  ! Fortran 2008's ERROR STOP takes only a constant message: write the
+  ! message, then stop with status 1.
+  subroutine fail(message)
+    character(*), intent(in) :: message
+    write (error_unit, '(a)') message
+    error stop 1
+  end subroutine fail
 
   ! x with `digits` digits after the point, as C's %.<digits>f writes it.
   function num(x, digits) result(text)

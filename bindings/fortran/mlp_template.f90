@@ -37,6 +37,9 @@
 !   the named constants MLP_OK, MLP_ERR_ARG, ... (the C names and values);
 !   mlp_strerror gives its message as a Fortran string. Functions without
 !   a status in C (mlp_free, mlp_fit_defaults, ...) are subroutines.
+! - Paths (mlp_save, mlp_load) are Fortran strings; trailing blanks are
+!   ignored, as OPEN's FILE= ignores them, so a fixed-length variable
+!   (character(len=256) :: path) names the file it shows.
 ! - Numbers of the model and data are real(c_double) (real(c_float) for the
 !   mlpf_ family); hyper-parameters (learning rate, momentum, ...) are
 !   real(c_double) in both, as in C. Seeds
@@ -999,11 +1002,13 @@ contains
   ! ------------------------------------------------------------------------
   ! Model files
 
+  ! Trailing blanks of path are ignored, as by Fortran's OPEN (FILE=), so
+  ! that a path held in a fixed-length variable names the file it shows.
   function mlp_save_@SUFFIX@(net, path) result(status)
     type(@PREFIX@_net), intent(in) :: net
     character(*), intent(in) :: path
     integer(c_int) :: status
-    status = @C@_save(net%ptr, to_c_string(path))
+    status = @C@_save(net%ptr, to_c_string(trim(path)))
   end function mlp_save_@SUFFIX@
 
   function mlp_load_@SUFFIX@(net, path) result(status)
@@ -1011,7 +1016,7 @@ contains
     character(*), intent(in) :: path
     integer(c_int) :: status
     call final_net@F@(net)
-    status = @C@_load(net%ptr, to_c_string(path))
+    status = @C@_load(net%ptr, to_c_string(trim(path)))
   end function mlp_load_@SUFFIX@
 
   ! data: the bytes of a model file.

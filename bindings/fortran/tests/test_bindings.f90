@@ -14,6 +14,7 @@ program test_bindings
   call matrix_views()
   call ownership()
   call strings_and_files()
+  call padded_paths()
   call scope_frees()
   if (failures > 0) then
     write (*, '(i0, a)') failures, ' checks failed'
@@ -207,6 +208,29 @@ contains
         'mlp_save_buffer: the file''s bytes, the rest untouched')
     call mlp_free(net)
   end subroutine strings_and_files
+
+  ! A path held in a fixed-length variable is padded with blanks; like
+  ! Fortran's own OPEN (FILE=), mlp_save and mlp_load ignore trailing
+  ! blanks, so the file is 'test_bindings padded.mlp', not that name with
+  ! 40 blanks after it. (INQUIRE also ignores trailing blanks, so it only
+  ! finds the file when the name was trimmed.)
+  subroutine padded_paths()
+    type(mlp_net) :: net, back
+    character(len=64) :: path
+    logical :: exists
+    integer :: unit
+    path = 'test_bindings padded.mlp'
+    call xor_net(net)
+    call expect(mlp_save(net, path) == MLP_OK, 'mlp_save to a blank-padded path')
+    inquire (file='test_bindings padded.mlp', exist=exists)
+    call expect(exists, 'the file has the name without the trailing blanks')
+    call expect(mlp_load(back, path) == MLP_OK .and. mlp_n_layers(back) == 2, &
+        'mlp_load from the blank-padded path')
+    if (exists) then
+      open (newunit=unit, file='test_bindings padded.mlp', status='old')
+      close (unit, status='delete')
+    end if
+  end subroutine padded_paths
 
   ! Networks local to a procedure are freed when it returns: creating many
   ! large ones in a loop would exhaust memory otherwise (and valgrind, under
