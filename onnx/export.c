@@ -4,6 +4,7 @@
  * sized up front (nodes, tensors, attributes, names, raw data), packed,
  * and written to a temporary file that is then renamed over the target
  * (lib/atomic_file.c). */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,13 +336,30 @@ static mlp_status write_file(const char *path, const unsigned char *data, size_t
     return s;
 }
 
+/* Whether every weight and bias is finite (a scaling always is): the
+ * importer refuses a model with a NaN or an infinity, as mlp_load does. */
+static bool all_finite(const struct mlp__onnx_net *d)
+{
+    for (size_t l = 0; l < d->n_layers; l++) {
+        const struct mlp__onnx_layer *layer = &d->layers[l];
+        for (size_t i = 0; i < layer->n_out * layer->n_in; i++)
+            if (!isfinite(layer->W[i]))
+                return false;
+        for (size_t i = 0; layer->b && i < layer->n_out; i++)
+            if (!isfinite(layer->b[i]))
+                return false;
+    }
+    return true;
+}
+
 /* Writes the description (then clears it) with tensors of elem_type. */
 static mlp_status export_described(struct mlp__onnx_net *d, int elem_type,
                                    const char *path)
 {
     unsigned char *data = NULL;
     size_t size = 0;
-    mlp_status s = mlp__onnx_write(d, elem_type, &data, &size);
+    mlp_status s = all_finite(d) ? mlp__onnx_write(d, elem_type, &data, &size)
+                                 : MLP_ERR_NONFINITE;
     mlp__onnx_net_clear(d);
     if (s == MLP_OK)
         s = write_file(path, data, size);

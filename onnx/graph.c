@@ -198,7 +198,7 @@ static mlp_status index_graph(struct walk *w)
 
 /* ---- attributes ---- */
 
-enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS = 7 };
+enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_TENSOR = 4, ATTR_INTS = 7 };
 
 static const Onnx__AttributeProto *find_attr(const Onnx__NodeProto *n,
                                              const char *name)
@@ -297,7 +297,7 @@ static mlp_status constant_step(struct walk *w, size_t index, const char **name,
     mlp_status s = MLP_OK;
     if ((!is_t && !is_id) || !is_default_domain(n->domain))
         s = refuse(w, "computes a weight from the data or with an operator "
-                   "other than Transpose or Identity");
+                   "other than Constant, Transpose or Identity");
     else if (n->n_input != 1 || n->n_output != 1)
         s = refuse(w, "has %zu inputs and %zu outputs, expected 1 and 1",
                    n->n_input, n->n_output);
@@ -336,8 +336,47 @@ static mlp_status decode(struct walk *w, const Onnx__TensorProto *t,
     return MLP_OK;
 }
 
-/* The constant called name (transposed when `transpose`): an initializer,
- * through any number of Transpose and Identity nodes. */
+/* The `value` tensor of the Constant node `index`, decoded as an
+ * initializer would be (what torch.onnx.export writes for a tensor that
+ * is neither a parameter nor a buffer: a Python number, a plain tensor
+ * attribute). Its reasons name the tensor after the node's output. */
+static mlp_status constant_node(struct walk *w, size_t index, bool transpose,
+                                long rank, struct mlp__onnx_mat *m)
+{
+    static const char *const attrs[] = {"value", NULL};
+    const Onnx__NodeProto *n = w->g->node[index], *outer = w->node;
+    size_t outer_index = w->node_index;
+    w->node = n;
+    w->node_index = index;
+    const Onnx__AttributeProto *a = find_attr(n, "value");
+    mlp_status s = known_attrs(w, attrs);
+    if (s == MLP_OK && (n->n_input != 0 || n->n_output != 1))
+        s = refuse(w, "has %zu inputs and %zu outputs, expected 0 and 1",
+                   n->n_input, n->n_output);
+    if (s == MLP_OK && a)
+        s = attr_type(w, a, ATTR_TENSOR);
+    if (s == MLP_OK && (!a || !a->t))
+        s = refuse(w, "has no 'value' tensor");
+    if (s == MLP_OK && rank >= 0 && (size_t)rank != a->t->n_dims)
+        s = refuse(w, "a Transpose perm does not match the rank of its value");
+    if (s != MLP_OK)
+        return s;
+    w->visited[index] = true;
+    w->node = outer;
+    w->node_index = outer_index;
+    Onnx__TensorProto t = *a->t;
+    t.name = n->output[0];
+    return decode(w, &t, transpose, m);
+}
+
+static bool is_op(const Onnx__NodeProto *n, const char *op)
+{
+    return n->op_type && strcmp(n->op_type, op) == 0 && is_default_domain(n->domain);
+}
+
+/* The constant called name (transposed when `transpose`): an initializer
+ * or a Constant node, through any number of Transpose and Identity
+ * nodes. */
 static mlp_status constant(struct walk *w, const char *name, bool transpose,
                            struct mlp__onnx_mat *m)
 {
@@ -358,6 +397,8 @@ static mlp_status constant(struct walk *w, const char *name, bool transpose,
                               mlp__onnx_name(shown, name));
             return decode(w, t, transpose, m);
         }
+        if (is_op(w->g->node[def->index], "Constant"))
+            return constant_node(w, def->index, transpose, rank, m);
         if (w->hops_left-- == 0)
             return refuse(w, "the weights are reached through more Identity and "
                           "Transpose steps in all than twice the node count (a "

@@ -49,8 +49,9 @@ MLP_ONNX_API mlp_status mlp_onnx_import(mlp_t **net, const char *path,
  * or a MatMul optionally followed by Add of a constant (the bias), each
  * optionally followed by one of Relu, Sigmoid, Tanh or (last layer only)
  * Softmax over the last axis; optional output scaling Mul then Add by
- * constants at the end; Identity nodes anywhere. Weights are initializers,
- * possibly through Transpose nodes, FLOAT (widened exactly) or DOUBLE, in
+ * constants at the end; Identity nodes anywhere. Weights, biases and
+ * scalings are initializers or Constant nodes (a `value` tensor), possibly
+ * through Transpose and Identity nodes, FLOAT (widened exactly) or DOUBLE, in
  * raw_data (little-endian, on every host) or in the typed fields. A layer
  * without an activation node gets MLP_IDENTITY. Weights and biases are
  * alpha * B (transposed as needed) and beta * C. Input scaling becomes
@@ -111,7 +112,10 @@ MLP_ONNX_API mlp_status mlp_onnx_import_buffer(mlp_t **net, const void *data,
  * accepts the model, and it evaluates to mlp_predict's outputs;
  * mlp_onnx_import_buffer reads it back to bitwise the same parameters
  * and scaling.
- * Returns MLP_OK; MLP_ERR_ARG if net or path is NULL; MLP_ERR_NOMEM;
+ * Returns MLP_OK; MLP_ERR_ARG if net or path is NULL; MLP_ERR_NONFINITE
+ * if a weight or bias is NaN or infinite (as only writing through
+ * mlp_weights or mlp_biases makes one: mlp_save refuses it too, and the
+ * import would), with no file touched; MLP_ERR_NOMEM;
  * MLP_ERR_IO if the file cannot be written (the temporary file is removed
  * and any file at path is left as it was), or if path names something
  * other than a regular file (a device, a FIFO, a directory), which is left

@@ -50,9 +50,12 @@ static mlp_t *import_onnx(const char *path, const char *loss)
         if (st == MLP_ERR_ARG)
             st = onnx_import(&net, path, MLP_MSE, why, sizeof why);
     }
+    /* A refused graph is a well-formed ONNX file: mlp_strerror's text
+     * for MLP_ERR_FORMAT speaks of libmlp's own model files. */
     if (st != MLP_OK)
-        die(EXIT_DATA, "%s: %s%s%s", path, mlp_strerror(st), why[0] ? ": " : "",
-            why);
+        die(EXIT_DATA, "%s: %s%s%s", path,
+            st == MLP_ERR_FORMAT ? "cannot import" : mlp_strerror(st),
+            why[0] ? ": " : "", why);
     return net;
 }
 #else

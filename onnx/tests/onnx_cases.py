@@ -109,7 +109,41 @@ def torch_cases(d, lines):
         x = torch.randn(6, 2, 5, dtype=torch.float64)
         write_case(d, lines, "rank3_matmul_add_" + str(dtype)[-7:], model, x,
                    dtype, 17, True, "ce", {})
+    normalised_cases(d, lines)
     return k
+
+
+def normalised_cases(d, lines):
+    """Input normalisation written in forward() with tensors that are not
+    buffers (plain attributes) or with Python numbers: torch writes them
+    as Constant nodes, not initializers. The numbers are exact in float32,
+    so the float64 evaluation of the same model (y64) uses the very values
+    the file holds."""
+    import torch
+    from torch import nn
+
+    class Normalised(nn.Module):
+        def __init__(self, mean, std, body):
+            super().__init__()
+            self.mean, self.std, self.body = mean, std, body
+
+        def forward(self, x):
+            return self.body((x - self.mean) / self.std)
+
+    for k, dtype in enumerate((torch.float32, torch.float64)):
+        for style in ("attribute", "scalar"):
+            torch.manual_seed(200 + k)
+            body = nn.Sequential(nn.Linear(5, 6), nn.Tanh(), nn.Linear(6, 3),
+                                 nn.Softmax(dim=1)).to(dtype).eval()
+            if style == "attribute":
+                mean = torch.tensor([1.5, -2.0, 0.25, 3.0, -0.75], dtype=dtype)
+                std = torch.tensor([0.5, 2.0, 1.25, 4.0, 0.125], dtype=dtype)
+            else:
+                mean, std = 0.5, 2.0
+            x = torch.randn(7, 5, dtype=torch.float64) * 3 + 1
+            name = "normalised_%s_%s" % (style, str(dtype)[-7:])
+            write_case(d, lines, name, Normalised(mean, std, body).eval(), x,
+                       dtype, 13 + 4 * k, True, "ce", {})
 
 
 def write_case(d, lines, name, model, x, dtype, opset, dynamic, loss, kw):
@@ -369,7 +403,14 @@ def refused_cases(d, lines):
     chain = [G("Identity", ["c%d" % i], ["c%d" % (i + 1)]) for i in range(100)]
     chained = [G("Gemm", ["input" if i == 0 else "h%d" % i, "c100"],
                  ["output" if i == 99 else "h%d" % (i + 1)]) for i in range(100)]
+    scale_by = [G("Div", ["input", "c"], ["z"]), G("Gemm", ["z", "W"], ["output"], transB=1)]
+    nan_constant = G("Constant", [], ["c"], value=tensor("", np.array([2.0, np.nan, 1, 1])))
     handmade += [
+        ("constant_value_float", helper_graph(
+            [G("Constant", [], ["c"], value_float=2.0)] + scale_by, [tensor("W", W)], 4, 3),
+         "mse", "FORMAT", "node #0 (Constant): attribute 'value_float' is not imported"),
+        ("constant_nan", helper_graph([nan_constant] + scale_by, [tensor("W", W)], 4, 3),
+         "mse", "FORMAT", "tensor 'c' has a value that is not finite"),
         ("negative_input_dim", helper_graph(gemm, [tensor("W", W)], 4, 3,
                                             in_shape=["batch", -4]), "mse",
          "FORMAT", "input 'input' declares a dimension of -4"),
@@ -434,6 +475,9 @@ def evaluate_node(n, v):
         r = e / e.sum(axis=axis, keepdims=True)
     elif op == "Identity":
         r = v[0]
+    elif op == "Constant":
+        from onnx import numpy_helper
+        r = numpy_helper.to_array(a["value"].t).astype(np.float64)
     elif op == "Flatten":
         axis = a["axis"].i if "axis" in a else 1
         r = v[0].reshape(int(np.prod(v[0].shape[:axis])), -1)
@@ -511,6 +555,8 @@ def node_error(op, a, args, r, gamma):
         return e[0] / np.abs(v[1]) + np.abs(r) * e[1] / np.abs(v[1]) + 2 * U * np.abs(r)
     if op in ("Relu", "Identity"):
         return e[0]
+    if op == "Constant":
+        return U * np.abs(r)
     if op in ("Sigmoid", "Tanh"):
         lip = 0.25 if op == "Sigmoid" else 1.0
         return lip * e[0] + 8 * U * np.abs(r)

@@ -2,10 +2,11 @@
 # The mlp command with ONNX models: export, import, and .onnx files given to
 # --model and --save give the same predictions as the model file, bit for
 # bit; bad files and bad command lines end with the documented status.
-# Usage: test_cli_onnx.sh MLP DATA.csv
+# Usage: test_cli_onnx.sh MLP DATA.csv DOCS/onnx.md
 set -euo pipefail
 mlp=$1
 data=$2
+doc=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -71,6 +72,27 @@ echo "ok: export --float, import --float: the float32 predictions, bit for bit"
 printf 'not a model' >"$tmp/bad.onnx"
 expect 1 "not an ONNX model" "$mlp" import "$tmp/bad.onnx" "$tmp/x.mlp"
 expect 1 "not an ONNX model" "$mlp" predict --model "$tmp/bad.onnx" --data "$data"
+# A file that is ONNX but not a graph libmlp imports (an empty ModelProto
+# is a valid one, with no opset and no graph) is named as such: not as a
+# corrupt libmlp model file, mlp_strerror's text for MLP_ERR_FORMAT.
+: >"$tmp/empty.onnx"
+for cmd in "import $tmp/empty.onnx $tmp/x.mlp" "predict --model $tmp/empty.onnx --data $data"; do
+    # shellcheck disable=SC2086
+    expect 1 "empty.onnx: cannot import: the model imports no opset of the default ONNX domain" \
+        "$mlp" $cmd
+    grep -q "libmlp model file" "$tmp/err" && fail "$cmd: called a libmlp model file"
+done
+expect 1 "bad.onnx: cannot import: not an ONNX model" "$mlp" import "$tmp/bad.onnx" "$tmp/x.mlp"
+# Every --loss value docs/onnx.md gives for mlp import is one the command
+# takes (a Softmax output refuses mse with status 1, never 2).
+losses=$(sed -n 's/.*mlp import model.onnx model.mlp \[--loss \([^]]*\)\].*/\1/p' "$doc")
+[ -n "$losses" ] || fail "no 'mlp import ... [--loss ...]' synopsis in $doc"
+for loss in ${losses//|/ }; do
+    got=0
+    "$mlp" import "$tmp/a.onnx" "$tmp/l.mlp" --loss "$loss" >/dev/null 2>"$tmp/err" || got=$?
+    [ "$got" -ne 2 ] || { cat "$tmp/err"; fail "--loss $loss from $doc is refused"; }
+done
+echo "ok: the --loss values of $doc's synopsis ($losses) are accepted"
 expect 1 "a Softmax output needs the cross-entropy loss" \
     "$mlp" import "$tmp/a.onnx" "$tmp/x.mlp" --loss mse
 expect 2 "unknown value" "$mlp" import "$tmp/a.onnx" "$tmp/x.mlp" --loss nope

@@ -517,6 +517,53 @@ START_TEST(test_export_replaces_atomically)
 }
 END_TEST
 
+/* A network with a NaN or infinite weight or bias (only writing through
+ * mlp_weights or mlp_biases makes one) is not exported, as mlp_save does
+ * not save it: the importer would refuse the model. MLP_ERR_NONFINITE,
+ * with the file already at the path untouched and none created. */
+START_TEST(test_export_nonfinite)
+{
+    char kept[4096], fresh[4096];
+    snprintf(kept, sizeof kept, "%s", path_of("nonfinite-kept", ".onnx"));
+    snprintf(fresh, sizeof fresh, "%s", path_of("nonfinite-new", ".onnx"));
+    const size_t sizes[] = { 3, 4, 2 };
+    const double bad[] = { NAN, INFINITY, -INFINITY };
+    for (size_t k = 0; k < 6; k++) {
+        mlp_t *net = NULL;
+        mlpf_t *netf = NULL;
+        ck_assert_int_eq(mlp_create(&net, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
+        ck_assert_int_eq(mlpf_create(&netf, 2, sizes, NULL, MLP_MSE, 1), MLP_OK);
+        ck_assert_int_eq(mlp_onnx_export(net, kept), MLP_OK);
+        size_t old_size, size;
+        unsigned char *old = slurp(kept, &old_size);
+        /* a weight of layer 1, then a bias of layer 2 */
+        double v = bad[k % 3];
+        if (k < 3) {
+            mlp_weights(net, 1)[5] = v;
+            mlpf_weights(netf, 1)[5] = (float)v;
+        } else {
+            mlp_biases(net, 2)[1] = v;
+            mlpf_biases(netf, 2)[1] = (float)v;
+        }
+        ck_assert_int_eq(mlp_save(net, fresh), MLP_ERR_NONFINITE);
+        ck_assert_int_eq(mlp_onnx_export(net, kept), MLP_ERR_NONFINITE);
+        ck_assert_int_eq(mlpf_onnx_export(netf, kept), MLP_ERR_NONFINITE);
+        ck_assert_int_eq(mlp_onnx_export(net, fresh), MLP_ERR_NONFINITE);
+        ck_assert_int_eq(mlpf_onnx_export(netf, fresh), MLP_ERR_NONFINITE);
+        ck_assert_msg(access(fresh, F_OK) != 0, "a refused export created a file");
+        unsigned char *now = slurp(kept, &size);
+        ck_assert_msg(size == old_size && memcmp(now, old, size) == 0,
+                      "a refused export changed the file already there");
+        ck_assert(!export_leftovers());
+        free(old);
+        free(now);
+        mlp_free(net);
+        mlpf_free(netf);
+    }
+    ck_assert_int_eq(remove(kept), 0);
+}
+END_TEST
+
 START_TEST(test_arguments)
 {
     each_case(find_simple);
@@ -998,6 +1045,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_reexport_torch);
     tcase_add_test(tc, test_arguments);
     tcase_add_test(tc, test_export_replaces_atomically);
+    tcase_add_test(tc, test_export_nonfinite);
     tcase_add_test(tc, test_budget);
     tcase_add_test(tc, test_import_matrix_float);
     tcase_add_test(tc, test_export_float);
