@@ -268,9 +268,11 @@ MLP_API mlp_status mlp_set_scaling(mlp_t *net, const double *in_mean,
 
 /* Sets the scaling to the mean and standard deviation of each column of
  * X (n x n_0) and, unless T is NULL, of T (n x n_L), with the population
- * standard deviation (divide by n); a column whose values are all equal
- * (or whose spread is too small to square, below ~1e-154 of its largest
- * value) gets std 1. Output scaling is only set for MLP_IDENTITY output
+ * standard deviation (divide by n), each within a few roundings of the
+ * exact value for the numbers given, however large the mean is beside
+ * the spread (sums in double in both families); a column whose values
+ * are all equal (or whose spread is too small to square, below ~1e-154
+ * of its largest value) gets std 1. Output scaling is only set for MLP_IDENTITY output
  * layers (regression); other outputs, and every output when T is NULL,
  * get mean 0 and std 1. X and T are only read. Returns
  *   MLP_OK;
@@ -323,16 +325,17 @@ MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
- * and cost. For plain SGD it folds the update into the backward GEMMs
- * (W <- W - lr * dZ^T A with beta = 1) whenever the magnitudes seen in the
- * pass prove the update finite, so the gradient buffers are unspecified
- * afterwards: to read gradients, call mlp_backprop. Statuses as
- * mlp_backprop and mlp_step; on failure the parameters and optimizer state
- * are unchanged, but the gradient buffers are not kept: when the update
- * goes through mlp_step (momentum, Adam, or a step too large to fold) the
- * gradients of this batch are written first, and mlp_step may then
- * refuse the update, so gradients left by an earlier mlp_backprop are
- * overwritten whether this call succeeds or fails. */
+ * and cost. For plain SGD without weight decay it folds the update into
+ * the backward GEMMs (W <- W - lr * dZ^T A with beta = 1) whenever the
+ * magnitudes seen in the pass prove the update finite, so the gradient
+ * buffers are unspecified afterwards: to read gradients, call
+ * mlp_backprop. Statuses as mlp_backprop and mlp_step; on failure the
+ * parameters and optimizer state are unchanged, but the gradient buffers
+ * are not kept: when the update goes through mlp_step (momentum, Adam,
+ * weight decay, or a step too large to fold) the gradients of this batch
+ * are written first, and mlp_step may then refuse the update, so
+ * gradients left by an earlier mlp_backprop are overwritten whether this
+ * call succeeds or fails. */
 MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
                                    const double *T, double *cost);
 
@@ -360,8 +363,11 @@ MLP_API mlp_status mlp_set_adam(mlp_t *net, double learning_rate,
  * L2 form, not AdamW). It applies to the weights W^(l) only, never to the
  * biases, which are not regularised. lambda = 0 (the default) turns it off.
  * It is a setting of its own: it survives mlp_set_sgd/mlp_set_adam and does
- * not reset the optimizer state. For plain SGD mlp_train_batch folds it
- * into the update GEMM as W <- (1 - lr*lambda)*W - lr*dZ^T A.
+ * not reset the optimizer state. Every optimizer, mlp_train_batch's
+ * included, rounds g + lambda*W parameter by parameter (never a factor
+ * 1 - lr*lambda rounded once and applied at every step, which in float
+ * would change the decay rate by up to 3e-8 / (lr*lambda) relative), so
+ * a float network decays at the rate asked, as its double twin does.
  * MLP_ERR_ARG if net is NULL or lambda is not finite and >= 0. */
 MLP_API mlp_status mlp_set_weight_decay(mlp_t *net, double lambda);
 

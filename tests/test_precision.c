@@ -417,6 +417,75 @@ START_TEST(test_hyper_parameters_rounding_to_zero)
 }
 END_TEST
 
+/* Long runs: the float family follows the double family's trajectory
+ * from the same float parameters, over N = 4000 steps of mlpf_train_batch
+ * (batches of 16, every fourth step a single sample: the GER path), with
+ * plain SGD, with and without weight decay, and with momentum. Each step
+ * rounds every parameter's update a few times at u = 2^-24 relative;
+ * the rounding errors of successive steps are uncorrelated and add like
+ * a random walk, ~sqrt(N) u max|θ| after N steps (observed ~1e-6 here),
+ * while a rounding made the same way at every step (a factor such as
+ * 1 - lr*lambda rounded to float) adds up to N times itself. Tolerance:
+ * sqrt(N) u max|θ| = 3.8e-6 relative, which the random walk stays under
+ * and a bias of a quarter ulp per step (N u / 4 = 6e-5) does not. */
+static const struct { double lr, mu, lambda; } long_runs[] = {
+    { 0.01, 0.0, 0.0 }, { 0.01, 0.0, 1e-4 }, { 0.01, 0.0, 1e-2 },
+    { 0.1, 0.0, 1e-2 }, { 0.01, 0.5, 1e-4 },
+};
+
+START_TEST(test_long_run_tracks_double)
+{
+    enum { B = 16, N_STEPS = 4000 };
+    const size_t sizes[] = { 3, 8, 2 };
+    const mlp_activation acts[] = { MLP_TANH, MLP_IDENTITY };
+    mlpf_t *f = NULL;
+    mlp_t *d = NULL;
+    ck_assert_int_eq(mlpf_create(&f, 2, sizes, acts, MLP_MSE, 3), MLP_OK);
+    ck_assert_int_eq(mlp_create(&d, 2, sizes, acts, MLP_MSE, 3), MLP_OK);
+    size_t P = mlpf_n_params(f);
+    for (size_t i = 0; i < P; i++)
+        mlp_params(d)[i] = mlpf_params(f)[i];
+    ck_assert_int_eq(mlpf_set_sgd(f, long_runs[_i].lr, long_runs[_i].mu),
+                     MLP_OK);
+    ck_assert_int_eq(mlp_set_sgd(d, long_runs[_i].lr, long_runs[_i].mu),
+                     MLP_OK);
+    ck_assert_int_eq(mlpf_set_weight_decay(f, long_runs[_i].lambda), MLP_OK);
+    ck_assert_int_eq(mlp_set_weight_decay(d, long_runs[_i].lambda), MLP_OK);
+    float Xf[B * 3], Tf[B * 2];
+    double Xd[B * 3], Td[B * 2];
+    rng_state = 11;
+    for (size_t i = 0; i < B * 3; i++)
+        Xd[i] = Xf[i] = (float)uniform(-2, 2);
+    for (size_t i = 0; i < B * 2; i++)
+        Td[i] = Tf[i] = (float)uniform(-1, 1);
+    for (int step = 0; step < N_STEPS; step++) {
+        int single = step % 4 == 3;
+        size_t batch = single ? 1 : B, first = single ? (size_t)step % B : 0;
+        ck_assert_int_eq(mlpf_train_batch(f, batch, Xf + first * 3,
+                                          Tf + first * 2, NULL), MLP_OK);
+        ck_assert_int_eq(mlp_train_batch(d, batch, Xd + first * 3,
+                                         Td + first * 2, NULL), MLP_OK);
+    }
+    double *pf = zalloc(P, sizeof *pf);
+    for (size_t i = 0; i < P; i++)
+        pf[i] = mlpf_params(f)[i];
+    double worst = 0, big = 0;
+    for (size_t i = 0; i < P; i++) {
+        double a = fabs(mlp_params(d)[i]), e = fabs(pf[i] - mlp_params(d)[i]);
+        big = a > big ? a : big;
+        worst = e > worst ? e : worst;
+    }
+    ck_assert_msg(worst <= sqrt((double)N_STEPS) * 0x1p-24 * big,
+                  "lr %g, momentum %g, decay %g: float is %.3g (relative) "
+                  "from double after %d steps, over the tolerance %.3g",
+                  long_runs[_i].lr, long_runs[_i].mu, long_runs[_i].lambda,
+                  worst / big, N_STEPS, sqrt((double)N_STEPS) * 0x1p-24);
+    free(pf);
+    mlpf_free(f);
+    mlp_free(d);
+}
+END_TEST
+
 /* mlpf_fit with the shared options and result learns a smooth function
  * as mlp_fit does; mlpf_clone copies a float network bitwise. */
 START_TEST(test_fit_and_clone)
@@ -481,6 +550,8 @@ int main(void)
     tcase_add_test(tc, test_adam_step_against_double);
     tcase_add_test(tc, test_hyper_parameters_rounding_to_zero);
     tcase_add_test(tc, test_fit_and_clone);
+    tcase_add_loop_test(tc, test_long_run_tracks_double, 0,
+                        sizeof long_runs / sizeof long_runs[0]);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -322,6 +322,49 @@ START_TEST(test_fit_scaling)
 }
 END_TEST
 
+/* Columns whose spread is tiny beside their mean: the values a and b
+ * (the reals nearest c - d and c + d), two rows each, have mean (a + b)/2
+ * and population standard deviation exactly (b - a)/2 (b - a is exact,
+ * the two being within a factor 2 of each other). The std must come out
+ * within a few roundings of the std's own size, 4.5 eps (TEST_ULPS(1e-15)),
+ * however large |c| / d is: an algorithm whose deviations carry an error
+ * of eps |c| misses by eps |c| / d (5e-5 for 3 +- 1e-12, 2e-6 for
+ * 1e8 +- 1e-3). Near the ends of the range too: 1e300 +- 1e290, and
+ * 1e-300 +- 1e-305. */
+START_TEST(test_fit_scaling_tiny_spread)
+{
+    static const double cd[][2] = {
+        { 3.0, TEST_BY_PRECISION(1e-12, 1e-5) },
+        { TEST_BY_PRECISION(1e8, 1e4), 1e-3 },
+        { TEST_BY_PRECISION(-1e300, -1e37), TEST_BY_PRECISION(1e290, 1e33) },
+        { TEST_BY_PRECISION(1e-300, 1e-30), TEST_BY_PRECISION(1e-305, 1e-34) },
+    };
+    enum { K = sizeof cd / sizeof cd[0], R = 4 };
+    mlp_t *net = NULL;
+    const size_t sz[] = { K, 1 };
+    const mlp_activation id[] = { MLP_IDENTITY };
+    ck_assert_int_eq(mlp_create(&net, 1, sz, id, MLP_MSE, 1), MLP_OK);
+    real X[R * K], mean[K], std[K];
+    for (size_t j = 0; j < K; j++)
+        for (size_t r = 0; r < R; r++)
+            X[r * K + j] = (real)(cd[j][0] + (r % 2 ? cd[j][1] : -cd[j][1]));
+    ck_assert_int_eq(mlp_fit_scaling(net, R, X, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_get_scaling(net, mean, std, NULL, NULL), MLP_OK);
+    for (size_t j = 0; j < K; j++) {
+        real a = X[j], b = X[K + j];
+        real want_std = (b - a) / 2, want_mean = a + want_std;
+        ck_assert_msg(fabs(std[j] - want_std) <= TEST_ULPS(1e-15) * want_std,
+                      "column %zu (%g +- %g): std %.17g, want %.17g", j,
+                      cd[j][0], cd[j][1], (double)std[j], (double)want_std);
+        ck_assert_msg(fabs(mean[j] - want_mean) <=
+                          TEST_ULPS(1e-15) * fabs(want_mean),
+                      "column %zu: mean %.17g, want %.17g", j,
+                      (double)mean[j], (double)want_mean);
+    }
+    mlp_free(net);
+}
+END_TEST
+
 /* A scaled input or output that overflows is MLP_ERR_NONFINITE. */
 START_TEST(test_overflow_is_nonfinite)
 {
@@ -352,6 +395,7 @@ int main(void)
     tcase_add_test(tc, test_defaults_get_and_reset);
     tcase_add_test(tc, test_bad_values_change_nothing);
     tcase_add_test(tc, test_fit_scaling);
+    tcase_add_test(tc, test_fit_scaling_tiny_spread);
     tcase_add_test(tc, test_overflow_is_nonfinite);
     suite_add_tcase(s, tc);
     return test_run_suite(s);

@@ -20,9 +20,14 @@
 !   mlp_net that holds no network makes every function return MLP_ERR_ARG.
 !   Assignment (b = a) makes b an independent deep copy (mlp_clone; b holds
 !   no network if that fails), so two variables never share one network.
-!   type(mlp_workspace) is owned the same way (mlp_workspace_create,
-!   mlp_workspace_free), but a workspace is scratch: after b = a, b holds
-!   none.
+!   Both are elemental: arrays of networks (an ensemble) are copied element
+!   by element (ens = a, copy = ens) and freed when they go out of scope.
+!   One assignment between overlapping parts of the same array
+!   (ens(2:3) = ens(1:2)) is not allowed: an element would be copied after
+!   it was replaced; copy through another array (tmp = ens(1:2), then
+!   ens(2:3) = tmp). type(mlp_workspace) is owned the same way
+!   (mlp_workspace_create, mlp_workspace_free), but a workspace is scratch:
+!   after b = a, b holds none.
 ! - Arrays hold one sample per column, the sample being the last dimension:
 !   X(n_0, batch) has exactly the bytes of C's row-major batch x n_0 array,
 !   so the library works on the caller's array itself and nothing is copied
@@ -610,9 +615,12 @@ contains
   ! ------------------------------------------------------------------------
   ! Ownership: one owner per network, finalisation frees. An intrinsic
   ! assignment would copy the C pointer and free it twice, so assignment
-  ! copies the network instead.
+  ! copies the network instead. Both are elemental, so that arrays of
+  ! networks are copied and freed element by element too (a scalar-only
+  ! assignment would leave array assignment intrinsic, sharing pointers,
+  ! and a scalar-only final procedure would never free a local array).
 
-  subroutine assign_net@F@(lhs, rhs)
+  impure elemental subroutine assign_net@F@(lhs, rhs)
     class(@PREFIX@_net), intent(inout) :: lhs
     class(@PREFIX@_net), intent(in) :: rhs
     type(c_ptr) :: copy
@@ -624,7 +632,7 @@ contains
     lhs%ptr = copy
   end subroutine assign_net@F@
 
-  subroutine final_net@F@(net)
+  impure elemental subroutine final_net@F@(net)
     type(@PREFIX@_net), intent(inout) :: net
     call @C@_free(net%ptr)
     net%ptr = c_null_ptr
@@ -632,7 +640,7 @@ contains
 
   ! A workspace is scratch that nothing needs copied: after b = a, b holds
   ! none (create one with mlp_workspace_create).
-  subroutine assign_workspace@F@(lhs, rhs)
+  impure elemental subroutine assign_workspace@F@(lhs, rhs)
     class(@PREFIX@_workspace), intent(inout) :: lhs
     class(@PREFIX@_workspace), intent(in) :: rhs
     if (c_associated(lhs%ptr, rhs%ptr)) return
@@ -640,7 +648,7 @@ contains
     lhs%ptr = c_null_ptr
   end subroutine assign_workspace@F@
 
-  subroutine final_workspace@F@(ws)
+  impure elemental subroutine final_workspace@F@(ws)
     type(@PREFIX@_workspace), intent(inout) :: ws
     call @C@_workspace_free(ws%ptr)
     ws%ptr = c_null_ptr

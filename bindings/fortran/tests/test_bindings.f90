@@ -16,6 +16,8 @@ program test_bindings
   call strings_and_files()
   call padded_paths()
   call scope_frees()
+  call arrays_of_networks()
+  call array_scope_frees()
   if (failures > 0) then
     write (*, '(i0, a)') failures, ' checks failed'
     error stop 1
@@ -244,6 +246,92 @@ contains
     end do
     call expect(ok, '200 local networks of 8 MB each, each freed on return')
   end subroutine scope_frees
+
+  ! Arrays of networks, as an ensemble is kept: assigning to a whole array
+  ! (from one network or from another array) copies each network, as a
+  ! scalar assignment does, so no two elements share one (a shared network
+  ! would be freed twice when they are released).
+  subroutine arrays_of_networks()
+    type(mlp_net) :: a, ens(3), copy(3)
+    real(c_double), pointer :: pa(:), p1(:), p2(:), p3(:)
+    integer :: i
+    logical :: distinct
+    call xor_net(a)
+    ens = a
+    pa => mlp_params(a)
+    p1 => mlp_params(ens(1))
+    p2 => mlp_params(ens(2))
+    p3 => mlp_params(ens(3))
+    call expect(associated(p1) .and. associated(p2) .and. associated(p3), &
+        'ens = a gives every element a network')
+    if (.not. (associated(p1) .and. associated(p2) .and. associated(p3))) return
+    distinct = .not. (c_associated(c_loc(pa(1)), c_loc(p1(1))) .or. &
+        c_associated(c_loc(p1(1)), c_loc(p2(1))) .or. &
+        c_associated(c_loc(p2(1)), c_loc(p3(1))))
+    call expect(distinct .and. all(p1 == pa) .and. all(p3 == pa), &
+        'ens = a: three copies of a, each in memory of its own')
+    copy = ens
+    distinct = .true.
+    do i = 1, 3
+      p1 => mlp_params(copy(i))
+      p2 => mlp_params(ens(i))
+      distinct = distinct .and. associated(p1) .and. associated(p2)
+      if (distinct) distinct = .not. c_associated(c_loc(p1(1)), c_loc(p2(1)))
+    end do
+    call expect(distinct, 'copy = ens: each element a copy of its own')
+    call mlp_free(a)
+    do i = 1, 3
+      call mlp_free(ens(i))
+    end do
+    call expect(mlp_n_layers(copy(3)) == 2, 'the copies outlive the originals')
+  end subroutine arrays_of_networks
+
+  ! A local array of networks (or workspaces) is freed when its procedure
+  ! returns, as a scalar is: 20 calls, each with two networks of 8 MB and
+  ! two workspaces for batches of 1000, would add at least 320 MB to the
+  ! resident memory if they were not (the allocations are larger than
+  ! malloc's mmap threshold, so freeing them returns the pages to the
+  ! system at once). The bound, 100 MB, is far from both.
+  subroutine array_scope_frees()
+    integer :: i
+    integer(c_int64_t) :: before, after
+    logical :: ok
+    ok = .true.
+    before = resident_bytes()
+    do i = 1, 20
+      ok = ok .and. local_networks()
+    end do
+    after = resident_bytes()
+    call expect(ok .and. before > 0 .and. after - before < 100000000_c_int64_t, &
+        'local arrays of networks and workspaces are freed on return (resident &
+        &memory grew by < 100 MB)')
+  end subroutine array_scope_frees
+
+  logical function local_networks()
+    type(mlp_net) :: nets(2)
+    type(mlp_workspace) :: workspaces(2)   ! one per thread, as OpenMP code keeps them
+    local_networks = mlp_create(nets(1), [1000, 1000, 1], loss=MLP_MSE, seed=1) &
+        == MLP_OK
+    if (local_networks) local_networks = mlp_create(nets(2), [1000, 1000, 1], &
+        loss=MLP_MSE, seed=2) == MLP_OK
+    if (local_networks) local_networks = &
+        mlp_workspace_create(workspaces(1), nets(1), 1000) == MLP_OK
+    if (local_networks) local_networks = &
+        mlp_workspace_create(workspaces(2), nets(1), 1000) == MLP_OK
+  end function local_networks
+
+  ! The resident set size of this process (Linux: /proc/self/statm, in
+  ! pages of 4096 bytes); 0 if it cannot be read.
+  integer(c_int64_t) function resident_bytes()
+    integer :: unit, io
+    integer(c_int64_t) :: total_pages, resident_pages
+    resident_bytes = 0
+    open (newunit=unit, file='/proc/self/statm', action='read', iostat=io)
+    if (io /= 0) return
+    read (unit, *, iostat=io) total_pages, resident_pages
+    close (unit)
+    if (io == 0) resident_bytes = resident_pages * 4096
+  end function resident_bytes
 
   logical function local_network()
     type(mlp_net) :: net
