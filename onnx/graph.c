@@ -838,6 +838,24 @@ static mlp_status output_shape(struct walk *w)
     return MLP_OK;
 }
 
+/* A branch of the data: its value feeds the graph output and a node, or
+ * n >= 2 nodes. The reason names the operators of the first two (an
+ * activation PyTorch writes as several nodes, such as GELU or SiLU, shows
+ * as a branch into them). */
+static mlp_status refuse_branch(struct walk *w, size_t first, size_t n)
+{
+    char name[MLP__ONNX_NAME_MAX], a[MLP__ONNX_NAME_MAX], b[MLP__ONNX_NAME_MAX];
+    const Onnx__GraphProto *g = w->g;
+    mlp__onnx_name(a, g->node[w->uses[first].node]->op_type);
+    if (n == 1)
+        snprintf(b, sizeof b, "the graph output");
+    else
+        mlp__onnx_name(b, g->node[w->uses[first + 1].node]->op_type);
+    return refuse(w, "value '%s' feeds more than one place (a branch, into %s "
+                  "and %s%s); only a chain of nodes is imported",
+                  mlp__onnx_name(name, w->cur), a, b, n > 2 ? " and more" : "");
+}
+
 /* Follows the data from the input to the output. */
 static mlp_status follow(struct walk *w)
 {
@@ -849,9 +867,7 @@ static mlp_status follow(struct walk *w)
             return MLP_OK;
         w->node = NULL;
         if (n > 1 || (n == 1 && strcmp(w->cur, w->output) == 0))
-            return refuse(w, "value '%s' feeds more than one place (a branch); "
-                          "only a chain of nodes is imported",
-                          mlp__onnx_name(name, w->cur));
+            return refuse_branch(w, first, n);
         if (n == 0)
             return refuse(w, "value '%s' leads nowhere: no node uses it and it "
                           "is not the output", mlp__onnx_name(name, w->cur));

@@ -224,16 +224,22 @@ def helper_cases(d, lines):
              tensor("osd", rng.uniform(0.5, 2, size=3)), tensor("omu", rng.normal(size=3))],
             3),
     }
+    # The importer follows the data, not the order of the node list: the
+    # same graph with its nodes listed output first (which onnx.checker
+    # would refuse) imports to the same network.
+    cases["nodes_listed_output_first"] = cases["scaling_nodes"]
     for name, (nodes, inits, n_out) in cases.items():
         m = helper_graph(nodes, inits, 5, n_out)
         x = rng.normal(size=(6, 5))
         y = evaluate(m, x)
+        save(os.path.join(d, name + ".bf"), float_error(m, x))
+        if name == "nodes_listed_output_first":
+            m = helper_graph(nodes[::-1], inits, 5, n_out)
         with open(os.path.join(d, name + ".onnx"), "wb") as f:
             f.write(m.SerializeToString())
         save(os.path.join(d, name + ".x"), x)
         save(os.path.join(d, name + ".y"), y)
         save(os.path.join(d, name + ".y64"), y)
-        save(os.path.join(d, name + ".bf"), float_error(m, x))
         lines.append("ok %s mse 1e-12" % name)
 
 
@@ -280,7 +286,16 @@ def refused_cases(d, lines):
          "mse", "FORMAT", "(BatchNormalization): this operator is not imported"),
         ("softmax_dim0", nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=0)), x, "ce",
          "FORMAT", "axis = 0"),
-        ("residual_branch", Residual(), x, "mse", "FORMAT", "a branch"),
+        ("residual_branch", Residual(), x, "mse", "FORMAT", "(a branch, into Gemm and Add)"),
+        # Activations torch writes as several nodes show as branches into
+        # them, which the reason names.
+        ("gelu", nn.Sequential(nn.Linear(4, 3), nn.GELU()), x, "mse", "FORMAT",
+         "value '/0/Gemm_output_0' feeds more than one place (a branch, into Div and Mul)"),
+        ("silu", nn.Sequential(nn.Linear(4, 3), nn.SiLU()), x, "mse", "FORMAT",
+         "(a branch, into Sigmoid and Mul)"),
+        ("flatten_start_dim2", nn.Sequential(nn.Flatten(start_dim=2), nn.Linear(4, 2)),
+         torch.randn(3, 2, 2, 2), "mse", "FORMAT",
+         "value 'input' feeds more than one place (a branch, into Shape and Reshape)"),
         ("two_inputs", TwoInputs(), (x, torch.randn(3, 3)), "mse", "FORMAT",
          "the graph has 2 inputs"),
         ("two_outputs", TwoOutputs(), x, "mse", "FORMAT", "the graph has 2 outputs"),
@@ -405,7 +420,28 @@ def refused_cases(d, lines):
                  ["output" if i == 99 else "h%d" % (i + 1)]) for i in range(100)]
     scale_by = [G("Div", ["input", "c"], ["z"]), G("Gemm", ["z", "W"], ["output"], transB=1)]
     nan_constant = G("Constant", [], ["c"], value=tensor("", np.array([2.0, np.nan, 1, 1])))
+    both = tensor("W", W)
+    both.double_data.extend([1.0] * 12)
+    cycle = [G("Transpose", ["t2"], ["t1"]), G("Transpose", ["t1"], ["t2"]),
+             G("Gemm", ["input", "t1"], ["output"], transB=1)]
     handmade += [
+        # Hostile graphs: a name given to two initializers (which value
+        # would be meant?), a declared output width the weights do not
+        # have, a weight defined by a cycle, data in two places at once, an
+        # output no node writes.
+        ("duplicate_initializer", helper_graph(gemm, [tensor("W", W), tensor("W", 2 * W)],
+                                               4, 3), "mse", "FORMAT",
+         "value 'W' is defined twice"),
+        ("output_width_declared", helper_graph(gemm, [tensor("W", W)], 4, 5), "mse",
+         "FORMAT", "the output is declared with a shape other than [batch, 3]"),
+        ("weight_cycle", helper_graph(cycle, [], 4, 3), "mse", "FORMAT",
+         "is defined by a cycle of nodes"),
+        ("raw_and_typed_data", helper_graph(gemm, [both], 4, 3), "mse", "FORMAT",
+         "tensor 'W' has both raw_data and typed data"),
+        ("output_not_written", helper_graph(
+            [G("Gemm", ["input", "W"], ["h"], transB=1), G("Relu", ["h"], ["r"])],
+            [tensor("W", W)], 4, 3), "mse", "FORMAT",
+         "value 'r' leads nowhere: no node uses it and it is not the output"),
         ("constant_value_float", helper_graph(
             [G("Constant", [], ["c"], value_float=2.0)] + scale_by, [tensor("W", W)], 4, 3),
          "mse", "FORMAT", "node #0 (Constant): attribute 'value_float' is not imported"),
