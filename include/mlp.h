@@ -106,10 +106,14 @@ typedef enum mlp_activation {
  * Both cross-entropies give dC/dZ^(L) = (Y^ - Y)/B (softmax: for targets
  * whose rows sum to 1). Cross-entropy needs outputs that are
  * probabilities, so it is accepted only with a MLP_SOFTMAX or MLP_SIGMOID
- * output layer; targets are expected in [0, 1]. Each log is clamped at
- * log(DBL_MIN) (about -708) so that a saturated output gives a large
- * finite cost rather than Inf; a term whose weight (y_i, or 1 - y_i) is 0
- * contributes nothing. */
+ * output layer; targets are expected in [0, 1]. Each log y^_i and
+ * log(1 - y^_i) is computed from the output layer's pre-activations (the
+ * logits), to a few roundings, also where y^_i itself has rounded to 0 or
+ * 1 (a sigmoid from z ~ 37 in double, ~ 17 in float): a confident wrong
+ * output costs about its logit, or for softmax its gap to the largest,
+ * never an Inf or a clamped value; a term whose weight (y_i, or 1 - y_i)
+ * is 0 contributes nothing. The cost is Inf, and MLP_ERR_NONFINITE
+ * reported, only when it exceeds the largest double (float for mlpf_). */
 typedef enum mlp_loss {
     MLP_MSE = 0,
     MLP_CROSS_ENTROPY

@@ -24,7 +24,11 @@ mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
         else
             mlp__gemm_abt(batch, n_out, n_in, 1.0, prev, W, 1.0, Z);
         /* A = act(Z), in place: only A is kept, every derivative is
-         * written from it. */
+         * written from it. The cross-entropies are computed from the
+         * output layer's Z (losses.c), which is kept in delta[L] until
+         * the deltas replace it. */
+        if (l == net->n_layers && net->loss == MLP_CROSS_ENTROPY)
+            memcpy(ws->delta[l], Z, batch * n_out * sizeof *Z);
         ws->a_bound[l] = mlp__activate(net->acts[l - 1], batch, n_out, Z);
         if (isinf(ws->a_bound[l]))
             return MLP_ERR_NONFINITE;

@@ -7,15 +7,14 @@
 #include <math.h>
 #include <stdbool.h>
 
-/* log y^ clamped at the log of the smallest normal (DBL_MIN, or FLT_MIN
- * for float outputs), so a saturated output costs ~708 (~87), not Inf.
+/* The cross-entropies are computed from the output layer's
+ * pre-activations Z (the logits), not by taking logs of the outputs: an
+ * output that rounds to 0 or 1 (a sigmoid beyond |z| ~ 37 in double, ~17
+ * in float) has lost the information its log needs, so log(1 - y^) would
+ * be -Inf, or clamped, while the exact cost is a finite number about |z|.
  * The costs are summed in double in both precisions: one pass over the
  * outputs, and a float network's cost then carries only its final
  * rounding. */
-static double clamped_log(double p)
-{
-    return log(p > REAL_MIN ? p : REAL_MIN);
-}
 
 /* The squared errors are summed in SUM_LANES independent partial sums,
  * added pairwise at the end: one running sum is a chain of dependent
@@ -69,42 +68,61 @@ static double mse_sum_and_delta(size_t count, real scale, const real *A,
     return mse_pass(count, scale, A, T, dA, true);
 }
 
-/* -sum y log y^; terms with y == 0 are skipped (0 log 0 = 0). */
-static double cross_entropy_sum(size_t count, const real *A,
-                                const real *T)
+/* -sum y log y^ for softmax outputs, row by row: with k the row's
+ * (first) largest logit, log y^_j = (z_j - z_k) - log1p(r), where r =
+ * sum_{j != k} e^(z_j - z_k) = (sum_{j != k} a_j) / a_k is read off the
+ * outputs a (a_k >= 1/n, and each a_j carries a relative rounding only),
+ * so no exp is taken and a target whose output underflowed to 0 still
+ * costs its logit gap. Terms with y == 0 are skipped (0 log 0 = 0). */
+static double cross_entropy_sum(size_t rows, size_t n, const real *A,
+                                const real *Z, const real *T)
 {
     double sum = 0.0;
-    for (size_t i = 0; i < count; i++)
-        if (T[i] != 0.0)
-            sum -= T[i] * clamped_log(A[i]);
+    for (size_t r = 0; r < rows; r++) {
+        const real *a = A + r * n, *z = Z + r * n, *t = T + r * n;
+        size_t k = 0;
+        for (size_t j = 1; j < n; j++)
+            k = z[j] > z[k] ? j : k;
+        double others = 0.0;
+        for (size_t j = 0; j < n; j++)
+            others += j == k ? 0.0 : (double)a[j];
+        double log_sum = log1p(others / (double)a[k]);
+        for (size_t j = 0; j < n; j++)
+            if (t[j] != 0.0)
+                sum += (double)t[j] * (((double)z[k] - z[j]) + log_sum);
+    }
     return sum;
 }
 
 /* -sum [y log y^ + (1 - y) log(1 - y^)], each output a Bernoulli
- * probability; a term whose weight (y or 1 - y) is 0 is skipped. */
-static double binary_cross_entropy_sum(size_t count, const real *A,
+ * probability y^ = sigma(z): -log y^ = softplus(-z) and -log(1 - y^) =
+ * softplus(z), softplus(x) = max(x, 0) + log1p(e^-|x|), with neither
+ * overflow nor cancellation. A term whose weight (y or 1 - y) is 0 is
+ * skipped. */
+static double binary_cross_entropy_sum(size_t count, const real *Z,
                                        const real *T)
 {
     double sum = 0.0;
     for (size_t i = 0; i < count; i++) {
-        double y = T[i], q = 1.0 - y;
+        double y = T[i], q = 1.0 - y, z = Z[i];
+        double tail = log1p(exp(-fabs(z)));
         if (y != 0.0)
-            sum -= y * clamped_log(A[i]);
+            sum += y * ((z < 0.0 ? -z : 0.0) + tail);
         if (q != 0.0)
-            sum -= q * clamped_log(1.0 - (double)A[i]);
+            sum += q * ((z > 0.0 ? z : 0.0) + tail);
     }
     return sum;
 }
 
 double mlp__loss_cost(mlp_loss loss, mlp_activation act, size_t batch,
-                      size_t n, const real *A, const real *T)
+                      size_t n, const real *A, const real *Z, const real *T)
 {
     size_t count = batch * n;
     if (loss == MLP_MSE)
         return mse_sum(count, A, T) / ((double)batch * (double)n);
     if (act == MLP_SOFTMAX)
-        return cross_entropy_sum(count, A, T) / (double)batch;
-    return binary_cross_entropy_sum(count, A, T) / (double)batch;
+        return cross_entropy_sum(batch, n, A, Z, T) / (double)batch;
+    return binary_cross_entropy_sum(count, Z, T) / (double)batch;
 }
 
 double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
@@ -122,7 +140,8 @@ double mlp__output_delta(mlp_loss loss, mlp_activation act, size_t batch,
         return sum / ((double)batch * (double)n);
     }
 
-    double cost = mlp__loss_cost(loss, act, batch, n, A, T);
+    /* The logits are in dZ (see losses.h) until the deltas replace them. */
+    double cost = mlp__loss_cost(loss, act, batch, n, A, dZ, T);
     real inv_batch = (real)(1.0 / (double)batch);
     if (act == MLP_SOFTMAX) {
         /* Softmax with cross-entropy: dZ = (Y^ s - Y)/B, s the row's target

@@ -204,7 +204,7 @@ mlp_status mlp__cost(struct mlp *net, size_t batch, const real *X,
         return status;
     size_t L = net->n_layers;
     double c = mlp__loss_cost(net->loss, net->acts[L - 1], batch,
-                              net->sizes[L], ws->act[L], T);
+                              net->sizes[L], ws->act[L], ws->delta[L], T);
     if (!isfinite((real)c))
         return MLP_ERR_NONFINITE;
     *cost = (real)c;

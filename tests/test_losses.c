@@ -12,8 +12,9 @@
  *    1e-12 and against central finite differences to 1e-6 (the tolerances
  *    and their reasons are those of tests/test_backward.c).
  * 3. Predicting 1 for a target of 0 costs a lot (the flaw of -y log y^
- *    alone), and a saturated output gives a large finite cost, clamped at
- *    -log(DBL_MIN) ~ 708 per output.
+ *    alone), and a saturated output costs what its logit says, in both
+ *    directions and both cross-entropies: computed from the logits, not
+ *    from outputs that have rounded to 0 or 1.
  * 4. Real data: digits 0-4 against 5-9 from data/digits.csv.gz, a
  *    one-output sigmoid network with binary cross-entropy against a
  *    two-output softmax network; see test_digits_binary for the margin.
@@ -153,8 +154,15 @@ START_TEST(test_against_naive_and_fd)
 }
 END_TEST
 
-/* A confident wrong "yes" costs about its logit; a saturated one is
- * clamped to a large finite cost. */
+/* A confident wrong answer costs about its logit, however saturated the
+ * output: a sigmoid unit with logit z and target 0 costs softplus(z) =
+ * z + log1p(e^-z), with target 1 softplus(-z), for z from 10 to 800,
+ * where y^ rounds to 1 from z ~ 37 in double and ~ 17 in float (the
+ * cost was then clamped at -log(DBL_MIN) = 708, or 87 in float: 708 for
+ * z = 40, where the same mistake with the opposite sign, z = -40 and
+ * target 1, cost 40). The logit form is written here independently;
+ * tolerance: a few roundings of the cost, 1e-14 relative (TEST_ULPS), as
+ * in test_closed_form_one_unit. The gradient stays y^ - y: 1, -1 or 0. */
 START_TEST(test_wrong_yes_costs)
 {
     const size_t sizes[] = { 1, 1 };
@@ -163,22 +171,66 @@ START_TEST(test_wrong_yes_costs)
     ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_CROSS_ENTROPY, 1),
                      MLP_OK);
     mlp_weights(net, 1)[0] = 0.0;
+    static const double logits[] = { 10, 20, 30, 40, 100, 800, 1e30 };
     const real x = 1.0, y0 = 0.0, y1 = 1.0;
-    real cost = NAN;
-    /* y^ = 1 - 2e-9 in double; in float, where that rounds to 1, a logit
-     * of 10: y^ = 1 - 4.5e-5, whose float rounding (6e-8) moves
-     * log(1 - y^) by up to 1.3e-3. */
-    const double logit = TEST_BY_PRECISION(20.0, 10.0);
-    mlp_biases(net, 1)[0] = (real)logit;
+    for (size_t k = 0; k < sizeof logits / sizeof logits[0]; k++)
+        for (int sign = -1; sign <= 1; sign += 2) {
+            real z = (real)(sign * logits[k]), cost = NAN;
+            mlp_biases(net, 1)[0] = z;
+            /* the wrong target: 0 for z > 0, 1 for z < 0 */
+            const real *wrong = z > 0 ? &y0 : &y1, *right = z > 0 ? &y1 : &y0;
+            ck_assert_int_eq(mlp_backprop(net, 1, &x, wrong, &cost), MLP_OK);
+            double want = softplus(fabs(z));
+            ck_assert_msg(fabs(cost - want) <= TEST_ULPS(1e-14) * want,
+                          "logit %g, wrong target: cost %.17g, want %.17g",
+                          (double)z, (double)cost, want);
+            ck_assert_int_eq(mlp_backprop(net, 1, &x, right, &cost), MLP_OK);
+            want = softplus(-fabs(z));
+            ck_assert_msg(fabs(cost - want) <= TEST_ULPS(1e-14) * want,
+                          "logit %g, right target: cost %.17g, want %.17g",
+                          (double)z, (double)cost, want);
+        }
+    mlp_biases(net, 1)[0] = 800.0;
+    real cost;
     ck_assert_int_eq(mlp_backprop(net, 1, &x, &y0, &cost), MLP_OK);
-    ck_assert(fabs(cost - logit) < TEST_BY_PRECISION(1e-6, 2e-3));
-    ck_assert_int_eq(mlp_backprop(net, 1, &x, &y1, &cost), MLP_OK);
-    ck_assert(cost < TEST_BY_PRECISION(1e-8, 1e-4));
-    mlp_biases(net, 1)[0] = 800.0; /* y^ rounds to 1: log(1 - y^) clamped */
-    ck_assert_int_eq(mlp_backprop(net, 1, &x, &y0, &cost), MLP_OK);
-    /* the clamp, to the cost's own rounding (an ulp of 87 in float) */
-    ck_assert(fabs(cost + log(REAL_MIN)) < TEST_BY_PRECISION(1e-9, 1e-5));
     ck_assert_double_eq(mlp_bias_grads(net, 1)[0], 1.0);
+    mlp_free(net);
+}
+END_TEST
+
+/* Softmax with cross-entropy from its logits: a row z = (0, g, -g) with
+ * the one-hot target on each class in turn costs
+ * log(1 + e^g + e^-g) - z_target, for gaps g up to 1e4, where the
+ * outputs of the classes g below the top underflow to 0 (g > 745 in
+ * double, > 103 in float: the cost was clamped at 708, or 87). The
+ * reference is the log-sum-exp written here, in long double; tolerance
+ * a few roundings, 1e-14 relative (TEST_ULPS) of the cost, plus the same
+ * of the largest logit (z_top - z_target loses nothing, the log1p term
+ * is added to it). */
+START_TEST(test_softmax_saturated_costs)
+{
+    const size_t sizes[] = { 3, 3 };
+    const mlp_activation acts[] = { MLP_SOFTMAX };
+    mlp_t *net = NULL;
+    ck_assert_int_eq(mlp_create(&net, 1, sizes, acts, MLP_CROSS_ENTROPY, 1),
+                     MLP_OK);
+    real *W = mlp_weights(net, 1);
+    for (size_t i = 0; i < 9; i++)
+        W[i] = i % 4 == 0 ? 1 : 0; /* identity: z = x */
+    static const double gaps[] = { 1, 10, 50, 120, 800, 1e4 };
+    for (size_t k = 0; k < sizeof gaps / sizeof gaps[0]; k++)
+        for (size_t c = 0; c < 3; c++) {
+            real g = (real)gaps[k], X[3] = { 0, g, -g }, T[3] = { 0 }, cost;
+            T[c] = 1;
+            ck_assert_int_eq(mlp_backprop(net, 1, X, T, &cost), MLP_OK);
+            long double lg = g;
+            long double lse = lg + log1pl(expl(-lg) + expl(-2 * lg));
+            double want = (double)(lse - X[c]);
+            ck_assert_msg(fabs(cost - want) <=
+                              TEST_ULPS(1e-14) * (want + g),
+                          "gap %g, target %zu: cost %.17g, want %.17g",
+                          (double)g, c, (double)cost, want);
+        }
     mlp_free(net);
 }
 END_TEST
@@ -305,7 +357,8 @@ static void check_mse(test_rng *rng, size_t batch, size_t n)
     double bound = NAN;
     double fused = mlp__output_delta(MLP_MSE, MLP_IDENTITY, batch, n, A, T,
                                      dZ, &bound);
-    double alone = mlp__loss_cost(MLP_MSE, MLP_IDENTITY, batch, n, A, T);
+    double alone = mlp__loss_cost(MLP_MSE, MLP_IDENTITY, batch, n, A, NULL,
+                                  T);
     ck_assert_msg(memcmp(&fused, &alone, sizeof fused) == 0,
                   "B %zu n %zu: %.17g vs %.17g", batch, n, fused, alone);
     real scale = (real)(2.0 / ((double)batch * (double)n)), max = 0;
@@ -344,6 +397,7 @@ int main(void)
     tcase_add_test(tc, test_sum_over_outputs_mean_over_batch);
     tcase_add_loop_test(tc, test_against_naive_and_fd, 0, 12);
     tcase_add_test(tc, test_wrong_yes_costs);
+    tcase_add_test(tc, test_softmax_saturated_costs);
     tcase_add_test(tc, test_digits_binary);
     tcase_add_test(tc, test_mse_lanes);
     suite_add_tcase(s, tc);

@@ -8,19 +8,15 @@
 
 /* Built twice, like the library: as written in double, and with
  * -DMLP_SINGLE in float (naive.h); <tgmath.h> picks libm's function of
- * the element type. The clamp of log is the library's: at the log of the
- * element type's smallest normal. The cost is summed in double in both. */
+ * the element type. The cross-entropies are taken from the logits z, in
+ * double (log-sum-exp; softplus), as mlp.h defines them: exact however
+ * saturated the outputs. The cost is summed in double in both. */
 typedef naive_real real;
 
 #include <float.h>
 #include <tgmath.h>
 #include <stdlib.h>
 
-#ifdef MLP_SINGLE
-#define NAIVE_MIN ((double)FLT_MIN)
-#else
-#define NAIVE_MIN DBL_MIN
-#endif
 #include <string.h>
 
 size_t naive_n_params(size_t n_layers, const size_t *sizes)
@@ -184,10 +180,17 @@ static int alloc_scratch(struct scratch *w, size_t n_layers,
     return 0;
 }
 
+/* log(1 + e^x) in double, without overflow. */
+static double softplus(double x)
+{
+    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
 /* Adds one sample's cost, as mlp.h documents, to *cost_sum (the mean over
- * the batch is taken by the caller). */
+ * the batch is taken by the caller); z holds the output layer's logits. */
 static void add_sample_cost(mlp_loss loss, mlp_activation out_act, size_t nL,
-                            const real *yhat, const real *y, double *cost_sum)
+                            const real *yhat, const real *z, const real *y,
+                            double *cost_sum)
 {
     if (loss == MLP_MSE) {
         double c = 0;
@@ -195,18 +198,26 @@ static void add_sample_cost(mlp_loss loss, mlp_activation out_act, size_t nL,
             c += (yhat[i] - y[i]) * (yhat[i] - y[i]);
         *cost_sum += c / (double)nL;
     } else if (out_act == MLP_SOFTMAX) {
+        /* -Σ y_i log softmax(z)_i = Σ y_i (log Σ_j e^(z_j) - z_i), the
+         * log-sum-exp shifted by the largest z */
+        double top = z[0], s = 0;
+        for (size_t i = 1; i < nL; i++)
+            top = fmax(top, (double)z[i]);
+        for (size_t i = 0; i < nL; i++)
+            s += exp((double)z[i] - top);
         for (size_t i = 0; i < nL; i++)
             if (y[i] != 0)
-                *cost_sum -= y[i] * fmax(log(yhat[i]), log(NAIVE_MIN));
+                *cost_sum += y[i] * (top + log(s) - (double)z[i]);
     } else {
         /* binary cross-entropy, one Bernoulli per output:
-         * -[y log ŷ + (1 - y) log(1 - ŷ)], zero-weight terms skipped */
+         * -[y log σ(z) + (1 - y) log(1 - σ(z))]
+         *   = y softplus(-z) + (1 - y) softplus(z), zero-weight terms
+         * skipped */
         for (size_t i = 0; i < nL; i++) {
             if (y[i] != 0)
-                *cost_sum -= y[i] * fmax(log(yhat[i]), log(NAIVE_MIN));
+                *cost_sum += y[i] * softplus(-(double)z[i]);
             if (y[i] != 1)
-                *cost_sum -= (1 - y[i]) *
-                             fmax(log(1 - yhat[i]), log(NAIVE_MIN));
+                *cost_sum += (1 - (double)y[i]) * softplus(z[i]);
         }
     }
 }
@@ -307,7 +318,7 @@ int naive_backprop(size_t n_layers, const size_t *sizes,
         memcpy(w.a, X + s * n0, n0 * sizeof *w.a);
         forward_sample(n_layers, sizes, acts, params, w.off, w.a, w.z);
         const real *yhat = w.a + w.off[n_layers], *y = T + s * nL;
-        add_sample_cost(loss, out_act, nL, yhat, y, &cost_sum);
+        add_sample_cost(loss, out_act, nL, yhat, w.z, y, &cost_sum);
         output_delta(loss, out_act, nL, B, yhat, y, w.dz);
         backward_sample(n_layers, sizes, acts, params, &w, grads);
     }
