@@ -84,7 +84,7 @@ def torch_cases(d, lines):
                         model = nn.Sequential(*head, *layers).to(dtype).eval()
                         shape = (7, 5, 1) if flatten else (7, 5)
                         x = torch.randn(*shape, dtype=torch.float64) * 2
-                        opset = 13 + k % 5
+                        opset = 7 + k % 11
                         kw = {}
                         # Without constant folding a bias-less Linear is a
                         # Transpose node of the weight, then MatMul.
