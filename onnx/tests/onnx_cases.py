@@ -317,8 +317,15 @@ def refused_cases(d, lines):
         ("identity_with_ce", nn.Sequential(nn.Linear(4, 3)), x, "ce", "ARG",
          "cross-entropy needs a Softmax or Sigmoid output"),
     ]
+    # A model exported in training mode keeps its Dropout (two outputs).
+    torch_refused.append(
+        ("dropout_training", nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.2)).train(), x,
+         "mse", "FORMAT", "(Dropout): this operator is not imported"))
     for name, model, inp, loss, status, text in torch_refused:
         kw = {"export_params": False} if name == "weights_as_inputs" else {}
+        if name == "dropout_training":
+            kw = {"training": torch.onnx.TrainingMode.TRAINING,
+                  "do_constant_folding": False}
         f = io.BytesIO()
         names = ["input", "input2"] if name == "two_inputs" else ["input"]
         outs = ["output", "output2"] if name == "two_outputs" else ["output"]
