@@ -745,17 +745,20 @@ static mlp_status step(struct walk *w, size_t index)
     w->visited[index] = true;
     if (!is_default_domain(n->domain))
         return refuse(w, "an operator of another domain than the default");
+    /* The operator first: an unknown one is named as such whatever its
+     * outputs (a training-mode Dropout has two). */
+    size_t i = 0;
+    while (i < sizeof ops / sizeof *ops &&
+           !(n->op_type && strcmp(n->op_type, ops[i].name) == 0))
+        i++;
+    if (i == sizeof ops / sizeof *ops)
+        return refuse(w, "this operator is not imported; an MLP is Gemm or "
+                      "MatMul (+ Add) layers with Relu, Sigmoid, Tanh or Softmax");
     if (n->n_output != 1 || !n->output[0][0])
         return refuse(w, "has %zu outputs, expected 1", n->n_output);
-    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
-        if (n->op_type && strcmp(n->op_type, ops[i].name) == 0) {
-            mlp_status s = ops[i].map(w);
-            w->cur = n->output[0];
-            return s;
-        }
-    }
-    return refuse(w, "this operator is not imported; an MLP is Gemm or "
-                  "MatMul (+ Add) layers with Relu, Sigmoid, Tanh or Softmax");
+    mlp_status s = ops[i].map(w);
+    w->cur = n->output[0];
+    return s;
 }
 
 /* ---- the graph ---- */

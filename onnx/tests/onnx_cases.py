@@ -224,6 +224,16 @@ def helper_cases(d, lines):
              tensor("osd", rng.uniform(0.5, 2, size=3)), tensor("omu", rng.normal(size=3))],
             3),
     }
+    # Weights in Constant nodes, directly (transB = 0), through a Transpose
+    # and in typed fields, as onnx.helper users may write them.
+    cases["constant_weights"] = (
+        [G("Constant", [], ["W1T"], value=tensor("", W1.T.copy())),
+         G("Constant", [], ["b1"], value=tensor("", b1, raw=False)),
+         G("Gemm", ["input", "W1T", "b1"], ["h"]), G("Tanh", ["h"], ["t"]),
+         G("Constant", [], ["W2"], value=tensor("", W2)), G("Transpose", ["W2"], ["W2T"]),
+         G("MatMul", ["t", "W2T"], ["m"]),
+         G("Constant", [], ["b2"], value=tensor("", b2)), G("Add", ["m", "b2"], ["output"])],
+        [], 3)
     # The importer follows the data, not the order of the node list: the
     # same graph with its nodes listed output first (which onnx.checker
     # would refuse) imports to the same network.
@@ -317,8 +327,15 @@ def refused_cases(d, lines):
         ("identity_with_ce", nn.Sequential(nn.Linear(4, 3)), x, "ce", "ARG",
          "cross-entropy needs a Softmax or Sigmoid output"),
     ]
+    # A model exported in training mode keeps its Dropout (two outputs).
+    torch_refused.append(
+        ("dropout_training", nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.2)).train(), x,
+         "mse", "FORMAT", "(Dropout): this operator is not imported"))
     for name, model, inp, loss, status, text in torch_refused:
         kw = {"export_params": False} if name == "weights_as_inputs" else {}
+        if name == "dropout_training":
+            kw = {"training": torch.onnx.TrainingMode.TRAINING,
+                  "do_constant_folding": False}
         f = io.BytesIO()
         names = ["input", "input2"] if name == "two_inputs" else ["input"]
         outs = ["output", "output2"] if name == "two_outputs" else ["output"]
