@@ -329,17 +329,19 @@ MLP_API mlp_status mlp_set_sgd(mlp_t *net, double learning_rate,
 MLP_API mlp_status mlp_step(mlp_t *net);
 
 /* mlp_backprop followed by mlp_step, giving the same parameters (to rounding)
- * and cost. For plain SGD without weight decay it folds the update into
- * the backward GEMMs (W <- W - lr * dZ^T A with beta = 1) whenever the
- * magnitudes seen in the pass prove the update finite, so the gradient
- * buffers are unspecified afterwards: to read gradients, call
+ * and cost. For plain SGD it folds the update into the backward GEMMs
+ * (W <- (1 - lr*lambda) W - lr * dZ^T A, beta = 1 - lr*lambda, 1 on the
+ * biases) whenever the magnitudes seen in the pass prove the update finite
+ * and the factor 1 - lr*lambda, rounded to the element type, decays at the
+ * rate asked to within 2^-20 relative (see mlp_set_weight_decay), so the
+ * gradient buffers are unspecified afterwards: to read gradients, call
  * mlp_backprop. Statuses as mlp_backprop and mlp_step; on failure the
  * parameters and optimizer state are unchanged, but the gradient buffers
- * are not kept: when the update goes through mlp_step (momentum, Adam,
- * weight decay, or a step too large to fold) the gradients of this batch
- * are written first, and mlp_step may then refuse the update, so
- * gradients left by an earlier mlp_backprop are overwritten whether this
- * call succeeds or fails. */
+ * are not kept: when the update goes through mlp_step (momentum, Adam, a
+ * decay factor too coarse to fold, or a step too large to fold) the
+ * gradients of this batch are written first, and mlp_step may then refuse
+ * the update, so gradients left by an earlier mlp_backprop are
+ * overwritten whether this call succeeds or fails. */
 MLP_API mlp_status mlp_train_batch(mlp_t *net, size_t batch, const double *X,
                                    const double *T, double *cost);
 
@@ -367,11 +369,15 @@ MLP_API mlp_status mlp_set_adam(mlp_t *net, double learning_rate,
  * L2 form, not AdamW). It applies to the weights W^(l) only, never to the
  * biases, which are not regularised. lambda = 0 (the default) turns it off.
  * It is a setting of its own: it survives mlp_set_sgd/mlp_set_adam and does
- * not reset the optimizer state. Every optimizer, mlp_train_batch's
- * included, rounds g + lambda*W parameter by parameter (never a factor
- * 1 - lr*lambda rounded once and applied at every step, which in float
- * would change the decay rate by up to 3e-8 / (lr*lambda) relative), so
- * a float network decays at the rate asked, as its double twin does.
+ * not reset the optimizer state. mlp_step rounds g + lambda*W parameter by
+ * parameter, as torch.optim does. mlp_train_batch with plain SGD folds the
+ * decay into the update GEMM as a factor 1 - lr*lambda on W only where
+ * that factor, rounded once to the element type and applied at every
+ * step, gives the decay rate lr*lambda to within 2^-20 relative: in double
+ * for every lr*lambda >= 2^-34, in float (where it would be off by up to
+ * 3e-8 / (lr*lambda)) only for lr*lambda >= 1/32 or a factor that happens
+ * to round well; otherwise it goes through mlp_step. Either way a float
+ * network decays at the rate asked, as its double twin does.
  * MLP_ERR_ARG if net is NULL or lambda is not finite and >= 0. */
 MLP_API mlp_status mlp_set_weight_decay(mlp_t *net, double lambda);
 

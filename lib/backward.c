@@ -60,12 +60,13 @@ static mlp_status compute_deltas(struct mlp *net, size_t batch,
 }
 
 /* For every layer, into the block `target` laid out as mlp_params:
- *   W-part <- alpha * dZ^T A_prev + beta * W-part
- *   b-part <- alpha * dZ^T 1      + beta * b-part
- * with (alpha, beta) = (1, 0) for the gradients and (-lr, 1) for a plain
- * SGD update of the parameters, θ - lr g. */
+ *   W-part <- alpha * dZ^T A_prev + beta_w * W-part
+ *   b-part <- alpha * dZ^T 1      + beta_b * b-part
+ * with (alpha, beta_w, beta_b) = (1, 0, 0) for the gradients and
+ * (-lr, 1 - lr*lambda, 1) for a plain SGD update of the parameters with
+ * weight decay lambda (θ - lr (g + lambda θ) on the weights). */
 static void apply_deltas(struct mlp *net, size_t batch, const real *X,
-                         real *target, real alpha, real beta)
+                         real *target, real alpha, real beta_w, real beta_b)
 {
     const struct mlp_workspace *ws = &net->ws;
     for (size_t l = 1; l <= net->n_layers; l++) {
@@ -76,17 +77,20 @@ static void apply_deltas(struct mlp *net, size_t batch, const real *X,
         real *db = dW + n_out * n_in;
         if (batch == 1) {
             /* Seed §4/§8 for one sample: dW = dz ⊗ a, a rank-1 update. */
-            if (beta == 0.0)
+            if (beta_w == 0.0)
                 memset(dW, 0, n_out * n_in * sizeof *dW);
+            else if (beta_w != 1.0)
+                for (size_t i = 0; i < n_out * n_in; i++)
+                    dW[i] *= beta_w;
             mlp__ger(n_out, n_in, alpha, dZ, A_prev, dW);
             /* Seed §5/§9 for one sample: db = dz. */
             for (size_t i = 0; i < n_out; i++)
-                db[i] = alpha * dZ[i] + (beta == 0.0 ? 0.0 : db[i]);
+                db[i] = alpha * dZ[i] + (beta_b == 0.0 ? 0.0 : beta_b * db[i]);
         } else {
             /* Seed §4/§8: dW^(l) = dZ^(l)^T A^(l-1)   (n_l x n_(l-1)). */
-            mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta, dW);
+            mlp__gemm_atb(n_out, n_in, batch, alpha, dZ, A_prev, beta_w, dW);
             /* Seed §5/§9, summed over the batch: db^(l) = dZ^(l)^T 1. */
-            mlp__gemv_atx(batch, n_out, alpha, dZ, ws->ones, beta, db);
+            mlp__gemv_atx(batch, n_out, alpha, dZ, ws->ones, beta_b, db);
         }
     }
 }
@@ -133,6 +137,27 @@ static bool sgd_update_is_bounded(const struct mlp *net, double sum_bound)
     return isfinite(lr) && lr * sum_bound <= ldexp(REAL_HALF_MAX, -26);
 }
 
+/* Whether plain SGD's weight decay can ride in the update GEMM as the
+ * factor beta_w = 1 - lr*lambda on W (1 without decay). That factor is
+ * rounded once to the element type and the same rounding is applied at
+ * every step, so unlike mlp_step's per-parameter rounding of g + lambda*θ
+ * (torch.optim's) its error does not average out: it changes the decay
+ * rate itself. The fold is taken only where the rounded factor decays at
+ * the rate asked to within 2^-20 relative: in double that holds for every
+ * lr*lambda >= 2^-34; in float (steps of 2^-24 below 1, where 1 - 1e-7
+ * becomes 1 - 1.19e-7, a decay 19% too strong) it is sure only from
+ * lr*lambda >= 1/32, so float runs mostly take the mlp_step path.
+ * lr*lambda <= 1 keeps the factor in [0, 1], so it cannot grow W. */
+static bool decay_folds(const struct mlp *net, double *beta_w)
+{
+    double rate = net->opt.learning_rate * net->weight_decay;
+    *beta_w = (real)(1.0 - rate);
+    if (rate == 0.0)
+        return true;
+    /* 1 - beta_w is exact for beta_w in [1/2, 1] (Sterbenz). */
+    return rate <= 1.0 && fabs((1.0 - *beta_w) - rate) <= ldexp(rate, -20);
+}
+
 /* A bound on every gradient as the GEMMs compute it, for mlp_step's
  * proof. Whatever the order of the BLAS's sums, with or without FMA, a
  * computed sum is at most (1 + gamma_B) times the sum of the magnitudes,
@@ -171,7 +196,7 @@ mlp_status mlp_backprop(mlp_t *net, size_t batch, const real *X,
         return status;
     if (!gradients_are_bounded(gradient_sum_bound(net, batch)))
         return MLP_ERR_NONFINITE;
-    apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
+    apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
     if (cost)
         *cost = c;
     return MLP_OK;
@@ -190,24 +215,21 @@ static mlp_status train_batch(mlp_t *net, size_t batch, const real *X,
     /* The GEMM forms dZ^T A before it scales by -lr, so the gradient
      * itself must be bounded too, however small lr is (fuzz_train found a
      * subnormal lr that let an infinite dZ^T A through). */
-    /* Weight decay is not folded in as a GEMM beta of 1 - lr*lambda: that
-     * factor, rounded once (to float, 6e-8 apart below 1), is the same
-     * rounding at every step, so the decay ran at a rate off by up to
-     * 2^-25 / (lr*lambda) relative (19% for lr*lambda = 1e-7) and float
-     * runs drifted from double N times a rounding in N steps; mlp_step
-     * rounds g + lambda*W per parameter, as torch.optim does. */
+    double beta_w;
     if (opt->kind == MLP_OPT_SGD && opt->momentum == 0.0 &&
-        net->weight_decay == 0.0 && sgd_update_is_bounded(net, sum_bound) &&
+        decay_folds(net, &beta_w) && sgd_update_is_bounded(net, sum_bound) &&
         gradients_are_bounded(sum_bound)) {
-        /* θ <- θ - lr g with g never stored: the update rides in the
-         * gradient GEMMs (alpha = -lr, beta = 1). Phase 1 used the old W. */
-        apply_deltas(net, batch, X, net->params,
-                     (real)-opt->learning_rate, 1);
+        /* θ <- θ - lr (g + lambda θ_W) with g never stored: the update
+         * rides in the gradient GEMMs (alpha = -lr, beta = 1 - lr lambda on
+         * the weights, 1 on the biases). Phase 1 used the old W. */
+        apply_deltas(net, batch, X, net->params, (real)-opt->learning_rate,
+                     (real)beta_w, 1);
     } else {
-        /* Momentum, Adam, weight decay, or an update too large to prove
-         * finite: the gradients, then mlp_step, which checks every new
-         * value before it writes any. */
-        apply_deltas(net, batch, X, net->grads, 1.0, 0.0);
+        /* Momentum, Adam, a decay factor whose rounding would change the
+         * decay rate, or an update too large to prove finite: the
+         * gradients, then mlp_step, which checks every new value before
+         * it writes any. */
+        apply_deltas(net, batch, X, net->grads, 1.0, 0.0, 0.0);
         status = mlp__step_with_grad_bound(
             net, computed_gradient_bound(sum_bound, batch));
         if (status != MLP_OK)
