@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # check_fortran_std.sh README.md MODDIR LIBMLP_FORTRAN.a LIBDIR FC [FC ARGS...]
 # The README's Fortran program (block xor.f90) and the module's source
 # (MODDIR/mlp.f90, installed for other compilers) are Fortran 2008 as
