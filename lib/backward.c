@@ -45,7 +45,7 @@ static mlp_status compute_deltas(struct mlp *net, size_t batch,
                                  real *cost)
 {
     struct mlp_workspace *ws = &net->ws;
-    mlp_status status = mlp__forward(net, ws, batch, X);
+    mlp_status status = mlp__forward(net, ws, batch, X, true);
     if (status != MLP_OK)
         return status;
 

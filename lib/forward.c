@@ -7,7 +7,7 @@
 #include <string.h>
 
 mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
-                        size_t batch, const real *X)
+                        size_t batch, const real *X, bool keep_logits)
 {
     const real *prev = X;
     for (size_t l = 1; l <= net->n_layers; l++) {
@@ -26,8 +26,9 @@ mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
         /* A = act(Z), in place: only A is kept, every derivative is
          * written from it. The cross-entropies are computed from the
          * output layer's Z (losses.c), which is kept in delta[L] until
-         * the deltas replace it. */
-        if (l == net->n_layers && net->loss == MLP_CROSS_ENTROPY)
+         * the deltas replace it; the predictions skip that copy. */
+        if (keep_logits && l == net->n_layers &&
+            net->loss == MLP_CROSS_ENTROPY)
             memcpy(ws->delta[l], Z, batch * n_out * sizeof *Z);
         ws->a_bound[l] = mlp__activate(net->acts[l - 1], batch, n_out, Z);
         if (isinf(ws->a_bound[l]))
@@ -43,7 +44,7 @@ static mlp_status predict(const struct mlp *net, struct mlp_workspace *ws,
 {
     mlp_status status = mlp__check_batch(net, ws, batch, &X, NULL);
     if (status == MLP_OK)
-        status = mlp__forward(net, ws, batch, X);
+        status = mlp__forward(net, ws, batch, X, false);
     if (status != MLP_OK)
         return status;
     size_t L = net->n_layers, n = batch * net->sizes[L];

@@ -75,7 +75,7 @@ static mlp_status prepare(const struct mlp *net, struct mlp_workspace *ws,
         return status;
     if (V && isinf(mlp__max_abs(V, batch * n_dir)))
         return MLP_ERR_NONFINITE;
-    return mlp__forward(net, ws, batch, X);
+    return mlp__forward(net, ws, batch, X, false);
 }
 
 mlp_status mlp_vjp(const mlp_t *net, mlp_workspace_t *ws, size_t batch,

@@ -180,9 +180,12 @@ mlp_status mlp__cost(struct mlp *net, size_t batch, const real *X,
                      const real *T, real *cost);
 
 /* Forward pass of `batch` rows of X into ws->act[1..L], reading net only.
- * MLP_ERR_NONFINITE when an activation is not finite. (forward.c) */
+ * With keep_logits, a cross-entropy network's output pre-activations
+ * Z^(L) are also left in ws->delta[L], for the cost (losses.h); the
+ * predictions do not need them. MLP_ERR_NONFINITE when an activation is
+ * not finite. (forward.c) */
 mlp_status mlp__forward(const struct mlp *net, struct mlp_workspace *ws,
-                        size_t batch, const real *X);
+                        size_t batch, const real *X, bool keep_logits);
 
 /* Backpropagates ws->delta[L] (dZ^(L), batch x n_L) down to ws->delta[1]
  * (dZ^(1)) through the activations of the last forward pass into ws,

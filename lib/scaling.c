@@ -199,7 +199,7 @@ mlp_status mlp__cost(struct mlp *net, size_t batch, const real *X,
     struct mlp_workspace *ws = &net->ws;
     mlp_status status = mlp__check_batch(net, ws, batch, &X, &T);
     if (status == MLP_OK)
-        status = mlp__forward(net, ws, batch, X);
+        status = mlp__forward(net, ws, batch, X, true);
     if (status != MLP_OK)
         return status;
     size_t L = net->n_layers;
