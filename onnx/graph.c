@@ -281,6 +281,12 @@ static bool is_default_domain(const char *domain)
     return !domain || !domain[0] || strcmp(domain, "ai.onnx") == 0;
 }
 
+/* Whether node n's operator is called op (in any domain). */
+static bool op_named(const Onnx__NodeProto *n, const char *op)
+{
+    return n->op_type && strcmp(n->op_type, op) == 0;
+}
+
 /* One step back from a constant computed by node `index`: Identity or
  * Transpose of one input, which becomes *name. */
 static mlp_status constant_step(struct walk *w, size_t index, const char **name,
@@ -292,8 +298,7 @@ static mlp_status constant_step(struct walk *w, size_t index, const char **name,
     size_t outer_index = w->node_index;
     w->node = n;
     w->node_index = index;
-    bool is_t = n->op_type && strcmp(n->op_type, "Transpose") == 0;
-    bool is_id = n->op_type && strcmp(n->op_type, "Identity") == 0;
+    bool is_t = op_named(n, "Transpose"), is_id = op_named(n, "Identity");
     mlp_status s = MLP_OK;
     if ((!is_t && !is_id) || !is_default_domain(n->domain))
         s = refuse(w, "computes a weight from the data or with an operator "
@@ -369,11 +374,6 @@ static mlp_status constant_node(struct walk *w, size_t index, bool transpose,
     return decode(w, &t, transpose, m);
 }
 
-static bool is_op(const Onnx__NodeProto *n, const char *op)
-{
-    return n->op_type && strcmp(n->op_type, op) == 0 && is_default_domain(n->domain);
-}
-
 /* The constant called name (transposed when `transpose`): an initializer
  * or a Constant node, through any number of Transpose and Identity
  * nodes. */
@@ -397,7 +397,8 @@ static mlp_status constant(struct walk *w, const char *name, bool transpose,
                               mlp__onnx_name(shown, name));
             return decode(w, t, transpose, m);
         }
-        if (is_op(w->g->node[def->index], "Constant"))
+        const Onnx__NodeProto *d = w->g->node[def->index];
+        if (op_named(d, "Constant") && is_default_domain(d->domain))
             return constant_node(w, def->index, transpose, rank, m);
         if (w->hops_left-- == 0)
             return refuse(w, "the weights are reached through more Identity and "
@@ -749,7 +750,7 @@ static mlp_status step(struct walk *w, size_t index)
      * outputs (a training-mode Dropout has two). */
     size_t i = 0;
     while (i < sizeof ops / sizeof *ops &&
-           !(n->op_type && strcmp(n->op_type, ops[i].name) == 0))
+           !op_named(n, ops[i].name))
         i++;
     if (i == sizeof ops / sizeof *ops)
         return refuse(w, "this operator is not imported; an MLP is Gemm or "
